@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+
+/** Thrown when the environment holds a value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {}
+
+/** The validated configuration of every role, parsed once from the environment. */
+export interface Config {
+  /** Postgres connection string; undefined means embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  /** Where embedded state (PGlite, generated tokens, kubeconfig) lives. */
+  dataDir: string;
+  logLevel: string;
+  http: { host: string; port: number };
+  devices: {
+    /** Admin bearer token; undefined means `start` generates one under dataDir. */
+    adminToken: string | undefined;
+    /** Seconds a device should wait between polls, announced in a response header. */
+    pollIntervalSeconds: number;
+    /** Upper bound for `?wait=` long polls, in seconds. */
+    maxLongPollSeconds: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates the environment; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    databaseUrl: optionalString(env, 'DATABASE_URL'),
+    dataDir: resolve(optionalString(env, 'FLEET_ROLLOUT_DATA_DIR') ?? '.fleet-rollout'),
+    logLevel: oneOf(env, 'FLEET_ROLLOUT_LOG_LEVEL', LOG_LEVELS, 'info'),
+    http: {
+      host: optionalString(env, 'FLEET_ROLLOUT_HOST') ?? '0.0.0.0',
+      port: integer(env, 'FLEET_ROLLOUT_PORT', 8080, 0, 65535),
+    },
+    devices: {
+      adminToken: optionalString(env, 'FLEET_ROLLOUT_ADMIN_TOKEN'),
+      pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
+      maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
+    },
+  };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Returns the variable's value, treating an empty string as unset. */
+export function optionalString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** Parses an integer variable within [min, max], or returns the default when unset. */
+export function integer(env: Env, name: string, fallback: number, min: number, max: number) {
+  const raw = optionalString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Parses a variable restricted to a fixed set of values. */
+export function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = optionalString(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}

@@ -1,0 +1,206 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import type { Logger } from '../telemetry/logger.js';
+import * as schema from './schema/index.js';
+
+/** The drizzle database type shared by the node-postgres and PGlite drivers. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** A transaction or the database itself: what store functions accept. */
+export type DbOrTx = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
+
+/** Receives notifications of one channel; `onReconnect` says some may have been missed. */
+export interface NotificationHandler {
+  onNotification(payload: string): void;
+  onReconnect?(): void;
+}
+
+/** An open database: drizzle for queries, plus LISTEN/NOTIFY and lifecycle. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  /** Runs raw SQL and returns its rows. */
+  query<Row>(statement: SQL): Promise<Row[]>;
+  /** Subscribes to a NOTIFY channel; resolves once listening; returns the unsubscribe function. */
+  listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /** Applies pending migrations from `drizzle/`, serialized across processes. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where drizzle-kit writes migrations; the same relative path from `src/db` and `dist/db`. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** Lock id for pg_advisory_lock around migrations ("fleet-ro" in ASCII). */
+const MIGRATION_LOCK_ID = 0x666c656574_2d726fn;
+
+/** Opens Postgres when `url` is set, otherwise PGlite persisted under `dataDir` (or in memory). */
+export async function openDatabase(options: {
+  url: string | undefined;
+  dataDir?: string;
+  logger: Logger;
+  poolSize?: number;
+}): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options.logger, options.poolSize ?? 10);
+  return openPglite(options.dataDir);
+}
+
+function openPostgres(url: string, logger: Logger, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+  const db = drizzleNodePg(pool, { schema }) as unknown as Db;
+  const listeners = new PostgresListener(url, logger);
+  return {
+    kind: 'postgres',
+    db,
+    async query<Row>(statement: SQL) {
+      const result = await db.execute(statement);
+      return (result as unknown as { rows: Row[] }).rows;
+    },
+    listen: (channel, handler) => listeners.listen(channel, handler),
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID.toString()]);
+        await migrateNodePg(drizzleNodePg(client), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID.toString()]);
+        client.release();
+      }
+    },
+    async close() {
+      await listeners.close();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  let directory: string | undefined;
+  if (dataDir) {
+    directory = join(dataDir, 'pglite');
+    mkdirSync(directory, { recursive: true });
+  }
+  const client = await PGlite.create(directory);
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    async query<Row>(statement: SQL) {
+      const result = await db.execute(statement);
+      return (result as unknown as { rows: Row[] }).rows;
+    },
+    async listen(channel, handler) {
+      const unsubscribe = await client.listen(channel, (payload) =>
+        handler.onNotification(payload),
+      );
+      return () => unsubscribe();
+    },
+    async migrate() {
+      await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+/**
+ * One dedicated connection for every LISTEN of a process. When it drops it reconnects with
+ * backoff, listens again, and calls each handler's onReconnect so it can catch up.
+ */
+class PostgresListener {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    const client = await this.connection();
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    }
+    set.add(handler);
+    return async () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(channel) === set) {
+        this.handlers.delete(channel);
+        await this.client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (message) => {
+      for (const handler of this.handlers.get(message.channel) ?? []) {
+        handler.onNotification(message.payload ?? '');
+      }
+    });
+    client.on('error', (error) => this.onConnectionLost(client, error));
+    client.on('end', () => this.onConnectionLost(client, undefined));
+    await client.connect();
+    for (const channel of this.handlers.keys()) {
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    }
+    this.client = client;
+    return client;
+  }
+
+  private onConnectionLost(client: pg.Client, error: Error | undefined): void {
+    if (this.client !== client || this.closed) return;
+    this.client = undefined;
+    this.logger.warn({ err: error }, 'notification connection lost; reconnecting');
+    client.end().catch(() => {});
+    this.reconnect(250);
+  }
+
+  private reconnect(delayMs: number): void {
+    this.retryTimer = setTimeout(async () => {
+      if (this.closed) return;
+      try {
+        await this.connection();
+        for (const set of this.handlers.values())
+          for (const handler of set) handler.onReconnect?.();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'notification reconnect failed');
+        this.reconnect(Math.min(delayMs * 2, 10_000));
+      }
+    }, delayMs);
+    this.retryTimer.unref();
+  }
+}

@@ -1,0 +1,3 @@
+/** Every table of the project; drizzle-kit generates migrations from this module. */
+export * from './devices.js';
+export * from './events.js';

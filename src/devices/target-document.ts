@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { repositoryOf } from '../api/image-reference.js';
+
+/** One service of a device's target: at least an image; other settings pass through untouched. */
+export interface TargetService {
+  image: string;
+  [setting: string]: unknown;
+}
+
+/** One app of a device's target: its services by name. */
+export interface TargetApp {
+  services: Record<string, TargetService>;
+  [setting: string]: unknown;
+}
+
+/** A device's target state: apps → services → image. */
+export type TargetApps = Record<string, TargetApp>;
+
+/** Serializes JSON with object keys sorted, so equal documents give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value as Record<string, unknown>)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map(
+      (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+    );
+  return `{${entries.join(',')}}`;
+}
+
+/** The content hash of a target document: equal content, equal ETag value (unquoted). */
+export function etagOf(apps: TargetApps): string {
+  return createHash('sha256').update(canonicalJson(apps)).digest('base64url').slice(0, 27);
+}
+
+/** Result of rewriting a document's images: the new document and what each changed service ran. */
+export interface ImageRewrite {
+  apps: TargetApps;
+  /** `app/service` → the image it had before the rewrite. */
+  previous: Record<string, string>;
+}
+
+/** Points every service whose image repository equals `repository` at `image`; pure. */
+export function rewriteImages(apps: TargetApps, repository: string, image: string): ImageRewrite {
+  const previous: Record<string, string> = {};
+  const next: TargetApps = {};
+  for (const [appName, app] of Object.entries(apps)) {
+    const services: Record<string, TargetService> = {};
+    for (const [serviceName, service] of Object.entries(app.services)) {
+      if (service.image !== image && repositoryOf(service.image) === repository) {
+        previous[`${appName}/${serviceName}`] = service.image;
+        services[serviceName] = { ...service, image };
+      } else {
+        services[serviceName] = service;
+      }
+    }
+    next[appName] = { ...app, services };
+  }
+  return { apps: next, previous };
+}
