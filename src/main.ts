@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { type Database, openDatabase } from './db/client.js';
+import { resolveAdminToken } from './devices/admin-token.js';
+import { createDeviceApi } from './devices/device-api.js';
+import { createHttpServer, type HttpPlugin } from './http/server.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
+import { createMetricsRegistry } from './telemetry/metrics.js';
 
 /** A running part of the process; `stop` releases what it holds. */
 interface Running {
@@ -11,8 +15,9 @@ interface Running {
 const USAGE = `usage: fleet-rollout <command>
 
 commands:
-  start     run every role in one process on embedded defaults
-  migrate   apply database migrations and exit`;
+  start       run every role in one process on embedded defaults
+  device-api  run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)
+  migrate     apply database migrations and exit`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
@@ -28,6 +33,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
       await runUntilSignal(await start(config, logger), logger);
+      return 0;
+    case 'device-api':
+      await runUntilSignal(await deviceApiOnly(config, logger), logger);
       return 0;
     default:
       process.stderr.write(`fleet-rollout: unknown command "${command}"\n\n${USAGE}\n`);
@@ -46,10 +54,65 @@ async function migrateOnly(config: Config, logger: Logger): Promise<void> {
 }
 
 async function start(config: Config, logger: Logger): Promise<Running[]> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-  await database.migrate();
-  logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
-  return [{ stop: () => database.close() }];
+  const admin = await resolveAdminToken(config.devices.adminToken, config.dataDir);
+  if (admin.file) logger.info({ file: admin.file }, 'admin token is in this file');
+  return startRoles(config, logger, admin.token);
+}
+
+async function deviceApiOnly(config: Config, logger: Logger): Promise<Running[]> {
+  if (!config.databaseUrl)
+    throw new ConfigError('device-api needs DATABASE_URL (a shared Postgres)');
+  if (!config.devices.adminToken)
+    throw new ConfigError('device-api needs FLEET_ROLLOUT_ADMIN_TOKEN');
+  return startRoles(config, logger, config.devices.adminToken);
+}
+
+/** Opens the database, starts the device API and serves HTTP; stops what started on failure. */
+async function startRoles(config: Config, logger: Logger, adminToken: string): Promise<Running[]> {
+  const running: Running[] = [];
+  try {
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      logger,
+    });
+    running.push({ stop: () => database.close() });
+    await database.migrate();
+    logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
+    const metrics = createMetricsRegistry();
+    const deviceApi = createDeviceApi({ ...config.devices, database, logger, metrics, adminToken });
+    await deviceApi.start();
+    running.push(deviceApi);
+    const plugins: HttpPlugin[] = [deviceApi.plugin];
+    running.push(
+      await serveHttp(config, logger, {
+        database,
+        metrics,
+        plugins,
+        keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
+      }),
+    );
+    return running;
+  } catch (error) {
+    await stopAll(running, logger);
+    throw error;
+  }
+}
+
+async function serveHttp(
+  config: Config,
+  logger: Logger,
+  deps: {
+    database: Database;
+    metrics: ReturnType<typeof createMetricsRegistry>;
+    plugins: HttpPlugin[];
+    keepAliveTimeoutMs: number;
+  },
+): Promise<Running> {
+  const server = await createHttpServer({ ...deps, logger });
+  const url = await server.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ url }, 'serving HTTP');
+  return { stop: () => server.close() };
 }
 
 async function runUntilSignal(running: Running[], logger: Logger): Promise<void> {
@@ -61,7 +124,11 @@ async function runUntilSignal(running: Running[], logger: Logger): Promise<void>
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  for (const part of running.reverse()) {
+  await stopAll(running, logger);
+}
+
+async function stopAll(running: Running[], logger: Logger): Promise<void> {
+  for (const part of [...running].reverse()) {
     await part.stop().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   }
 }

@@ -59,3 +59,17 @@ export function rewriteImages(apps: TargetApps, repository: string, image: strin
   }
   return { apps: next, previous };
 }
+
+/** A rollout's rewrite as it applies to a device: every service of `repository` runs `image`. */
+export interface ImageOverlay {
+  repository: string;
+  image: string;
+}
+
+/** The effective document: the base with each overlay's rewrite applied in order; pure. */
+export function applyOverlays(base: TargetApps, overlays: readonly ImageOverlay[]): TargetApps {
+  let apps = base;
+  for (const overlay of overlays)
+    apps = rewriteImages(apps, overlay.repository, overlay.image).apps;
+  return apps;
+}
