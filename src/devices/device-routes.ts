@@ -1,9 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { findDeviceByKeyHash, getDevice } from '../db/device-store.js';
 import { type ReportedApps, saveReport } from '../db/report-store.js';
 import { loadEffectiveTarget } from '../db/target-store.js';
 import { HttpProblem } from '../http/problem.js';
+import { routeTimer, SELF_TIMED } from '../http/request-metrics.js';
 import type { HttpPlugin } from '../http/server.js';
 import { apiKeyDigest, bearerToken, hashApiKey, sameDigest } from './credentials.js';
 import { type DeviceCache, quoteEtag } from './device-cache.js';
@@ -11,6 +13,8 @@ import { etagMatches } from './etag.js';
 import type { DeviceMetrics } from './metrics.js';
 import { forbidden, unauthorized, unknownDevice } from './problems.js';
 import { reportSchema, UUID_PATTERN } from './schemas.js';
+
+const POLL_ROUTE = '/api/v1/device/:uuid/state';
 
 /** Response header telling devices how many seconds to wait between polls. */
 export const POLL_INTERVAL_HEADER = 'x-poll-interval';
@@ -23,6 +27,8 @@ export interface DeviceRoutesDeps {
   database: Database;
   cache: DeviceCache;
   metrics: DeviceMetrics;
+  /** Where the poll route records its own latency. */
+  registry: Registry;
   pollIntervalSeconds: number;
   maxLongPollSeconds: number;
 }
@@ -88,7 +94,10 @@ export function deviceRoutes(deps: DeviceRoutesDeps): HttpPlugin {
     return Math.min(Number(wait), deps.maxLongPollSeconds);
   };
 
-  const poll = (request: FastifyRequest, reply: FastifyReply) => {
+  const answerPoll = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): FastifyReply | Promise<FastifyReply> => {
     const uuid = (request.params as { uuid: string }).uuid;
     const token = bearerToken(request.headers.authorization);
     const entry = cache.get(uuid);
@@ -116,10 +125,34 @@ export function deviceRoutes(deps: DeviceRoutesDeps): HttpPlugin {
     });
   };
 
+  /** Times the poll itself (SELF_TIMED): from the handler to the answer written or failed. */
+  const timePoll = routeTimer(deps.registry, POLL_ROUTE);
+  const poll = (request: FastifyRequest, reply: FastifyReply) => {
+    const started = performance.now();
+    const failed = (error: unknown) => {
+      timePoll('GET', error instanceof HttpProblem ? error.status : 500, started);
+      throw error;
+    };
+    let answer: FastifyReply | Promise<FastifyReply>;
+    try {
+      answer = answerPoll(request, reply);
+    } catch (error) {
+      return failed(error);
+    }
+    if (answer === reply) {
+      timePoll('GET', reply.statusCode, started);
+      return reply;
+    }
+    return (answer as Promise<FastifyReply>).then((sent) => {
+      timePoll('GET', reply.statusCode, started);
+      return sent;
+    }, failed);
+  };
+
   const reportOwners = new WeakMap<FastifyRequest, string>();
 
   return async (app) => {
-    app.get('/api/v1/device/:uuid/state', { exposeHeadRoute: false }, poll);
+    app.get(POLL_ROUTE, { exposeHeadRoute: false, config: SELF_TIMED }, poll);
 
     app.patch<{ Body: Record<string, { apps: ReportedApps }> }>(
       '/api/v1/device/state',
