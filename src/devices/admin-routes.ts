@@ -21,8 +21,15 @@ const MAX_PAGE = 1000;
 
 type UuidParams = { uuid: string };
 
+/** What the admin routes need; `changed` makes this process's cache see a write at once. */
+export interface AdminRoutesDeps {
+  database: Database;
+  adminToken: string;
+  changed(uuids: string[]): Promise<void>;
+}
+
 /** Admin API: register devices, list and read them, replace their target. Admin bearer token. */
-export function adminRoutes(deps: { database: Database; adminToken: string }): HttpPlugin {
+export function adminRoutes(deps: AdminRoutesDeps): HttpPlugin {
   const { db } = deps.database;
   return async (app) => {
     app.addHook('onRequest', async (request) => {
@@ -38,6 +45,7 @@ export function adminRoutes(deps: { database: Database; adminToken: string }): H
       requireValidImages(apps);
       try {
         const device = await registerDevice(db, { uuid, fleet, labels, apps });
+        await deps.changed([device.uuid]);
         return reply.code(201).header('location', `/api/v1/devices/${device.uuid}`).send(device);
       } catch (error) {
         if (error instanceof DeviceExistsError)
@@ -92,6 +100,7 @@ export function adminRoutes(deps: { database: Database; adminToken: string }): H
         const uuid = request.params.uuid.toLowerCase();
         requireValidImages(request.body.apps);
         if (!(await setBaseTarget(db, uuid, request.body.apps))) throw unknownDevice(uuid);
+        await deps.changed([uuid]);
         const target = await loadEffectiveTarget(db, uuid);
         if (!target) throw unknownDevice(uuid);
         return { uuid, target: { etag: target.etag, apps: target.apps } };

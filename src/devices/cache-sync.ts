@@ -63,6 +63,15 @@ export class DeviceCacheSync {
     await this.chain;
   }
 
+  /**
+   * Reloads these devices now, behind the steps already queued, and resolves when done (never
+   * rejects: a failure is logged and triggers a full reload). Writers call it so that a change
+   * made through this process is served by it at once; other processes follow the notification.
+   */
+  refreshDevices(uuids: string[]): Promise<void> {
+    return this.enqueue(() => this.refresh(this.cache, uuids)).catch(() => {});
+  }
+
   /** Resolves when every step queued so far has run (for tests and benchmarks). */
   idle(): Promise<void> {
     return this.chain;

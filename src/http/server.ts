@@ -17,7 +17,8 @@ import { instrumentRoutes } from './request-metrics.js';
  * What a role mounts on the shared server: a fastify plugin, registered in its own encapsulated
  * context after the shared parts. Inside it:
  * - declare JSON schemas for params, querystring and body; validation failures become 400
- *   problems. Types are not coerced (query numbers arrive as strings: use a pattern).
+ *   problems. Types are not coerced (query numbers arrive as strings: use a pattern) and
+ *   unknown properties are rejected, not silently removed, where a schema forbids them.
  * - throw `HttpProblem` for client errors; any other error is logged and answered as a 500.
  * - JSON bodies are already limited to 1 MiB (413) and 32 levels of nesting (400); set
  *   `bodyLimit` on a route to change the size. To see the raw body, call
@@ -52,7 +53,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? 72_000,
     return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   const log = deps.logger.child({ component: 'http' });
   const timeUnmatched = instrumentRoutes(app, deps.metrics);
