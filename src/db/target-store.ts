@@ -95,3 +95,12 @@ export async function setBaseTarget(db: Db, uuid: string, apps: TargetApps): Pro
     return true;
   });
 }
+
+/** A device's base target (before rollout overlays), or undefined when it has none. */
+export async function getBaseTarget(db: DbOrTx, uuid: string): Promise<TargetApps | undefined> {
+  const [row] = await db
+    .select({ apps: deviceTargets.apps })
+    .from(deviceTargets)
+    .where(eq(deviceTargets.deviceUuid, uuid));
+  return row?.apps;
+}
