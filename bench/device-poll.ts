@@ -1,7 +1,8 @@
 /**
  * `npm run bench:poll`: the device API's 304 path against a bare node:http server answering 304
  * from a Map, under the same load from a separate process. The real server runs on real Postgres
- * with 100k registered devices. Prints both rates and, last, `ratio=<api/bare>`.
+ * with 100k registered devices. Prints both rates and, last, `ratio=<api/bare>`: the median
+ * of the ratios of adjacent measurement pairs.
  *
  * BENCH_DATABASE_URL (or DATABASE_URL) selects the database; by default a fresh database is
  * created on postgres://postgres@127.0.0.1:5432 and dropped afterwards. BENCH_DEVICES,
@@ -22,8 +23,8 @@ import { benchDatabase, seedDevices } from './bench-database.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const POLL_INTERVAL_SECONDS = 60;
 const run = promisify(execFile);
 
@@ -41,6 +42,27 @@ async function measure(port: number, devicesFile: string, seconds: number): Prom
     throw new Error(`expected only 304 answers, got ${JSON.stringify(result)}`);
   }
   return result.requests / result.seconds;
+}
+
+/** Prints the rates and, last, the median of the per-pair ratios (robust to bursts of load). */
+function report(rounds: Array<{ api: number; bare: number }>, database: string): void {
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const ratios = rounds.map((r) => r.api / r.bare).sort((a, b) => a - b);
+  const middle = Math.floor(ratios.length / 2);
+  const median =
+    ratios.length % 2 === 1
+      ? (ratios[middle] as number)
+      : ((ratios[middle - 1] as number) + (ratios[middle] as number)) / 2;
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(
+    `devices=${DEVICES} connections=${CONNECTIONS} seconds=${SECONDS} rounds=${ROUNDS} database=${database}`,
+  );
+  for (const [i, r] of rounds.entries()) {
+    out(`round ${i + 1}: api ${Math.round(r.api)} req/s, bare ${Math.round(r.bare)} req/s`);
+  }
+  out(`device API (fastify, cache): ${Math.round(mean(rounds.map((r) => r.api)))} req/s (mean)`);
+  out(`bare node:http (Map):        ${Math.round(mean(rounds.map((r) => r.bare)))} req/s (mean)`);
+  out(`ratio=${median.toFixed(2)}`);
 }
 
 async function main(): Promise<void> {
@@ -85,24 +107,22 @@ async function main(): Promise<void> {
       deviceApi.keepAliveTimeoutMs,
     );
 
-    // Warm both up (JIT, connection setup), then alternate rounds so drift hits both alike.
+    // Warm both up (JIT, connections), then measure in adjacent pairs, alternating which side
+    // goes first: the machine is shared, and load from elsewhere should hit both sides alike.
     await measure(apiPort, devicesFile, 2);
     await measure(bare.port, devicesFile, 2);
-    let apiRate = 0;
-    let bareRate = 0;
+    const rounds: Array<{ api: number; bare: number }> = [];
     for (let round = 0; round < ROUNDS; round++) {
-      apiRate += (await measure(apiPort, devicesFile, SECONDS)) / ROUNDS;
-      bareRate += (await measure(bare.port, devicesFile, SECONDS)) / ROUNDS;
+      const apiFirst = round % 2 === 0;
+      const first = await measure(apiFirst ? apiPort : bare.port, devicesFile, SECONDS);
+      const second = await measure(apiFirst ? bare.port : apiPort, devicesFile, SECONDS);
+      rounds.push(apiFirst ? { api: first, bare: second } : { api: second, bare: first });
     }
     await bare.close();
     await api.close();
     await deviceApi.stop();
 
-    const settings = `devices=${DEVICES} connections=${CONNECTIONS} seconds=${SECONDS} rounds=${ROUNDS}`;
-    process.stdout.write(`${settings} database=${target.label}\n`);
-    process.stdout.write(`device API (fastify, cache):   ${Math.round(apiRate)} req/s\n`);
-    process.stdout.write(`bare node:http (Map):          ${Math.round(bareRate)} req/s\n`);
-    process.stdout.write(`ratio=${(apiRate / bareRate).toFixed(2)}\n`);
+    report(rounds, target.label);
   } finally {
     await rm(workDir, { recursive: true, force: true });
     await database.close();
