@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import type { Database } from '../src/db/client.js';
+import { createDatabase, dropDatabase } from '../src/db/databases.js';
 import { generateApiKey, hashApiKey } from '../src/devices/credentials.js';
 import { quoteEtag } from '../src/devices/device-cache.js';
 import { etagOf, type TargetApps } from '../src/devices/target-document.js';
@@ -13,7 +13,8 @@ const BENCH_FLEET = 'bench';
 export interface BenchDatabase {
   url: string;
   label: string;
-  cleanup(): Promise<void>;
+  /** Leaves the server as it was and closes `database`. */
+  cleanup(database: Database): Promise<void>;
 }
 
 /**
@@ -26,36 +27,22 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     return {
       url: given,
       label: 'given',
-      cleanup: async () => {
-        await withClient(given, (c) =>
-          c.query('delete from devices where fleet = $1', [BENCH_FLEET]),
-        );
+      cleanup: async (database) => {
+        await database.query(sql`delete from devices where fleet = ${BENCH_FLEET}`);
+        await database.close();
       },
     };
   }
   const name = `fleet_rollout_bench_${randomBytes(4).toString('hex')}`;
-  await withClient(DEFAULT_SERVER, (client) => client.query(`create database ${name}`));
-  const url = new URL(DEFAULT_SERVER);
-  url.pathname = `/${name}`;
+  const url = await createDatabase(DEFAULT_SERVER, name);
   return {
-    url: url.toString(),
+    url,
     label: `fresh ${name}`,
-    cleanup: async () => {
-      await withClient(DEFAULT_SERVER, (client) =>
-        client.query(`drop database if exists ${name} with (force)`),
-      );
+    cleanup: async (database) => {
+      await database.close();
+      await dropDatabase(DEFAULT_SERVER, name);
     },
   };
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A seeded device: what a real device would hold (its key and current ETag, quoted). */

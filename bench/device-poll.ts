@@ -125,8 +125,7 @@ async function main(): Promise<void> {
     report(rounds, target.label);
   } finally {
     await rm(workDir, { recursive: true, force: true });
-    await database.close();
-    await target.cleanup();
+    await target.cleanup(database);
   }
 }
 

@@ -20,6 +20,8 @@ describe('device API configuration', () => {
   });
 
   it('never puts a rejected secret in the message', () => {
-    expect(() => loadConfig({ FLEET_ROLLOUT_ADMIN_TOKEN: 'tiny-secret' })).not.toThrow(/tiny-secret/);
+    expect(() => loadConfig({ FLEET_ROLLOUT_ADMIN_TOKEN: 'tiny-secret' })).not.toThrow(
+      /tiny-secret/,
+    );
   });
 });

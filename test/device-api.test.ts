@@ -10,6 +10,8 @@ import {
   type TestDeviceApi,
 } from './support/device-api.js';
 
+type Device = { uuid: string; apiKey: string };
+
 describe.each(databaseBackends)('device API on %s', (backend) => {
   let test: TestDatabase;
   let server: TestDeviceApi;
@@ -125,50 +127,6 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
     expect([...seen].sort()).toEqual(seen);
   });
 
-  it.each([
-    [
-      'no key',
-      (uuid: string, _own: string, _other: string) => poll(server.app, { uuid, apiKey: '' }),
-      401,
-    ],
-    ['an unknown key', (uuid: string) => poll(server.app, { uuid, apiKey: 'x'.repeat(43) }), 401],
-    [
-      'another device key',
-      (uuid: string, _own: string, other: string) => poll(server.app, { uuid, apiKey: other }),
-      403,
-    ],
-    [
-      'an unregistered uuid',
-      (_uuid: string, own: string) => poll(server.app, { uuid: randomUUID(), apiKey: own }),
-      404,
-    ],
-    [
-      'a malformed uuid',
-      (_uuid: string, own: string) => poll(server.app, { uuid: 'not-a-uuid', apiKey: own }),
-      404,
-    ],
-    [
-      'a bad wait',
-      (uuid: string, own: string) =>
-        poll(server.app, { uuid, apiKey: own }, undefined, '?wait=soon'),
-      400,
-    ],
-    ['an admin call without token', () => server.app.inject({ url: '/api/v1/devices' }), 401],
-    [
-      'an admin call with a device key',
-      (_uuid: string, own: string) =>
-        server.app.inject({ url: '/api/v1/devices', headers: { authorization: `Bearer ${own}` } }),
-      401,
-    ],
-  ])('a poll with %s is refused', async (_name, send, status) => {
-    const device = await register(server.app);
-    const other = await register(server.app);
-    const response = await send(device.uuid, device.apiKey, other.apiKey);
-    expect(response.statusCode).toBe(status);
-    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    if (status === 401) expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
-  });
-
   const report = (key: string, body: unknown) =>
     server.app.inject({
       method: 'PATCH',
@@ -183,128 +141,157 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
       headers: ADMIN,
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
+  const devices = '/api/v1/devices';
+  type Pair = { device: Device; other: Device };
 
-  it.each([
-    ['register without fleet', () => admin('POST', '/api/v1/devices', { labels: {} }), 400],
-    ['register with a numeric fleet', () => admin('POST', '/api/v1/devices', { fleet: 7 }), 400],
+  it.each<[string, number, (pair: Pair) => ReturnType<typeof admin>]>([
+    ['poll without key', 401, ({ device }) => poll(server.app, { ...device, apiKey: '' })],
+    [
+      'poll with an unknown key',
+      401,
+      ({ device }) => poll(server.app, { ...device, apiKey: 'x'.repeat(43) }),
+    ],
+    [
+      'poll with another device key',
+      403,
+      ({ device, other }) => poll(server.app, { ...device, apiKey: other.apiKey }),
+    ],
+    [
+      'poll an unregistered uuid',
+      404,
+      ({ device }) => poll(server.app, { ...device, uuid: randomUUID() }),
+    ],
+    [
+      'poll a malformed uuid',
+      404,
+      ({ device }) => poll(server.app, { ...device, uuid: 'not-a-uuid' }),
+    ],
+    [
+      'poll with a bad wait',
+      400,
+      ({ device }) => poll(server.app, device, undefined, '?wait=soon'),
+    ],
+    ['admin call without token', 401, () => server.app.inject({ url: devices })],
+    [
+      'admin call with a device key',
+      401,
+      ({ device }) =>
+        server.app.inject({ url: devices, headers: { authorization: `Bearer ${device.apiKey}` } }),
+    ],
+    ['register without fleet', 400, () => admin('POST', devices, { labels: {} })],
+    ['register with a numeric fleet', 400, () => admin('POST', devices, { fleet: 7 })],
     [
       'register with an unknown field',
-      () => admin('POST', '/api/v1/devices', { fleet: 'a', color: 'red' }),
       400,
+      () => admin('POST', devices, { fleet: 'a', color: 'red' }),
     ],
-    [
-      'register with a bad uuid',
-      () => admin('POST', '/api/v1/devices', { fleet: 'a', uuid: 'x' }),
-      400,
-    ],
+    ['register with a bad uuid', 400, () => admin('POST', devices, { fleet: 'a', uuid: 'x' })],
     [
       'register with a bad label',
-      () => admin('POST', '/api/v1/devices', { fleet: 'a', labels: { 'a b': 'c' } }),
       400,
+      () => admin('POST', devices, { fleet: 'a', labels: { 'a b': 'c' } }),
     ],
     [
       'register with a non-string label',
-      () => admin('POST', '/api/v1/devices', { fleet: 'a', labels: { a: 1 } }),
       400,
+      () => admin('POST', devices, { fleet: 'a', labels: { a: 1 } }),
     ],
     [
-      'register with a service without image',
-      () => admin('POST', '/api/v1/devices', { fleet: 'a', apps: { x: { services: { y: {} } } } }),
+      'register a service without image',
       400,
+      () => admin('POST', devices, { fleet: 'a', apps: { x: { services: { y: {} } } } }),
     ],
     [
       'register with a bad image',
-      () => admin('POST', '/api/v1/devices', { fleet: 'a', apps: appsWith('UPPER/Case') }),
       400,
+      () => admin('POST', devices, { fleet: 'a', apps: appsWith('UPPER/Case') }),
     ],
     [
-      'register with a slash in a service name',
+      'register a slash in a service name',
+      400,
       () =>
-        admin('POST', '/api/v1/devices', {
+        admin('POST', devices, {
           fleet: 'a',
           apps: { x: { services: { 'y/z': { image: 'a' } } } },
         }),
-      400,
     ],
     [
-      'register with too many apps',
+      'register too many apps',
+      400,
       () =>
-        admin('POST', '/api/v1/devices', {
+        admin('POST', devices, {
           fleet: 'a',
           apps: Object.fromEntries(
             Array.from({ length: 40 }, (_, i) => [`a${i}`, { services: {} }]),
           ),
         }),
-      400,
     ],
     [
       'set a target without apps',
-      (uuid: string) => admin('PUT', `/api/v1/devices/${uuid}/target`, {}),
       400,
+      ({ device }) => admin('PUT', `${devices}/${device.uuid}/target`, {}),
     ],
     [
       'set a target of an unknown device',
-      () => admin('PUT', `/api/v1/devices/${randomUUID()}/target`, { apps: {} }),
       404,
+      () => admin('PUT', `${devices}/${randomUUID()}/target`, { apps: {} }),
     ],
-    ['read an unknown device', () => admin('GET', `/api/v1/devices/${randomUUID()}`), 404],
-    ['read a malformed uuid', () => admin('GET', '/api/v1/devices/nope'), 400],
-    [
-      'list with a bad selector',
-      () => admin('GET', '/api/v1/devices?labelSelector=a%20in%20(b'),
-      400,
-    ],
-    ['list with a bad limit', () => admin('GET', '/api/v1/devices?limit=0'), 400],
-    ['list with an unknown parameter', () => admin('GET', '/api/v1/devices?sort=name'), 400],
-    ['report without key', (uuid: string) => report('', { [uuid]: { apps: {} } }), 401],
+    ['read an unknown device', 404, () => admin('GET', `${devices}/${randomUUID()}`)],
+    ['read a malformed uuid', 400, () => admin('GET', `${devices}/nope`)],
+    ['list with a bad selector', 400, () => admin('GET', `${devices}?labelSelector=a%20in%20(b`)],
+    ['list with a bad limit', 400, () => admin('GET', `${devices}?limit=0`)],
+    ['list with an unknown parameter', 400, () => admin('GET', `${devices}?sort=name`)],
+    ['report without key', 401, ({ device }) => report('', { [device.uuid]: { apps: {} } })],
     [
       'report for another device',
-      (_uuid: string, key: string, other: string) => report(key, { [other]: { apps: {} } }),
       403,
+      ({ device, other }) => report(device.apiKey, { [other.uuid]: { apps: {} } }),
     ],
     [
       'report for an unknown device',
-      (_uuid: string, key: string) => report(key, { [randomUUID()]: { apps: {} } }),
       404,
+      ({ device }) => report(device.apiKey, { [randomUUID()]: { apps: {} } }),
     ],
     [
       'report two devices',
-      (uuid: string, key: string, other: string) =>
-        report(key, { [uuid]: { apps: {} }, [other]: { apps: {} } }),
       400,
+      ({ device, other }) =>
+        report(device.apiKey, { [device.uuid]: { apps: {} }, [other.uuid]: { apps: {} } }),
     ],
     [
-      'report with a bad health',
-      (uuid: string, key: string) =>
-        report(key, { [uuid]: { apps: { a: { services: { s: { health: 'meh' } } } } } }),
+      'report a bad health',
       400,
+      ({ device }) =>
+        report(device.apiKey, {
+          [device.uuid]: { apps: { a: { services: { s: { health: 'meh' } } } } },
+        }),
     ],
-    ['report without apps', (uuid: string, key: string) => report(key, { [uuid]: {} }), 400],
-    ['report an array', (_uuid: string, key: string) => report(key, []), 400],
+    ['report without apps', 400, ({ device }) => report(device.apiKey, { [device.uuid]: {} })],
+    ['report an array', 400, ({ device }) => report(device.apiKey, [])],
     [
       'report malformed JSON',
-      (_uuid: string, key: string) =>
+      400,
+      ({ device }) =>
         server.app.inject({
           method: 'PATCH',
           url: '/api/v1/device/state',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${device.apiKey}`, 'content-type': 'application/json' },
           payload: '{"a":',
         }),
-      400,
     ],
     [
       'report over 1 MiB',
-      (uuid: string, key: string) =>
-        report(key, { [uuid]: { apps: {}, pad: 'x'.repeat(1 << 20) } }),
       413,
+      ({ device }) =>
+        report(device.apiKey, { [device.uuid]: { apps: {}, pad: 'x'.repeat(1 << 20) } }),
     ],
-  ])('%s → %d', async (_name, send, status) => {
-    const device = await register(server.app);
-    const other = await register(server.app);
-    const response = await send(device.uuid, device.apiKey, other.uuid);
+  ])('%s → %d', async (_name, status, send) => {
+    const pair = { device: await register(server.app), other: await register(server.app) };
+    const response = await send(pair);
     expect(response.statusCode).toBe(status);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({ status, title: expect.any(String) });
+    if (status === 401) expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
   });
 
   it('holds a long poll until the target changes, and answers 304 when the wait ends', async () => {

@@ -42,6 +42,13 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
       repository: NGINX,
       image,
     });
+  /** Plans devices into batches in the given order (rank = position). */
+  const plan = (uid: string, batches: Array<[string, number]>) =>
+    createMembership(
+      db(),
+      uid,
+      batches.map(([uuid, batch], i) => ({ uuid, rank: i + 1, batch })),
+    );
   const effective = async (uuid: string) => (await loadEffectiveTarget(db(), uuid))!;
   const members = (uid: string) =>
     db()
@@ -126,9 +133,9 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
   it('starts batches forward only, with one event and one notification, changing only their members', async () => {
     const [a, b] = [await device(withNginx('1.0')), await device(withNginx('1.0'))];
     const r = await rollout();
-    await createMembership(db(), r.uid, [
-      { uuid: a, rank: 1, batch: 1 },
-      { uuid: b, rank: 2, batch: 2 },
+    await plan(r.uid, [
+      [a, 1],
+      [b, 2],
     ]);
     const before = await effective(a);
     expect((await effective(a)).etag).toBe(etagOf(withNginx('1.0')));
@@ -159,9 +166,9 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
   it('rolls every started member back to exactly its own previous document', async () => {
     const [a, b] = [await device(withNginx('1.0')), await device(withNginx('1.5'))];
     const r = await rollout();
-    await createMembership(db(), r.uid, [
-      { uuid: a, rank: 1, batch: 1 },
-      { uuid: b, rank: 2, batch: 1 },
+    await plan(r.uid, [
+      [a, 1],
+      [b, 1],
     ]);
     await startBatch(db(), r.uid, 1);
     expect(await rollBack(db(), r.uid)).toEqual({ rolledBack: true, devices: 2 });
@@ -183,9 +190,9 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
   it('folds into base targets without changing any effective document', async () => {
     const [a, c] = [await device(withNginx('1.0')), await device(withoutNginx)];
     const r = await rollout();
-    await createMembership(db(), r.uid, [
-      { uuid: a, rank: 1, batch: 1 },
-      { uuid: c, rank: 2, batch: 1 },
+    await plan(r.uid, [
+      [a, 1],
+      [c, 1],
     ]);
     await startBatch(db(), r.uid, 1);
     const before = [await effective(a), await effective(c)];
@@ -204,7 +211,7 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
     const older = await rollout(`${NGINX}:2.0`);
     const newer = await rollout(`${NGINX}:3.0`);
     for (const r of [older, newer]) {
-      await createMembership(db(), r.uid, [{ uuid: a, rank: 1, batch: 1 }]);
+      await plan(r.uid, [[a, 1]]);
       await startBatch(db(), r.uid, 1);
     }
     const served = await effective(a);
@@ -223,7 +230,7 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
     const a = await device(withNginx('1.0'));
     const r = await rollout();
     await startBatch(db(), r.uid, 1);
-    await createMembership(db(), r.uid, [{ uuid: a, rank: 1, batch: 1 }]);
+    await plan(r.uid, [[a, 1]]);
     await heard({ type: 'devices', uuids: [a] });
     expect((await effective(a)).apps.web?.services.nginx?.image).toBe(`${NGINX}:2.0`);
     const edited: TargetApps = {

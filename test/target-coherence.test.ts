@@ -55,6 +55,13 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
         response.statusCode === 200 ? (response.json()[device.uuid].apps as TargetApps) : undefined,
     };
   };
+  /** Waits until `server` answers 200 to a device holding `etag`; what it then serves. */
+  const changedOn = (server: TestDeviceApi, device: Device, etag: string) =>
+    eventually(async () => {
+      const seen = await served(server, device, etag);
+      expect(seen.status).toBe(200);
+      return seen;
+    });
   const etagOn = async (server: TestDeviceApi, device: Device) =>
     (await poll(server.app, device)).headers.etag as string;
   const newRollout = (image: string) =>
@@ -81,11 +88,7 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
       payload: { apps: appsWith('nginx:1.1') },
     });
     const changedAt = Date.now();
-    const seen = await eventually(async () => {
-      const now = await served(b, device, etag);
-      expect(now.status).toBe(200);
-      return now;
-    });
+    const seen = await changedOn(b, device, etag);
     expect(Date.now() - changedAt).toBeLessThan(1000);
     expect(seen.apps).toEqual(appsWith('nginx:1.1'));
     expect(await served(b, device, seen.etag)).toMatchObject({ status: 304 });
@@ -125,19 +128,11 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
     const flipped = new Map<string, string>();
     for (const server of [a, b]) {
       for (const device of [one, two]) {
-        const now = await eventually(async () => {
-          const seen = await served(server, device, before.get(device.uuid) as string);
-          expect(seen.status).toBe(200);
-          return seen;
-        });
+        const now = await changedOn(server, device, before.get(device.uuid) as string);
         expect(Object.values(now.apps?.app?.services ?? {})[0]?.image).toBe(`${NGINX}:2.0`);
         flipped.set(device.uuid, now.etag);
       }
-      const editedNow = await eventually(async () => {
-        const seen = await served(server, edited, editedEtag);
-        expect(seen.status).toBe(200);
-        return seen;
-      });
+      const editedNow = await changedOn(server, edited, editedEtag);
       expect(editedNow.apps).toEqual({
         ...editedBase,
         app: { services: { main: { image: `${NGINX}:2.0` } } },
@@ -151,11 +146,7 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
     await rollBack(db(), r.uid);
     for (const server of [a, b]) {
       for (const device of [one, two]) {
-        const back = await eventually(async () => {
-          const seen = await served(server, device, flipped.get(device.uuid) as string);
-          expect(seen.status).toBe(200);
-          return seen;
-        });
+        const back = await changedOn(server, device, flipped.get(device.uuid) as string);
         expect(back.etag).toBe(before.get(device.uuid));
       }
       await eventually(async () =>
@@ -170,11 +161,7 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
     const r = await newRollout(`${NGINX}:3.0`);
     await createMembership(db(), r.uid, [{ uuid: device.uuid, rank: 1, batch: 1 }]);
     await startBatch(db(), r.uid, 1);
-    const rolled = await eventually(async () => {
-      const seen = await served(b, device, first);
-      expect(seen.status).toBe(200);
-      return seen.etag;
-    });
+    const rolled = (await changedOn(b, device, first)).etag;
     const restarted = await startDeviceApi(second);
     try {
       expect(await served(restarted, device, rolled)).toMatchObject({ status: 304 });
