@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, databaseBackends, type TestDatabase } from './support/database.js';
 import {
@@ -327,5 +328,50 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
       /fleet_rollout_http_request_duration_seconds_count\{route="\/api\/v1\/device\/:uuid\/state",method="GET",status="304"\} [1-9]/,
     );
     expect(metrics).not.toContain(device.uuid);
+  });
+});
+
+describe.each(databaseBackends)('device API over HTTP on %s', (backend) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+  });
+  afterAll(() => test?.drop());
+
+  it('keeps connections open longer than the poll interval, and ends long polls at shutdown', async () => {
+    const server = await startDeviceApi(test.database, { pollIntervalSeconds: 30, listen: true });
+    const device = await register(server.app, { apps: appsWith('a:1') });
+    const agent = new http.Agent({ keepAlive: true });
+    const get = (etag?: string, query = '') =>
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        const headers = {
+          authorization: `Bearer ${device.apiKey}`,
+          ...(etag ? { 'if-none-match': etag } : {}),
+        };
+        http
+          .get(
+            `${server.url}/api/v1/device/${device.uuid}/state${query}`,
+            { agent, headers },
+            (response) => {
+              response.resume();
+              response.on('end', () => resolve(response));
+            },
+          )
+          .on('error', reject);
+      });
+    const first = await get();
+    expect(first.headers['keep-alive']).toBe('timeout=45');
+    expect(first.headers['x-poll-interval']).toBe('30');
+    const again = await get(first.headers.etag);
+    expect(again.statusCode).toBe(304);
+    expect(again.socket).toBe(first.socket);
+
+    const waiting = get(first.headers.etag, '?wait=30');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closingAt = Date.now();
+    await server.close();
+    expect((await waiting).statusCode).toBe(304);
+    expect(Date.now() - closingAt).toBeLessThan(2000);
+    agent.destroy();
   });
 });
