@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import { generateApiKey, hashApiKey } from '../devices/credentials.js';
 import type { LabelRequirement } from '../devices/label-selector.js';
-import { etagOf, type TargetApps } from '../devices/target-document.js';
+import { EMPTY_TARGET_ETAG, etagOf, type TargetApps } from '../devices/target-document.js';
 import type { Db, DbOrTx } from './client.js';
 import { devices, deviceTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
@@ -116,8 +116,6 @@ export interface DeviceCredential {
   baseEtag: string;
 }
 
-const EMPTY_ETAG = etagOf({});
-
 /** Credentials and base ETags of the devices in `uuids`. */
 export async function loadCredentials(db: DbOrTx, uuids: readonly string[]) {
   if (uuids.length === 0) return [];
@@ -143,7 +141,7 @@ function credentialQuery(db: DbOrTx) {
     .select({
       uuid: devices.uuid,
       keyHash: devices.apiKeyHash,
-      baseEtag: sql<string>`coalesce(${deviceTargets.etag}, ${EMPTY_ETAG})`,
+      baseEtag: sql<string>`coalesce(${deviceTargets.etag}, ${EMPTY_TARGET_ETAG})`,
     })
     .from(devices)
     .leftJoin(deviceTargets, eq(deviceTargets.deviceUuid, devices.uuid))

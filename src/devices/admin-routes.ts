@@ -5,6 +5,7 @@ import { getReport } from '../db/report-store.js';
 import { loadEffectiveTarget, setBaseTarget } from '../db/target-store.js';
 import { HttpProblem } from '../http/problem.js';
 import type { HttpPlugin } from '../http/server.js';
+import type { Logger } from '../telemetry/logger.js';
 import { bearerToken, sameSecret } from './credentials.js';
 import { LabelSelectorError, parseLabelSelector } from './label-selector.js';
 import { unauthorized, unknownDevice } from './problems.js';
@@ -31,13 +32,14 @@ type UuidParams = { uuid: string };
 /** What the admin routes need; `changed` makes this process's cache see a write at once. */
 export interface AdminRoutesDeps {
   database: Database;
+  logger: Logger;
   adminToken: string;
   changed(uuids: string[]): Promise<void>;
 }
 
 /** Admin API: register devices, list and read them, replace their target. Admin bearer token. */
 export function adminRoutes(deps: AdminRoutesDeps): HttpPlugin {
-  const handlers = new AdminHandlers(deps.database.db, deps.changed);
+  const handlers = new AdminHandlers(deps.database.db, deps.logger, deps.changed);
   return async (app) => {
     app.addHook('onRequest', async (request) => {
       const token = bearerToken(request.headers.authorization);
@@ -59,6 +61,7 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpPlugin {
 class AdminHandlers {
   constructor(
     private readonly db: Db,
+    private readonly logger: Logger,
     private readonly changed: (uuids: string[]) => Promise<void>,
   ) {}
 
@@ -69,6 +72,7 @@ class AdminHandlers {
     try {
       const device = await registerDevice(this.db, { uuid, fleet, labels, apps });
       await this.changed([device.uuid]);
+      this.logger.info({ uuid: device.uuid, fleet }, 'device registered');
       return reply.code(201).header('location', `/api/v1/devices/${device.uuid}`).send(device);
     } catch (error) {
       if (error instanceof DeviceExistsError) throw new HttpProblem(409, 'Conflict', error.message);
@@ -117,6 +121,7 @@ class AdminHandlers {
     requireValidImages(apps);
     if (!(await setBaseTarget(this.db, uuid, apps))) throw unknownDevice(uuid);
     await this.changed([uuid]);
+    this.logger.info({ uuid }, 'device target replaced');
     const target = await loadEffectiveTarget(this.db, uuid);
     if (!target) throw unknownDevice(uuid);
     return { uuid, target: { etag: target.etag, apps: target.apps } };

@@ -28,6 +28,13 @@ const RETRY_DELAY_MS = 1_000;
 
 type Rule = (entry: CachedDevice, uid: string, planned: PlannedEtags) => CachedDevice | undefined;
 
+/** How each kind of rollout notification moves a member's cache entry. */
+const RULES: Record<'batch' | 'rollback' | 'fold', Rule> = {
+  batch: afterBatchStart,
+  rollback: afterRollback,
+  fold: afterFold,
+};
+
 /**
  * Keeps a DeviceCache coherent with the database: a full load at start and after the
  * notification connection reconnects, then one step per notification on `fleet_rollout_targets`.
@@ -106,28 +113,10 @@ export class DeviceCacheSync {
   }
 
   private apply(notification: TargetNotification): Promise<void> {
-    switch (notification.type) {
-      case 'devices':
-        return this.refresh(this.cache, notification.uuids);
-      case 'batch':
-        return this.applyRule(
-          this.cache,
-          notification.rollout,
-          notification.after,
-          notification.through,
-          afterBatchStart,
-        );
-      case 'rollback':
-        return this.applyRule(
-          this.cache,
-          notification.rollout,
-          0,
-          notification.through,
-          afterRollback,
-        );
-      case 'fold':
-        return this.applyRule(this.cache, notification.rollout, 0, notification.through, afterFold);
-    }
+    if (notification.type === 'devices') return this.refresh(this.cache, notification.uuids);
+    const { rollout, through } = notification;
+    const after = notification.type === 'batch' ? notification.after : 0;
+    return this.applyRule(this.cache, rollout, after, through, RULES[notification.type]);
   }
 
   /**
