@@ -196,7 +196,7 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
     ]);
     await startBatch(db(), r.uid, 1);
     const before = [await effective(a), await effective(c)];
-    expect(await fold(db(), r.uid, { chunkSize: 1 })).toEqual({ folded: true, devices: 2 });
+    expect(await fold(db(), r.uid, { parts: 2 })).toEqual({ folded: true, devices: 2 });
     const after = [await effective(a), await effective(c)];
     expect(after.map((t) => [t.etag, t.apps])).toEqual(before.map((t) => [t.etag, t.apps]));
     expect(after.map((t) => t.overlays)).toEqual([[], []]);

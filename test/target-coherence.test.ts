@@ -72,9 +72,13 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
       repository: NGINX,
       image,
     });
+  /** The device's ETag, once both instances hold it in their caches (the 304 path). */
   const serveSame = async (device: Device) => {
     const etag = await etagOn(a, device);
-    await eventually(async () => expect((await served(b, device, etag)).status).toBe(304));
+    await eventually(() => {
+      for (const server of [a, b]) expect(server.api.cache.get(device.uuid)?.etag).toBe(etag);
+    });
+    expect((await served(b, device, etag)).status).toBe(304);
     return etag;
   };
 

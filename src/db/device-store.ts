@@ -124,16 +124,9 @@ export async function loadCredentials(db: DbOrTx, uuids: readonly string[]) {
   );
 }
 
-/** One keyset page of every device's credential and base ETag, ordered by uuid. */
-export async function loadCredentialsPage(
-  db: DbOrTx,
-  after: string | undefined,
-  limit: number,
-): Promise<DeviceCredential[]> {
-  return credentialQuery(db)
-    .where(after === undefined ? undefined : gt(devices.uuid, after))
-    .orderBy(asc(devices.uuid))
-    .limit(limit);
+/** Credentials and base ETags of every device in one uuid range (see `uuidRanges`). */
+export async function loadCredentialsInRange(db: DbOrTx, range: SQL): Promise<DeviceCredential[]> {
+  return credentialQuery(db).where(range);
 }
 
 function credentialQuery(db: DbOrTx) {

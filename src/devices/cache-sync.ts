@@ -1,12 +1,14 @@
 import type { Database } from '../db/client.js';
-import { loadCredentials, loadCredentialsPage } from '../db/device-store.js';
+import { loadCredentials, loadCredentialsInRange } from '../db/device-store.js';
 import { listStartedRollouts, pagesOfMembers } from '../db/rollout-target-store.js';
+import { devices } from '../db/schema/index.js';
 import {
   parseTargetNotification,
   TARGETS_CHANNEL,
   type TargetNotification,
 } from '../db/target-notifications.js';
 import { loadEffectiveTargets } from '../db/target-store.js';
+import { uuidRanges } from '../db/uuid-ranges.js';
 import type { Logger } from '../telemetry/logger.js';
 import { storedHashBytes } from './credentials.js';
 import {
@@ -22,7 +24,8 @@ import {
 } from './device-cache.js';
 import type { DeviceMetrics } from './metrics.js';
 
-const LOAD_PAGE = 20_000;
+/** A million devices load in ranges of about 16k. */
+const LOAD_RANGES = 64;
 const REFRESH_CHUNK = 2_000;
 const RETRY_DELAY_MS = 1_000;
 
@@ -126,12 +129,9 @@ export class DeviceCacheSync {
   private async loadAll(): Promise<void> {
     const started = performance.now();
     const entries = new Map<string, CachedDevice>();
-    let after: string | undefined;
-    for (;;) {
-      const page = await loadCredentialsPage(this.database.db, after, LOAD_PAGE);
-      for (const row of page) entries.set(row.uuid, entryOf(row.keyHash, row.baseEtag));
-      if (page.length < LOAD_PAGE) break;
-      after = page[page.length - 1]?.uuid;
+    for (const range of uuidRanges(devices.uuid, LOAD_RANGES)) {
+      const rows = await loadCredentialsInRange(this.database.db, range);
+      for (const row of rows) entries.set(row.uuid, entryOf(row.keyHash, row.baseEtag));
     }
     for (const rollout of await listStartedRollouts(this.database.db)) {
       await this.applyRule(entries, rollout.uid, 0, rollout.startedBatches, afterBatchStart);
