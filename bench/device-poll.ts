@@ -28,8 +28,18 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const POLL_INTERVAL_SECONDS = 60;
 const run = promisify(execFile);
 
-/** Runs the load generator against `port` in its own process; completed requests per second. */
-async function measure(port: number, devicesFile: string, seconds: number): Promise<number> {
+/** What one measurement gives: the rate, and the server's CPU time per request (µs). */
+interface Sample {
+  rate: number;
+  cpu: number;
+}
+
+/**
+ * Runs the load generator against `port` in its own process. The server under test runs in this
+ * process, which does nothing else meanwhile, so this process's CPU time is the server's.
+ */
+async function measure(port: number, devicesFile: string, seconds: number): Promise<Sample> {
+  const cpuBefore = process.cpuUsage();
   const loader = new URL('./poll-load.ts', import.meta.url).pathname;
   const { stdout } = await run(
     process.execPath,
@@ -41,13 +51,17 @@ async function measure(port: number, devicesFile: string, seconds: number): Prom
   if (codes.length !== 1 || codes[0] !== '304' || result.errors > 0) {
     throw new Error(`expected only 304 answers, got ${JSON.stringify(result)}`);
   }
-  return result.requests / result.seconds;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rate: result.requests / result.seconds, cpu: (cpu.user + cpu.system) / result.requests };
 }
 
-/** Prints the rates and, last, the median of the per-pair ratios (robust to bursts of load). */
-function report(rounds: Array<{ api: number; bare: number }>, database: string): void {
+/**
+ * Prints the rates, the CPU cost per request (unaffected by other load on the machine) and, last,
+ * the median of the per-pair rate ratios (robust to bursts of load from elsewhere).
+ */
+function report(rounds: Array<{ api: Sample; bare: Sample }>, database: string): void {
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const ratios = rounds.map((r) => r.api / r.bare).sort((a, b) => a - b);
+  const ratios = rounds.map((r) => r.api.rate / r.bare.rate).sort((a, b) => a - b);
   const middle = Math.floor(ratios.length / 2);
   const median =
     ratios.length % 2 === 1
@@ -57,11 +71,16 @@ function report(rounds: Array<{ api: number; bare: number }>, database: string):
   out(
     `devices=${DEVICES} connections=${CONNECTIONS} seconds=${SECONDS} rounds=${ROUNDS} database=${database}`,
   );
-  for (const [i, r] of rounds.entries()) {
-    out(`round ${i + 1}: api ${Math.round(r.api)} req/s, bare ${Math.round(r.bare)} req/s`);
-  }
-  out(`device API (fastify, cache): ${Math.round(mean(rounds.map((r) => r.api)))} req/s (mean)`);
-  out(`bare node:http (Map):        ${Math.round(mean(rounds.map((r) => r.bare)))} req/s (mean)`);
+  const side = (r: Sample) => `${Math.round(r.rate)} req/s ${r.cpu.toFixed(1)} µs CPU/req`;
+  for (const [i, r] of rounds.entries())
+    out(`round ${i + 1}: api ${side(r.api)}, bare ${side(r.bare)}`);
+  const summary = (pick: (r: { api: Sample; bare: Sample }) => Sample) =>
+    side({
+      rate: mean(rounds.map((r) => pick(r).rate)),
+      cpu: mean(rounds.map((r) => pick(r).cpu)),
+    });
+  out(`device API (fastify, cache): ${summary((r) => r.api)} (means)`);
+  out(`bare node:http (Map):        ${summary((r) => r.bare)} (means)`);
   out(`ratio=${median.toFixed(2)}`);
 }
 
@@ -111,7 +130,7 @@ async function main(): Promise<void> {
     // goes first: the machine is shared, and load from elsewhere should hit both sides alike.
     await measure(apiPort, devicesFile, 2);
     await measure(bare.port, devicesFile, 2);
-    const rounds: Array<{ api: number; bare: number }> = [];
+    const rounds: Array<{ api: Sample; bare: Sample }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       const apiFirst = round % 2 === 0;
       const first = await measure(apiFirst ? apiPort : bare.port, devicesFile, SECONDS);
