@@ -1,0 +1,113 @@
+import { RolloutReasons } from '../api/conditions.js';
+import type {
+  DeviceSelector,
+  FailurePolicy,
+  HealthPolicy,
+  ImagePolicy,
+  ImageRollout,
+  MaintenanceWindow,
+  RolloutStrategy,
+} from '../api/types.js';
+import { parseDuration } from './duration.js';
+import { describeFieldErrors, validatePolicySpec, validateRolloutSpec } from './validate.js';
+
+/** Values used when neither the rollout's snapshot nor its policy sets a field. */
+export const ROLLOUT_DEFAULTS = {
+  type: 'Staged',
+  batches: [10, 50, 100],
+  interval: '0s',
+  onNewImage: 'Supersede',
+  includeNewDevices: false,
+  soakTime: '5m',
+  progressDeadline: '30m',
+  offlineAfter: '10m',
+  maxFailurePercent: 10,
+  minSample: 5,
+  action: 'Pause',
+} as const;
+
+/** Everything the planner and the progress query need, resolved and parsed. */
+export interface RolloutSettings {
+  selector: DeviceSelector;
+  type: 'Staged' | 'Manual' | 'AllAtOnce';
+  /** Cumulative percentages; `[100]` for AllAtOnce. */
+  batches: number[];
+  intervalMs: number;
+  maintenanceWindows: MaintenanceWindow[];
+  onNewImage: 'Supersede' | 'Queue';
+  includeNewDevices: boolean;
+  /** How long a device must stay healthy on the new image before it counts as healthy. */
+  soakMs: number;
+  /** Time from a batch's start after which its unsettled devices count as failed. */
+  progressDeadlineMs: number;
+  /** A device not heard from for this long counts as offline. */
+  offlineAfterMs: number;
+  maxFailurePercent: number;
+  minSample: number;
+  failureAction: 'Pause' | 'Rollback';
+}
+
+/** Why a rollout cannot run: a terminal condition reason and a message. */
+export interface SettingsProblem {
+  reason:
+    | typeof RolloutReasons.InvalidSpec
+    | typeof RolloutReasons.PolicyNotFound
+    | typeof RolloutReasons.PolicyInvalid;
+  message: string;
+}
+
+/**
+ * Resolves a rollout's settings: each field from the rollout's snapshot, else its policy, else
+ * ROLLOUT_DEFAULTS. A missing or invalid policy, or an invalid rollout spec, is a problem.
+ */
+export function resolveRolloutSettings(
+  rollout: ImageRollout,
+  policy: ImagePolicy | undefined,
+): { settings: RolloutSettings } | { problem: SettingsProblem } {
+  const rolloutErrors = validateRolloutSpec(rollout.spec);
+  if (rolloutErrors.length > 0) {
+    const message = `Invalid spec: ${describeFieldErrors(rolloutErrors)}`;
+    return { problem: { reason: RolloutReasons.InvalidSpec, message } };
+  }
+  if (!policy) {
+    const message = `ImagePolicy "${rollout.spec.policyRef.name}" not found`;
+    return { problem: { reason: RolloutReasons.PolicyNotFound, message } };
+  }
+  const policyErrors = validatePolicySpec(policy.spec);
+  if (policyErrors.length > 0) {
+    const message = `ImagePolicy "${policy.metadata.name}" is invalid: ${describeFieldErrors(policyErrors)}`;
+    return { problem: { reason: RolloutReasons.PolicyInvalid, message } };
+  }
+  return { settings: mergeSettings(rollout, policy) };
+}
+
+function mergeSettings(rollout: ImageRollout, policy: ImagePolicy): RolloutSettings {
+  const strategy = merge<RolloutStrategy>(rollout.spec.strategy, policy.spec.strategy);
+  const health = merge<HealthPolicy>(rollout.spec.health, policy.spec.health);
+  const failure = merge<FailurePolicy>(rollout.spec.failurePolicy, policy.spec.failurePolicy);
+  const type = strategy.type ?? ROLLOUT_DEFAULTS.type;
+  return {
+    selector: rollout.spec.selector ?? policy.spec.selector,
+    type,
+    batches: type === 'AllAtOnce' ? [100] : (strategy.batches ?? [...ROLLOUT_DEFAULTS.batches]),
+    intervalMs: parseDuration(strategy.interval ?? ROLLOUT_DEFAULTS.interval),
+    maintenanceWindows: strategy.maintenanceWindows ?? [],
+    onNewImage: strategy.onNewImage ?? ROLLOUT_DEFAULTS.onNewImage,
+    includeNewDevices: strategy.includeNewDevices ?? ROLLOUT_DEFAULTS.includeNewDevices,
+    soakMs: parseDuration(health.soakTime ?? ROLLOUT_DEFAULTS.soakTime),
+    progressDeadlineMs: parseDuration(health.progressDeadline ?? ROLLOUT_DEFAULTS.progressDeadline),
+    offlineAfterMs: parseDuration(health.offlineAfter ?? ROLLOUT_DEFAULTS.offlineAfter),
+    maxFailurePercent: failure.maxFailurePercent ?? ROLLOUT_DEFAULTS.maxFailurePercent,
+    minSample: failure.minSample ?? ROLLOUT_DEFAULTS.minSample,
+    failureAction: failure.action ?? ROLLOUT_DEFAULTS.action,
+  };
+}
+
+/** Field-wise merge: the rollout's value where set, else the policy's. */
+function merge<T extends object>(fromRollout: T | undefined, fromPolicy: T | undefined): T {
+  const merged: Record<string, unknown> = { ...fromPolicy };
+  for (const [key, value] of Object.entries(fromRollout ?? {})) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged as T;
+}
