@@ -4,25 +4,17 @@ import { batchEnds, endsToSizes, planBatches } from './membership.js';
 import type { RolloutSettings } from './settings.js';
 import type { BatchProgress } from './types.js';
 
-/** One batch as the planner sees it: layout, effective counts and what it waits for. */
-export interface BatchView {
-  batch: number;
+/**
+ * One batch as the planner sees it: layout, effective counts and what it waits for. Once the
+ * progress deadline has passed, `failed` includes the devices still scheduled or updating.
+ */
+export interface BatchView extends BatchProgress {
   percent: number;
-  devices: number;
   started: boolean;
-  pending: number;
-  scheduled: number;
-  updating: number;
-  soaking: number;
-  healthy: number;
-  /** Reported failures, plus unsettled devices once the progress deadline has passed. */
-  failed: number;
-  offline: number;
   startedAt?: string;
   completedAt?: string;
   /** When the batch's progress deadline passes (started batches, with settings). */
   deadlineAt?: Date;
-  soakingUntil?: Date;
   /** Only offline devices keep the batch from completing. */
   waitingOnOffline: boolean;
   budgetExceeded: boolean;
@@ -64,7 +56,7 @@ export function layoutBatches(
     const percent =
       replanned?.percent ??
       prev.batches?.[i]?.percent ??
-      Math.round((100 * (ends[i] as number)) / memberCount);
+      Math.ceil((100 * (ends[i] as number)) / memberCount);
     if (batch > startedBatches) return pendingView(batch, percent, size);
     const counts = progress.find((p) => p.batch === batch);
     return startedView(batch, percent, counts, prev.batches?.[i], settings, now);
@@ -89,22 +81,8 @@ function cumulative(sizes: readonly number[]): number[] {
 }
 
 function pendingView(batch: number, percent: number, devices: number): BatchView {
-  return {
-    batch,
-    percent,
-    devices,
-    started: false,
-    pending: devices,
-    scheduled: 0,
-    updating: 0,
-    soaking: 0,
-    healthy: 0,
-    failed: 0,
-    offline: 0,
-    waitingOnOffline: false,
-    budgetExceeded: false,
-    complete: false,
-  };
+  const flags = { started: false, waitingOnOffline: false, budgetExceeded: false, complete: false };
+  return { ...EMPTY_PROGRESS, batch, devices, pending: devices, percent, ...flags };
 }
 
 const EMPTY_PROGRESS: BatchProgress = {

@@ -11,18 +11,18 @@ import type {
 import { parseDuration } from './duration.js';
 import { describeFieldErrors, validatePolicySpec, validateRolloutSpec } from './validate.js';
 
-/** Values used when neither the rollout's snapshot nor its policy sets a field. */
+/** Defaults of unset fields, as the CRDs declare them (crds/imagepolicies.yaml). */
 export const ROLLOUT_DEFAULTS = {
   type: 'Staged',
   batches: [10, 50, 100],
-  interval: '0s',
+  interval: '10m',
   onNewImage: 'Supersede',
   includeNewDevices: false,
   soakTime: '5m',
   progressDeadline: '30m',
   offlineAfter: '10m',
   maxFailurePercent: 10,
-  minSample: 5,
+  minSample: 3,
   action: 'Pause',
 } as const;
 
@@ -57,7 +57,8 @@ export interface SettingsProblem {
 }
 
 /**
- * Resolves a rollout's settings: each field from the rollout's snapshot, else its policy, else
+ * Resolves a rollout's settings. Each block (selector, strategy, health, failurePolicy) is the
+ * rollout's snapshot when set, else the policy's; unset fields of the block get
  * ROLLOUT_DEFAULTS. A missing or invalid policy, or an invalid rollout spec, is a problem.
  */
 export function resolveRolloutSettings(
@@ -82,9 +83,9 @@ export function resolveRolloutSettings(
 }
 
 function mergeSettings(rollout: ImageRollout, policy: ImagePolicy): RolloutSettings {
-  const strategy = merge<RolloutStrategy>(rollout.spec.strategy, policy.spec.strategy);
-  const health = merge<HealthPolicy>(rollout.spec.health, policy.spec.health);
-  const failure = merge<FailurePolicy>(rollout.spec.failurePolicy, policy.spec.failurePolicy);
+  const strategy: RolloutStrategy = rollout.spec.strategy ?? policy.spec.strategy ?? {};
+  const health: HealthPolicy = rollout.spec.health ?? policy.spec.health ?? {};
+  const failure: FailurePolicy = rollout.spec.failurePolicy ?? policy.spec.failurePolicy ?? {};
   const type = strategy.type ?? ROLLOUT_DEFAULTS.type;
   return {
     selector: rollout.spec.selector ?? policy.spec.selector,
@@ -101,13 +102,4 @@ function mergeSettings(rollout: ImageRollout, policy: ImagePolicy): RolloutSetti
     minSample: failure.minSample ?? ROLLOUT_DEFAULTS.minSample,
     failureAction: failure.action ?? ROLLOUT_DEFAULTS.action,
   };
-}
-
-/** Field-wise merge: the rollout's value where set, else the policy's. */
-function merge<T extends object>(fromRollout: T | undefined, fromPolicy: T | undefined): T {
-  const merged: Record<string, unknown> = { ...fromPolicy };
-  for (const [key, value] of Object.entries(fromRollout ?? {})) {
-    if (value !== undefined) merged[key] = value;
-  }
-  return merged as T;
 }

@@ -21,13 +21,18 @@ export const T0 = new Date('2025-06-02T12:00:00Z');
 /** `T0` plus a number of minutes. */
 export const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
-/** An ImagePolicy with a fleet selector and the given spec fields. */
+/** An ImagePolicy with a fleet selector, no batch interval, and the given spec fields. */
 export function policy(spec: Partial<ImagePolicySpec> = {}): ImagePolicy {
   return {
     apiVersion: API_VERSION,
     kind: 'ImagePolicy',
     metadata: { name: 'web', namespace: 'prod', generation: 1, uid: 'policy-uid' },
-    spec: { image: 'docker.io/library/nginx', selector: { fleets: ['f1'] }, ...spec },
+    spec: {
+      image: 'docker.io/library/nginx',
+      selector: { fleets: ['f1'] },
+      strategy: { interval: '0s' },
+      ...spec,
+    },
   };
 }
 

@@ -38,7 +38,7 @@ describe('planRollout: the happy path through every batch', () => {
     [
       'custom batches',
       200,
-      { strategy: { batches: [1, 5, 25, 100] } },
+      { strategy: { batches: [1, 5, 25, 100], interval: '0s' } },
       ['CreateMembership', 'StartBatch 1', 'StartBatch 2', 'StartBatch 3', 'StartBatch 4', 'Fold'],
       [2, 8, 40, 150],
     ],
@@ -413,7 +413,10 @@ describe('planRollout: waiting, soaking, deadlines and gates (100 devices: batch
 
 describe('planRollout: maintenance windows across a DST change (Europe/Berlin)', () => {
   const berlin = (schedule: string, duration: string) => ({
-    strategy: { maintenanceWindows: [{ schedule, duration, timeZone: 'Europe/Berlin' }] },
+    strategy: {
+      interval: '0s',
+      maintenanceWindows: [{ schedule, duration, timeZone: 'Europe/Berlin' }],
+    },
   });
 
   it.each<[string, Partial<ImageRolloutSpec>, string, string | undefined]>([
