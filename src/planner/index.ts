@@ -1,5 +1,4 @@
 /** The pure planner: what the reconcilers and the SQL side use. Nothing here does I/O. */
-export { budgetExceeded } from './batch-view.js';
 export { findCondition, formatTime, setCondition, statusEqual } from './conditions.js';
 export { InvalidDuration, parseDuration, parseNonNegativeDuration } from './duration.js';
 export {
