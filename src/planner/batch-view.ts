@@ -150,6 +150,11 @@ export function budgetExceeded(view: BatchView, settings: RolloutSettings): bool
   );
 }
 
+/** Devices of the started batches: those a rollback restores. */
+export function startedDevices(layout: Layout): number {
+  return layout.views.filter((view) => view.started).reduce((sum, view) => sum + view.devices, 0);
+}
+
 /** A batch view as status shows it. */
 export function toBatchStatus(view: BatchView): BatchStatus {
   return {

@@ -1,5 +1,5 @@
 import { RolloutReasons } from '../api/conditions.js';
-import { type BatchView, type Layout, layoutBatches } from './batch-view.js';
+import { type BatchView, type Layout, layoutBatches, startedDevices } from './batch-view.js';
 import { formatTime } from './conditions.js';
 import type { Decision, SettledContext } from './decision.js';
 import type { RolloutTarget } from './types.js';
@@ -63,7 +63,7 @@ function budgetExceeded(context: SettledContext, layout: Layout, view: BatchView
   if (settings.failureAction === 'Pause') {
     return { situation: 'FailureBudgetExceeded', message: `Paused, ${detail}`, layout };
   }
-  const devices = layout.views.filter((v) => v.started).reduce((sum, v) => sum + v.devices, 0);
+  const devices = startedDevices(layout);
   const reason = RolloutReasons.FailureBudgetExceeded;
   return {
     situation: 'RollingBack',

@@ -1,6 +1,6 @@
 import { RolloutReasons } from '../api/conditions.js';
 import type { ImageRollout, ImageRolloutStatus } from '../api/types.js';
-import { layoutBatches } from './batch-view.js';
+import { type Layout, layoutBatches, startedDevices } from './batch-view.js';
 import { formatTime } from './conditions.js';
 import type { Context, Decision, SettledContext } from './decision.js';
 import { planActive, succeeded } from './plan-batches.js';
@@ -40,7 +40,7 @@ function decide(context: Context, target: RolloutTarget | undefined): Decision {
   const settled: SettledContext = { ...context, settings: resolved.settings };
   if (resolved.settings.onNewImage === 'Supersede') {
     const newer = newerRollout(context.rollout, context.siblings);
-    if (newer) return superseded(settled, target, newer.metadata.name ?? '');
+    if (newer) return superseded(context, target, newer.metadata.name ?? '');
   }
   return target ? planActive(settled, target) : planStart(settled);
 }
@@ -78,14 +78,8 @@ function abort(context: Context, target: RolloutTarget | undefined): Decision {
       rollback: { ...rollback, completedAt: startedAt },
     };
   }
-  const layout = layoutBatches(
-    context.progress,
-    target.startedBatches,
-    context.prev,
-    undefined,
-    context.now,
-  );
-  const devices = layout.views.filter((v) => v.started).reduce((sum, v) => sum + v.devices, 0);
+  const layout = storedLayout(context, target);
+  const devices = startedDevices(layout);
   return {
     situation: 'RollingBack',
     message: `Aborted: rolling ${devices} devices back to their previous images`,
@@ -98,16 +92,12 @@ function abort(context: Context, target: RolloutTarget | undefined): Decision {
 
 /** A configuration problem: nothing more is scheduled and nothing retried until a change. */
 function blocked(context: Context, target: RolloutTarget | undefined, problem: SettingsProblem) {
-  const layout = target
-    ? layoutBatches(context.progress, target.startedBatches, context.prev, undefined, context.now)
-    : undefined;
+  const layout = target && storedLayout(context, target);
   return { situation: problem.reason, message: problem.message, layout } satisfies Decision;
 }
 
-function superseded(context: SettledContext, target: RolloutTarget | undefined, by: string) {
-  const layout = target
-    ? layoutBatches(context.progress, target.startedBatches, context.prev, undefined, context.now)
-    : undefined;
+function superseded(context: Context, target: RolloutTarget | undefined, by: string) {
+  const layout = target && storedLayout(context, target);
   return {
     situation: 'Superseded',
     message: `Superseded by ImageRollout ${by}`,
@@ -120,7 +110,7 @@ function superseded(context: SettledContext, target: RolloutTarget | undefined, 
 /** The target is back on previous images: report restore progress until every device is. */
 function rollingBack(context: Context, target: RolloutTarget): Decision {
   const { prev, now } = context;
-  const layout = layoutBatches(context.progress, target.startedBatches, prev, undefined, now);
+  const layout = storedLayout(context, target);
   const reason =
     prev.rollback?.reason ??
     (context.rollout.spec.abort ? RolloutReasons.Aborted : RolloutReasons.FailureBudgetExceeded);
@@ -150,10 +140,20 @@ function rollingBack(context: Context, target: RolloutTarget): Decision {
 
 /** The target was folded but the status does not say so yet (a crash in between). */
 function folded(context: Context, target: RolloutTarget): Decision {
-  const { progress, prev, now } = context;
-  const layout = layoutBatches(progress, target.startedBatches, prev, undefined, now);
+  const layout = storedLayout(context, target);
   if (target.startedBatches >= layout.views.length) return succeeded(layout);
   const by = newerRollout(context.rollout, context.siblings)?.metadata.name;
   const message = `Superseded by ImageRollout ${by ?? '(deleted)'}`;
   return { situation: 'Superseded', message, layout, supersededBy: by };
+}
+
+/** The batches as stored, for passes that plan no new batch (or cannot: no settings). */
+function storedLayout(context: Context, target: RolloutTarget): Layout {
+  return layoutBatches(
+    context.progress,
+    target.startedBatches,
+    context.prev,
+    undefined,
+    context.now,
+  );
 }

@@ -8,7 +8,9 @@ import type {
 
 /**
  * Device counts of one batch, read from Postgres. Every member is in exactly one of pending,
- * scheduled, updating, soaking, healthy, failed, offline.
+ * scheduled, updating, soaking, healthy, failed, offline. `devices` counts every member row of
+ * the batch, also members whose device was deleted since (count those as offline): the planner
+ * computes batch ends over ranks 0..N-1, so the counts must cover all N member rows.
  */
 export interface BatchProgress {
   /** 1-based batch number (`rollout_members.batch`). */
