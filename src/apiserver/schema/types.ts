@@ -17,7 +17,10 @@ export interface ValidationRule {
   optionalOldSelf?: boolean;
 }
 
-/** An OpenAPI v3 schema node as `apiextensions.k8s.io/v1` structural schemas allow it. */
+/**
+ * An OpenAPI v3 schema node as `apiextensions.k8s.io/v1` structural schemas allow it, minus the
+ * logical junctors (allOf, anyOf, oneOf, not), which this project's CRDs do not use.
+ */
 export interface JSONSchemaProps {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
   description?: string;
@@ -36,7 +39,6 @@ export interface JSONSchemaProps {
   multipleOf?: number;
   minItems?: number;
   maxItems?: number;
-  uniqueItems?: boolean;
   minProperties?: number;
   maxProperties?: number;
   required?: string[];
