@@ -22,13 +22,13 @@ const OBJECT_META_FIELDS = new Set([
 
 /**
  * Drops, in place, every field the structural schema does not specify, as the API server prunes
- * custom resources, and returns their paths (`.spec.foo`, `.spec.items[0].bar`). Nulls of
+ * custom resources, and returns their paths sorted (`.spec.foo`, `.spec.items[0].bar`). Nulls of
  * non-nullable fields are dropped silently (so a default can take their place).
  */
 export function pruneUnknownFields(object: JsonObject, schema: JSONSchemaProps): string[] {
   const pruned: string[] = [];
   pruneObject(object, schema, '', pruned, true);
-  return pruned;
+  return pruned.sort();
 }
 
 function pruneValue(value: unknown, schema: JSONSchemaProps, path: string, pruned: string[]) {
