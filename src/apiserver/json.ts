@@ -12,9 +12,7 @@ export function isObject(value: unknown): value is JsonObject {
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {
-    return (
-      Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]))
-    );
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
   }
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);

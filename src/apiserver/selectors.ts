@@ -18,7 +18,8 @@ export interface LabelSelector {
   matches(labels: Record<string, string> | undefined): boolean;
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>5`. */
@@ -45,7 +46,7 @@ function splitTopLevel(text: string): string[] {
 }
 
 function parseRequirement(text: string): Requirement {
-  if (!text) throw badRequest('unable to parse requirement: found \',\', expected: identifier');
+  if (!text) throw badRequest("unable to parse requirement: found ',', expected: identifier");
   if (text.startsWith('!')) return requirement(text.slice(1).trim(), 'DoesNotExist', []);
   const set = /^(\S+?)\s+(in|notin)\s*\((.*)\)$/.exec(text);
   if (set) {
@@ -69,7 +70,9 @@ function requirement(key: string, operator: Operator, values: string[]): Require
   for (const value of values) {
     if (operator === 'Gt' || operator === 'Lt') {
       if (!/^-?\d+$/.test(value)) {
-        throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer: "${value}"`);
+        throw badRequest(
+          `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer: "${value}"`,
+        );
       }
     } else if (!VALUE.test(value) || value.length > 63) {
       throw badRequest(`unable to parse requirement: invalid label value: "${value}"`);
@@ -115,15 +118,19 @@ export function parseFieldSelector(text: string | undefined): FieldRequirement[]
 }
 
 function parseFieldTerm(term: string, text: string): FieldRequirement {
-  const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+  const unescaped = (s: string) => s.replace(/\\(.)/g, '$1');
   for (let i = 0; i < term.length; i += 1) {
     const char = term[i];
     if (char === '\\') i += 1;
     else if (char === '!' && term[i + 1] === '=') {
-      return { field: term.slice(0, i).trim(), operator: '!=', value: unescape(term.slice(i + 2)) };
+      return {
+        field: term.slice(0, i).trim(),
+        operator: '!=',
+        value: unescaped(term.slice(i + 2)),
+      };
     } else if (char === '=') {
       const value = term.slice(term[i + 1] === '=' ? i + 2 : i + 1);
-      return { field: term.slice(0, i).trim(), operator: '=', value: unescape(value) };
+      return { field: term.slice(0, i).trim(), operator: '=', value: unescaped(value) };
     }
   }
   throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);

@@ -202,21 +202,3 @@ export function requestTooLarge(limitBytes: number): ApiError {
     `Request entity too large: limit is ${limitBytes}`,
   );
 }
-
-/** Field error bodies worded like Go's `field.Error.ErrorBody()`. */
-export const fieldMessage = {
-  required: (detail?: string) => (detail ? `Required value: ${detail}` : 'Required value'),
-  invalid: (value: unknown, detail: string) => `Invalid value: ${formatValue(value)}: ${detail}`,
-  forbidden: (detail: string) => `Forbidden: ${detail}`,
-  notSupported: (value: unknown, supported: string[]) =>
-    `Unsupported value: ${formatValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`,
-  tooLong: (max: number) => `Too long: may not be more than ${max} bytes`,
-};
-
-/** Formats a value as Go's `%#v`-ish field errors do: strings quoted, the rest as JSON. */
-export function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'object') return Array.isArray(value) ? '"array"' : '"object"';
-  return String(value);
-}

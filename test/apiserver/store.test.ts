@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { ChangeFeed } from '../../src/apiserver/storage/change-feed.js';
 import {
   type Change,
@@ -8,6 +7,7 @@ import {
   ObjectStore,
   type StoredObject,
 } from '../../src/apiserver/storage/store.js';
+import { openDatabase } from '../../src/db/client.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 
@@ -18,7 +18,11 @@ function key(name: string, namespace = 'default'): ObjectKey {
 }
 
 function object(name: string, labels: Record<string, string> = {}, namespace = 'default') {
-  return { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, namespace, uid: randomUUID(), labels } };
+  return {
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name, namespace, uid: randomUUID(), labels },
+  };
 }
 
 async function create(store: ObjectStore, name: string, labels: Record<string, string> = {}) {
@@ -116,7 +120,8 @@ describe.each(databaseBackends)('object store on %s', (backend) => {
   it('pages through a filtered list and rebuilds an older state from the log', async () => {
     for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await create(store, name, { page: 'yes' });
     await create(store, 'p0', { page: 'no' });
-    const filter = (o: StoredObject) => (o.metadata.labels as Record<string, string>).page === 'yes';
+    const filter = (o: StoredObject) =>
+      (o.metadata.labels as Record<string, string>).page === 'yes';
     const first = await store.list({ resource: RESOURCE, namespace: 'default', limit: 2, filter });
     expect(names(first.objects)).toEqual(['p1', 'p2']);
     expect(first.more).toBe(true);
@@ -126,7 +131,12 @@ describe.each(databaseBackends)('object store on %s', (backend) => {
     await create(store, 'p35', { page: 'yes' });
 
     const rest = await store.listAt(
-      { resource: RESOURCE, namespace: 'default', after: { namespace: 'default', name: 'p2' }, filter },
+      {
+        resource: RESOURCE,
+        namespace: 'default',
+        after: { namespace: 'default', name: 'p2' },
+        filter,
+      },
       first.resourceVersion,
     );
     expect(names(rest.objects)).toEqual(['p3', 'p4', 'p5']);

@@ -50,7 +50,14 @@ export class FieldSet {
     node.member = true;
   }
 
-  /** The node at `path`, if any. */
+  /** True when `path` is a member. */
+  has(path: readonly string[]): boolean {
+    let node: FieldSet | undefined = this;
+    for (const element of path) node = node?.children.get(element);
+    return node?.member === true;
+  }
+
+  /** The child node of one path element, if any. */
   child(element: string): FieldSet | undefined {
     return this.children.get(element);
   }

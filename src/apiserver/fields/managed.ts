@@ -2,13 +2,7 @@ import { deepEqual, isObject } from '../json.js';
 import { ApiError } from '../status.js';
 import { FieldSet, fieldSetOf, pathToString } from './fieldset.js';
 import type { TypeNode } from './types.js';
-import {
-  compare,
-  ensureNamedFieldsAreMembers,
-  merge,
-  removeItems,
-  toFieldSet,
-} from './walk.js';
+import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet } from './walk.js';
 
 /** One `metadata.managedFields` entry. */
 export interface ManagedFieldsEntry {
@@ -60,7 +54,12 @@ const STRIPPED = fieldSetOf(
   'metadata.resourceVersion',
 );
 
-function identity(m: { manager: string; operation: string; apiVersion: string; subresource?: string }) {
+function identity(m: {
+  manager: string;
+  operation: string;
+  apiVersion: string;
+  subresource?: string;
+}) {
   const apiVersion = m.operation === 'Apply' ? '' : m.apiVersion;
   return JSON.stringify([m.manager, m.operation, apiVersion, m.subresource ?? '']);
 }
@@ -150,19 +149,25 @@ export function recordUpdate(
   return withoutEmpty(result);
 }
 
+/** Fields an apply would change that other managers own. */
+export interface Conflict {
+  manager: Manager;
+  paths: string[][];
+}
+
 /**
  * Server-side apply: merges `config` into `live`, removes what this manager applied before and
- * nobody owns now, and takes ownership of the applied fields. Changing a field another manager
- * owns is a 409 conflict unless `force`.
+ * nobody owns now, and takes ownership of the applied fields. Without `force`, changing a field
+ * another manager owns is a conflict, reported instead of a result.
  */
-export function recordApply(
+export function applyFields(
   ctx: FieldContext,
   live: unknown,
   config: unknown,
   managers: Managers,
   actor: Actor,
   force: boolean,
-): { object: unknown; managers: Managers } {
+): { object: unknown; managers: Managers; conflicts: Conflict[] } {
   const key = identity({ ...actor, operation: 'Apply', apiVersion: ctx.apiVersion });
   const result = cloneManagers(managers);
   const previous = result.get(key);
@@ -179,29 +184,35 @@ export function recordApply(
 
   const changes = compare(live, object, ctx.type);
   const changed = changes.added.union(changes.modified);
-  const conflicts: Array<{ manager: Manager; paths: string[][] }> = [];
+  const conflicts: Conflict[] = [];
   for (const [otherKey, other] of result) {
     if (otherKey === key) continue;
     const overlap = other.set.intersection(changed);
     if (!overlap.isEmpty()) conflicts.push({ manager: other, paths: overlap.paths() });
     other.set = (force ? other.set.difference(overlap) : other.set).difference(changes.removed);
   }
-  if (conflicts.length > 0 && !force) throw applyConflict(conflicts);
   const applier = result.get(key) as Manager;
   if (!deepEqual(live, object)) applier.time = ctx.now;
-  return { object, managers: withoutEmpty(result) };
+  return { object, managers: withoutEmpty(result), conflicts: force ? [] : conflicts };
 }
 
-/** Removes fields this manager applied last time, does not apply now, and nobody else owns. */
+/**
+ * Removes fields this manager applied last time, does not apply now, and nobody owns (as
+ * structured-merge-diff's prune, addBackOwnedItems and addBackDanglingItems).
+ */
 function prune(ctx: FieldContext, merged: unknown, lastSet: FieldSet, managers: Managers) {
-  const named = (set: FieldSet) => ensureNamedFieldsAreMembers(set, ctx.type);
-  const withoutLast = removeItems(merged, named(lastSet), ctx.type);
+  const named = (value: unknown) =>
+    ensureNamedFieldsAreMembers(toFieldSet(value, ctx.type), ctx.type);
+  const last = ensureNamedFieldsAreMembers(lastSet, ctx.type);
   let owned = new FieldSet();
   for (const manager of managers.values()) owned = owned.union(manager.set);
-  const orphaned = named(toFieldSet(merged, ctx.type)).difference(
-    named(toFieldSet(withoutLast, ctx.type)).union(named(owned)),
+  const mergedSet = named(merged);
+  const withoutLast = removeItems(merged, last, ctx.type);
+  const unowned = mergedSet.difference(
+    named(withoutLast).union(ensureNamedFieldsAreMembers(owned, ctx.type)),
   );
-  return removeItems(merged, orphaned, ctx.type);
+  const ownedKept = removeItems(merged, unowned, ctx.type);
+  return removeItems(merged, mergedSet.difference(named(ownedKept)).intersection(last), ctx.type);
 }
 
 function cloneManagers(managers: Managers): Managers {
@@ -220,7 +231,7 @@ function describeManager(m: Manager): string {
 }
 
 /** The 409 of an apply that changes fields other managers own, worded as upstream. */
-function applyConflict(conflicts: Array<{ manager: Manager; paths: string[][] }>): ApiError {
+export function applyConflict(conflicts: Conflict[]): ApiError {
   const all = conflicts.flatMap(({ manager, paths }) =>
     paths.map((path) => ({ manager: describeManager(manager), field: pathToString(path) })),
   );

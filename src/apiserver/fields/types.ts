@@ -67,7 +67,10 @@ export function fieldType(type: TypeNode & { kind: 'map' }, name: string): TypeN
 export function itemElement(type: TypeNode & { kind: 'list' }, item: unknown, index: number) {
   if (type.listType === 'map' && type.keys.length > 0) {
     const key: Record<string, unknown> = {};
-    const record = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const record = (typeof item === 'object' && item !== null ? item : {}) as Record<
+      string,
+      unknown
+    >;
     for (const name of [...type.keys].sort()) key[name] = record[name] ?? null;
     return `k:${JSON.stringify(key)}`;
   }

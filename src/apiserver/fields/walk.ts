@@ -60,8 +60,11 @@ function compareAt(
   out: Comparison,
 ): void {
   if (before === undefined && after === undefined) return;
-  if (before === undefined) return insertAll(after, type, path, out.added);
-  if (after === undefined) return insertAll(before, type, path, out.removed);
+  if (before === undefined || after === undefined) {
+    if (before === undefined) insertAll(after, type, path, out.added);
+    else insertAll(before, type, path, out.removed);
+    return;
+  }
   const t = resolve(type, after);
   const children = childrenOf(before, t);
   const afterChildren = childrenOf(after, t);
@@ -70,7 +73,13 @@ function compareAt(
     for (const element of elements) {
       const childType = childTypeOf(t, element);
       if (!childType) continue;
-      compareAt(children.get(element), afterChildren.get(element), childType, [...path, element], out);
+      compareAt(
+        children.get(element),
+        afterChildren.get(element),
+        childType,
+        [...path, element],
+        out,
+      );
     }
     return;
   }
@@ -116,7 +125,12 @@ export function merge(live: unknown, config: unknown, type: TypeNode): unknown {
     }
     return result;
   }
-  if (t.kind === 'list' && t.listType !== 'atomic' && Array.isArray(live) && Array.isArray(config)) {
+  if (
+    t.kind === 'list' &&
+    t.listType !== 'atomic' &&
+    Array.isArray(live) &&
+    Array.isArray(config)
+  ) {
     const result = [...live];
     const positions = new Map(live.map((item, index) => [itemElement(t, item, index), index]));
     config.forEach((item, index) => {
@@ -157,7 +171,9 @@ export function ensureNamedFieldsAreMembers(set: FieldSet, type: TypeNode): Fiel
   result.member = set.member;
   for (const [element, child] of set.children) {
     const declared =
-      type.kind === 'map' && element.startsWith('f:') && Object.hasOwn(type.fields, element.slice(2));
+      type.kind === 'map' &&
+      element.startsWith('f:') &&
+      Object.hasOwn(type.fields, element.slice(2));
     const node = ensureNamedFieldsAreMembers(child, childTypeOf(type, element) ?? UNTYPED);
     if (declared) node.member = true;
     result.children.set(element, node);

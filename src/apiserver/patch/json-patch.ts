@@ -23,12 +23,16 @@ const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
 /** Checks that a body is an RFC 6902 patch document; a malformed one is 400 BadRequest. */
 export function parseJsonPatch(body: unknown): Operation[] {
-  if (!Array.isArray(body)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(body))
+    throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   return body.map((op, index) => {
     if (!isObject(op) || typeof op.op !== 'string' || !OPS.has(op.op)) {
-      throw badRequest(`Unexpected kind: ${isObject(op) ? String(op.op) : typeof op} (operation ${index})`);
+      throw badRequest(
+        `Unexpected kind: ${isObject(op) ? String(op.op) : typeof op} (operation ${index})`,
+      );
     }
-    if (typeof op.path !== 'string') throw badRequest(`operation ${index} (${op.op}) is missing "path"`);
+    if (typeof op.path !== 'string')
+      throw badRequest(`operation ${index} (${op.op}) is missing "path"`);
     if ((op.op === 'move' || op.op === 'copy') && typeof op.from !== 'string') {
       throw badRequest(`operation ${index} (${op.op}) is missing "from"`);
     }
@@ -99,7 +103,8 @@ function arrayIndex(array: unknown[], token: string, allowEnd: boolean, pointer:
 function add(document: unknown, pointer: string, value: unknown): unknown {
   if (pointer === '') return clone(value);
   return edit(document, pointer, (container, token) => {
-    if (Array.isArray(container)) container.splice(arrayIndex(container, token, true, pointer), 0, clone(value));
+    if (Array.isArray(container))
+      container.splice(arrayIndex(container, token, true, pointer), 0, clone(value));
     else container[token] = clone(value);
   });
 }

@@ -30,7 +30,7 @@ function mergeMap(
 ): Record<string, unknown> | undefined {
   const directive = patch.$patch;
   if (directive === 'delete') return undefined;
-  if (directive === 'replace') return withoutDirectives(patch);
+  if (directive === 'replace') return withoutDirectives(patch) as Record<string, unknown>;
   const result: Record<string, unknown> = { ...original };
   for (const [key, value] of Object.entries(patch)) {
     if (key.startsWith('$deleteFromPrimitiveList/')) {
@@ -45,7 +45,12 @@ function mergeMap(
     const childPath = path ? `${path}.${key}` : key;
     if (value === null) delete result[key];
     else if (isObject(value)) {
-      const merged = mergeMap(isObject(result[key]) ? (result[key] as Record<string, unknown>) : {}, value, lists, childPath);
+      const merged = mergeMap(
+        isObject(result[key]) ? (result[key] as Record<string, unknown>) : {},
+        value,
+        lists,
+        childPath,
+      );
       if (merged === undefined) delete result[key];
       else result[key] = merged;
     } else if (Array.isArray(value) && lists[childPath]) {
@@ -69,7 +74,9 @@ function mergeList(
 ): unknown[] {
   const current = Array.isArray(original) ? [...original] : [];
   if (patch.some((item) => isObject(item) && item.$patch === 'replace')) {
-    return patch.filter((item) => !(isObject(item) && item.$patch === 'replace')).map(withoutDirectives);
+    return patch
+      .filter((item) => !(isObject(item) && item.$patch === 'replace'))
+      .map(withoutDirectives);
   }
   if (!mergeKey) {
     for (const item of patch) if (!current.includes(item)) current.push(item);

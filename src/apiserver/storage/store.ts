@@ -165,7 +165,9 @@ export class ObjectStore {
           .update(apiserverState)
           .set({ resourceVersion: writer.resourceVersion })
           .where(eq(apiserverState.id, STATE_ID));
-        await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${String(writer.resourceVersion)})`);
+        await tx.execute(
+          sql`select pg_notify(${CHANGES_CHANNEL}, ${String(writer.resourceVersion)})`,
+        );
         committed = writer.resourceVersion;
       }
       return value;
@@ -224,6 +226,36 @@ export class Writer {
     return rows.map((row) => row.object);
   }
 
+  /** Every object of one namespace, of any resource. */
+  async listNamespace(namespace: string): Promise<Array<Row & { resource: string }>> {
+    const result = await this.tx.execute(sql`
+      select resource, namespace, name, object from apiserver_objects
+      where namespace = ${namespace} order by resource, name`);
+    return rowsOf(result);
+  }
+
+  /** Objects with an owner reference to `uid` (in `namespace`, or anywhere when undefined). */
+  async dependentsOf(uid: string, namespace?: string): Promise<Array<Row & { resource: string }>> {
+    const owner = JSON.stringify([{ uid }]);
+    const result = await this.tx.execute(sql`
+      select resource, namespace, name, object from apiserver_objects
+      where ${namespace === undefined ? sql`true` : sql`namespace = ${namespace}`}
+      and object->'metadata'->'ownerReferences' @> ${owner}::jsonb`);
+    return rowsOf(result);
+  }
+
+  /** Which of these uids belong to existing objects. */
+  async existingUids(uids: string[]): Promise<Set<string>> {
+    if (uids.length === 0) return new Set();
+    const result = await this.tx.execute(sql`
+      select uid::text as uid from apiserver_objects
+      where uid::text in (${sql.join(
+        uids.map((uid) => sql`${uid}`),
+        sql`, `,
+      )})`);
+    return new Set(rowsOf<{ uid: string }>(result).map((row) => row.uid));
+  }
+
   /** Stores a new object; the caller has checked that the key is free. */
   async insert(key: ObjectKey, object: StoredObject): Promise<StoredObject> {
     const stored = this.stamp(object);
@@ -264,8 +296,19 @@ export class Writer {
     };
   }
 
-  private async log(type: ChangeType, key: ObjectKey, object: StoredObject, prev: StoredObject | null) {
-    const change: Change = { ...key, resourceVersion: this.resourceVersion, type, object, prevObject: prev };
+  private async log(
+    type: ChangeType,
+    key: ObjectKey,
+    object: StoredObject,
+    prev: StoredObject | null,
+  ) {
+    const change: Change = {
+      ...key,
+      resourceVersion: this.resourceVersion,
+      type,
+      object,
+      prevObject: prev,
+    };
     await this.tx.insert(apiserverChanges).values(change);
     this.changes.push(change);
   }
@@ -279,7 +322,8 @@ function keyCondition(key: ObjectKey): SQL {
   ) as SQL;
 }
 
-interface Row {
+/** One object row of a list. */
+export interface Row {
   namespace: string;
   name: string;
   object: StoredObject;
@@ -308,9 +352,12 @@ async function scan(query: ListQuery, resourceVersion: number, fetch: Fetch): Pr
 
 function scope(table: 'o' | 'c', query: ListQuery, after: ListQuery['after']): SQL {
   const parts: SQL[] = [sql`${sql.raw(table)}.resource = ${query.resource}`];
-  if (query.namespace !== undefined) parts.push(sql`${sql.raw(table)}.namespace = ${query.namespace}`);
+  if (query.namespace !== undefined)
+    parts.push(sql`${sql.raw(table)}.namespace = ${query.namespace}`);
   if (after) {
-    parts.push(sql`(${sql.raw(table)}.namespace, ${sql.raw(table)}.name) > (${after.namespace}, ${after.name})`);
+    parts.push(
+      sql`(${sql.raw(table)}.namespace, ${sql.raw(table)}.name) > (${after.namespace}, ${after.name})`,
+    );
   }
   return sql.join(parts, sql` and `);
 }
