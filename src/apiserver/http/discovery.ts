@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GroupVersion, ResourceRegistry } from '../resources/registry.js';
 import { apiVersionOf, type ResourceType } from '../resources/types.js';
 import { pathNotFound } from '../status.js';
-import { aggregatedDiscoveryVersion } from './negotiate.js';
+import { aggregatedDiscoveryVersion, sendAs } from './negotiate.js';
 
 /**
  * Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<group>[/<version>]`, in both the
@@ -102,10 +102,12 @@ export function groupDiscoveryList(version: string, groupVersions: GroupVersion[
 }
 
 function sendAggregated(reply: FastifyReply, version: string, groupVersions: GroupVersion[]) {
-  return reply
-    .type(`application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`)
-    .header('Vary', 'Accept')
-    .send(groupDiscoveryList(version, groupVersions));
+  const contentType = `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
+  return sendAs(
+    reply.header('Vary', 'Accept'),
+    contentType,
+    groupDiscoveryList(version, groupVersions),
+  );
 }
 
 /** Registers the discovery routes. */
@@ -118,7 +120,7 @@ export function registerDiscovery(app: FastifyInstance, registry: ResourceRegist
     const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
     if (aggregated) return sendAggregated(reply, aggregated, core());
     reply.header('Vary', 'Accept');
-    const address = `${request.hostname}`;
+    const address = request.host;
     return {
       kind: 'APIVersions',
       versions: core().map((gv) => gv.version),

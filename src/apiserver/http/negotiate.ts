@@ -1,4 +1,14 @@
+import type { FastifyReply } from 'fastify';
+
 /** Content negotiation: which representation an `Accept` header asks for. */
+
+/**
+ * Sends JSON with exactly this media type, as a buffer: for strings fastify would rewrite a JSON
+ * media type (quoted parameters, an added charset).
+ */
+export function sendAs(reply: FastifyReply, contentType: string, body: unknown) {
+  return reply.header('content-type', contentType).send(Buffer.from(JSON.stringify(body)));
+}
 
 /** One media range of an Accept header, with its parameters (`as`, `g`, `v`). */
 export interface MediaRange {

@@ -18,7 +18,7 @@ import { createObject } from '../rest/write.js';
 import { groupResourceString, methodNotAllowed, notAcceptable, pathNotFound } from '../status.js';
 import type { ChangeFeed } from '../storage/change-feed.js';
 import { parseIncludeObject, partialMetadata, toTable } from '../table.js';
-import { chooseRepresentation, type Representation } from './negotiate.js';
+import { chooseRepresentation, type Representation, sendAs } from './negotiate.js';
 import { parseResourcePath, pathSegments } from './paths.js';
 import {
   bodyText,
@@ -132,10 +132,10 @@ async function handle(
       includeObject: parseIncludeObject(query.includeObject),
       now: deps.clock(),
     });
-    return reply.type(representation.contentType).send(table);
+    return sendAs(reply, representation.contentType, table);
   }
   if (method === 'GET' && representation.kind === 'metadata') {
-    return reply.type(representation.contentType).send(partialMetadata(object));
+    return sendAs(reply, representation.contentType, partialMetadata(object));
   }
   return reply.type('application/json').send(withConventionalKeyOrder(object));
 }
@@ -231,7 +231,7 @@ function sendList(
       resourceVersion: list.resourceVersion,
       continueToken: list.continueToken,
     });
-    return reply.type(representation.contentType).send(table);
+    return sendAs(reply, representation.contentType, table);
   }
   if (representation.kind === 'metadata') {
     const items = list.items.map(partialMetadata);
