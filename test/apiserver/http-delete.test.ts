@@ -36,7 +36,12 @@ describe.each(databaseBackends)('deletion on %s', (backend) => {
     expect(deleted.body).toMatchObject({
       kind: 'Status',
       status: 'Success',
-      details: { name: 'plain', group: 'fleet.iotistic.io', kind: 'imagepolicies', uid: created.body.metadata.uid },
+      details: {
+        name: 'plain',
+        group: 'fleet.iotistic.io',
+        kind: 'imagepolicies',
+        uid: created.body.metadata.uid,
+      },
     });
     expect((await api.get(`${POLICIES}/plain`)).status).toBe(404);
     expect((await api.delete(`${POLICIES}/plain`)).status).toBe(404);
@@ -50,7 +55,11 @@ describe.each(databaseBackends)('deletion on %s', (backend) => {
     expect(marked.status).toBe(200);
     expect(marked.body.metadata.deletionTimestamp).toBeDefined();
     expect(marked.body.metadata.generation).toBe(2);
-    const added = await api.patch(`${ROLLOUTS}/held`, { metadata: { finalizers: ['fleet.iotistic.io/cleanup', 'b.io/x'] } }, MERGE);
+    const added = await api.patch(
+      `${ROLLOUTS}/held`,
+      { metadata: { finalizers: ['fleet.iotistic.io/cleanup', 'b.io/x'] } },
+      MERGE,
+    );
     expect(added.status).toBe(422);
     expect((await api.get(`${ROLLOUTS}/held`)).status).toBe(200);
     const released = await api.patch(`${ROLLOUTS}/held`, { metadata: { finalizers: null } }, MERGE);
@@ -63,14 +72,24 @@ describe.each(databaseBackends)('deletion on %s', (backend) => {
 
   it('answers 409 when a delete precondition does not hold', async () => {
     await api.post(POLICIES, policy('guarded'));
-    const wrong = await api.delete(`${POLICIES}/guarded`, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'x' } });
+    const wrong = await api.delete(`${POLICIES}/guarded`, {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      preconditions: { uid: 'x' },
+    });
     expect(wrong.status).toBe(409);
     expect(wrong.body.message).toContain('Precondition failed: UID in precondition: x');
   });
 
   it('garbage-collects objects whose owner is gone, and orphans them on request', async () => {
     const owner = (await api.post(POLICIES, policy('owner'))).body;
-    const ref = { apiVersion: owner.apiVersion, kind: owner.kind, name: 'owner', uid: owner.metadata.uid, controller: true };
+    const ref = {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      name: 'owner',
+      uid: owner.metadata.uid,
+      controller: true,
+    };
     await api.post(ROLLOUTS, rollout('owned', { ownerReferences: [ref] }));
     await api.delete(`${POLICIES}/owner`);
     expect((await api.get(`${ROLLOUTS}/owned`)).status).toBe(404);
@@ -86,7 +105,11 @@ describe.each(databaseBackends)('deletion on %s', (backend) => {
 
   it('deletes a namespace with its contents, waiting for finalizers', async () => {
     const namespaces = '/api/v1/namespaces';
-    await api.post(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    await api.post(namespaces, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'doomed' },
+    });
     const inside = '/apis/fleet.iotistic.io/v1alpha1/namespaces/doomed/imagerollouts';
     await api.post(inside, rollout('free'));
     await api.post(inside, rollout('stuck', { finalizers: ['fleet.iotistic.io/cleanup'] }));
@@ -108,6 +131,8 @@ describe.each(databaseBackends)('deletion on %s', (backend) => {
     await api.post(POLICIES, policy('c3', { labels: { batch: 'y' } }));
     expect((await api.delete(`${POLICIES}?labelSelector=batch%3Dx`)).status).toBe(200);
     const left = await api.get(`${POLICIES}?labelSelector=batch`);
-    expect(left.body.items.map((item: { metadata: { name: string } }) => item.metadata.name)).toEqual(['c3']);
+    expect(
+      left.body.items.map((item: { metadata: { name: string } }) => item.metadata.name),
+    ).toEqual(['c3']);
   });
 });

@@ -27,7 +27,11 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
     const watch = await api.watch(`${POLICIES}?watch=1&labelSelector=watch%3Dinitial`);
     expect(watch.status).toBe(200);
     await watch.next(1);
-    await api.patch(`${POLICIES}/w-initial`, { spec: { suspend: true } }, 'application/merge-patch+json');
+    await api.patch(
+      `${POLICIES}/w-initial`,
+      { spec: { suspend: true } },
+      'application/merge-patch+json',
+    );
     await api.delete(`${POLICIES}/w-initial`);
     await watch.next(3);
     expect(types(watch.events)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
@@ -38,8 +42,14 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
   it('replays the changes after a resourceVersion, even ones made before the watch began', async () => {
     const created = await api.post(POLICIES, policy('w-replay', { labels: { watch: 'replay' } }));
     const from = created.body.metadata.resourceVersion;
-    await api.patch(`${POLICIES}/w-replay`, { metadata: { labels: { extra: 'x' } } }, 'application/merge-patch+json');
-    const watch = await api.watch(`${POLICIES}?watch=true&resourceVersion=${from}&labelSelector=watch%3Dreplay`);
+    await api.patch(
+      `${POLICIES}/w-replay`,
+      { metadata: { labels: { extra: 'x' } } },
+      'application/merge-patch+json',
+    );
+    const watch = await api.watch(
+      `${POLICIES}?watch=true&resourceVersion=${from}&labelSelector=watch%3Dreplay`,
+    );
     await watch.next(1);
     expect(types(watch.events)).toEqual(['MODIFIED']);
     expect(Number(watch.events[0].object.metadata.resourceVersion)).toBeGreaterThan(Number(from));
@@ -50,8 +60,16 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
     await api.post(POLICIES, policy('w-select', { labels: { watch: 'select' } }));
     const watch = await api.watch(`${POLICIES}?watch=1&labelSelector=watch%3Dselect`);
     await watch.next(1);
-    await api.patch(`${POLICIES}/w-select`, { metadata: { labels: { watch: 'gone' } } }, 'application/merge-patch+json');
-    await api.patch(`${POLICIES}/w-select`, { metadata: { labels: { watch: 'select' } } }, 'application/merge-patch+json');
+    await api.patch(
+      `${POLICIES}/w-select`,
+      { metadata: { labels: { watch: 'gone' } } },
+      'application/merge-patch+json',
+    );
+    await api.patch(
+      `${POLICIES}/w-select`,
+      { metadata: { labels: { watch: 'select' } } },
+      'application/merge-patch+json',
+    );
     await watch.next(3);
     expect(types(watch.events)).toEqual(['ADDED', 'DELETED', 'ADDED']);
     expect(watch.events[1].object.metadata.labels.watch).toBe('select');
@@ -59,7 +77,9 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
   });
 
   it('sends bookmarks when asked and ends after timeoutSeconds', async () => {
-    const watch = await api.watch(`${POLICIES}?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=1&labelSelector=none%3Dnone`);
+    const watch = await api.watch(
+      `${POLICIES}?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=1&labelSelector=none%3Dnone`,
+    );
     await watch.ended;
     const bookmarks = watch.events.filter((event) => event.type === 'BOOKMARK');
     expect(bookmarks.length).toBeGreaterThan(0);
@@ -72,7 +92,9 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
     const watch = await api.watch(path);
     await watch.next(2);
     expect(types(watch.events)).toEqual(['ADDED', 'BOOKMARK']);
-    expect(watch.events[1].object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+    expect(watch.events[1].object.metadata.annotations).toEqual({
+      'k8s.io/initial-events-end': 'true',
+    });
     watch.close();
     const invalid = await api.get(`${POLICIES}?watch=1&sendInitialEvents=true`);
     expect(invalid.status).toBe(422);
@@ -83,7 +105,11 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
     await api.post(POLICIES, policy('w-table', { labels: { watch: 'table' } }));
     const watch = await api.watch(`${POLICIES}?watch=1&labelSelector=watch%3Dtable`, { accept });
     await watch.next(1);
-    await api.patch(`${POLICIES}/w-table`, { spec: { suspend: true } }, 'application/merge-patch+json');
+    await api.patch(
+      `${POLICIES}/w-table`,
+      { spec: { suspend: true } },
+      'application/merge-patch+json',
+    );
     await watch.next(2);
     const [first, second] = watch.events;
     expect(first.object.kind).toBe('Table');
@@ -97,12 +123,16 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
     const old = await api.post(POLICIES, policy('w-old'));
     await api.post(POLICIES, policy('w-new'));
     await server.compact(new Date(Date.now() + 60_000));
-    const watch = await api.watch(`${POLICIES}?watch=1&resourceVersion=${old.body.metadata.resourceVersion}`);
+    const watch = await api.watch(
+      `${POLICIES}?watch=1&resourceVersion=${old.body.metadata.resourceVersion}`,
+    );
     await watch.ended;
     expect(watch.status).toBe(200);
     expect(types(watch.events)).toEqual(['ERROR']);
     expect(watch.events[0].object).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
-    const list = await api.get(`${POLICIES}?resourceVersion=${old.body.metadata.resourceVersion}&resourceVersionMatch=Exact`);
+    const list = await api.get(
+      `${POLICIES}?resourceVersion=${old.body.metadata.resourceVersion}&resourceVersionMatch=Exact`,
+    );
     expect(list.status).toBe(410);
   });
 
@@ -112,7 +142,7 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: 'w-event' },
-      eventTime: new Date().toISOString(),
+      eventTime: new Date().toISOString().replace('Z', '000Z'),
       reportingController: 'fleet.iotistic.io/controller',
       reportingInstance: 'test',
       action: 'Reconcile',
@@ -121,9 +151,15 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
       note: 'hello',
       regarding: { kind: 'ImagePolicy', name: 'w-new', namespace: 'default' },
     };
-    expect((await api.post('/apis/events.k8s.io/v1/namespaces/default/events', event)).status).toBe(201);
+    expect((await api.post('/apis/events.k8s.io/v1/namespaces/default/events', event)).status).toBe(
+      201,
+    );
     await watch.next(1);
-    expect(watch.events[0].object).toMatchObject({ apiVersion: 'v1', message: 'hello', involvedObject: { name: 'w-new' } });
+    expect(watch.events[0].object).toMatchObject({
+      apiVersion: 'v1',
+      message: 'hello',
+      involvedObject: { name: 'w-new' },
+    });
     expect(names(watch.events)).toEqual(['w-event']);
     watch.close();
   });

@@ -47,7 +47,10 @@ export function clientOf(server: ApiServer) {
       const contentType: Record<string, string> =
         payload === undefined
           ? {}
-          : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+          : {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(payload)),
+            };
       const req = httpsRequest(
         `${server.url}${path}`,
         { method, ca: server.certificate, headers: headers({ ...contentType, ...extra }) },
