@@ -28,10 +28,10 @@ export async function kubectlFor(server: ApiServer) {
   const children = new Set<ChildProcess>();
   return {
     home,
-    /** Runs kubectl to completion. */
-    run(args: string[], timeoutMs = 30_000): Promise<KubectlResult> {
+    /** Runs kubectl (or another kubectl binary) to completion. */
+    run(args: string[], timeoutMs = 30_000, binary = 'kubectl'): Promise<KubectlResult> {
       return new Promise((resolve) => {
-        execFile('kubectl', args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
+        execFile(binary, args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
           resolve({ code, stdout, stderr });
         });

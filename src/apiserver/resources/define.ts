@@ -106,8 +106,12 @@ export function builtinResource(definition: BuiltinDefinition): ResourceType {
     admit: (object, options) => {
       const result = admitCustomResource(crd, object, options);
       if (!isObject(result.object)) return result;
+      // A DNS label is the stricter rule; upstream reports only that one for such names.
+      const schemaErrors = definition.dnsLabelName
+        ? result.errors.filter((error) => error.field !== 'metadata.name')
+        : result.errors;
       const errors = [
-        ...result.errors,
+        ...schemaErrors,
         ...validateObjectMeta(result.object, { dnsLabelName: definition.dnsLabelName }),
         ...(definition.validate?.(result.object) ?? []),
         ...microTimeErrors(result.object, definition.microTimes ?? []),
