@@ -2,11 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../src/apiserver/index.js';
-import { startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { kubectlFor } from '../support/kubectl.js';
+import { describe, expect, it } from 'vitest';
+import { kubectlFixture } from '../support/kubectl.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/staged-policy.yaml', import.meta.url));
 
@@ -21,21 +18,8 @@ function installedKubectls(): string[] {
 }
 
 describe('every installed kubectl version against the local API server', () => {
-  let test: TestDatabase;
-  let server: ApiServer;
-  let kubectl: Awaited<ReturnType<typeof kubectlFor>>;
+  const fixture = kubectlFixture();
   const binaries = installedKubectls();
-
-  beforeAll(async () => {
-    test = await createTestDatabase('pglite');
-    server = await startTestServer(test.database);
-    kubectl = await kubectlFor(server);
-  });
-  afterAll(async () => {
-    await kubectl?.cleanup();
-    await server?.close();
-    await test?.drop();
-  });
 
   it('finds the versioned binaries from 1.27 on', () => {
     expect(binaries.map((binary) => binary.split('/').at(-1))).toContain('kubectl.1.27');
@@ -45,25 +29,29 @@ describe('every installed kubectl version against the local API server', () => {
     '%s creates a namespace, applies with default validation and server-side, and lists',
     async (binary) => {
       const namespace = binary.split('.').at(-1) as string;
-      const created = await kubectl.run(['create', 'namespace', `v${namespace}`], 30_000, binary);
+      const created = await fixture
+        .kubectl()
+        .run(['create', 'namespace', `v${namespace}`], 30_000, binary);
       expect(created.stdout.trim()).toBe(`namespace/v${namespace} created`);
       const target = ['--namespace', `v${namespace}`];
-      const applied = await kubectl.run([...target, 'apply', '-f', EXAMPLE], 30_000, binary);
+      const applied = await fixture
+        .kubectl()
+        .run([...target, 'apply', '-f', EXAMPLE], 30_000, binary);
       expect(applied.stderr).toBe('');
       expect(applied.stdout.trim()).toBe('imagepolicy.fleet.iotistic.io/web-frontend created');
-      const serverSide = await kubectl.run(
-        [...target, 'apply', '--server-side', '--force-conflicts', '-f', EXAMPLE],
-        30_000,
-        binary,
-      );
+      const serverSide = await fixture
+        .kubectl()
+        .run(
+          [...target, 'apply', '--server-side', '--force-conflicts', '-f', EXAMPLE],
+          30_000,
+          binary,
+        );
       expect(serverSide.stdout.trim()).toBe(
         'imagepolicy.fleet.iotistic.io/web-frontend serverside-applied',
       );
-      const listed = await kubectl.run(
-        [...target, 'get', 'imagepolicies', '--no-headers'],
-        30_000,
-        binary,
-      );
+      const listed = await fixture
+        .kubectl()
+        .run([...target, 'get', 'imagepolicies', '--no-headers'], 30_000, binary);
       expect(listed.stdout).toMatch(/^web-frontend\s+ghcr\.io\/acme\/web-frontend\s+/);
     },
   );

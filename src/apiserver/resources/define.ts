@@ -17,6 +17,19 @@ export function withObjectMeta(schema: JSONSchemaProps): JSONSchemaProps {
   return { ...schema, properties: { ...schema.properties, metadata: OBJECT_META_SCHEMA } };
 }
 
+/** The `apiVersion`, `kind` and `metadata` properties every built-in kind's schema starts with. */
+export const TYPE_META_PROPERTIES: Record<string, JSONSchemaProps> = {
+  apiVersion: {
+    type: 'string',
+    description: 'APIVersion defines the versioned schema of this representation of an object.',
+  },
+  kind: {
+    type: 'string',
+    description: 'Kind is a string value representing the REST resource this object represents.',
+  },
+  metadata: { type: 'object' },
+};
+
 /** Serves one version of a CustomResourceDefinition. */
 export function customResource(crd: ServedCrd): ResourceType {
   const columns: ColumnDefinition[] = [
