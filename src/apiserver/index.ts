@@ -23,6 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -92,27 +93,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const registry = new ResourceRegistry(options.crds ?? loadServedCrds());
   const host = options.host ?? '127.0.0.1';
   const tls = options.tls ?? createSelfSignedCertificate(localHosts(host));
-  const feedHolder: { feed?: ChangeFeed } = {};
-  const store = new ObjectStore(options.database, () => feedHolder.feed?.poke());
-  await store.init();
-  const feed = new ChangeFeed(store, options.database, logger);
-  feedHolder.feed = feed;
-  await feed.start();
+  const { store, feed } = await openStorage(options.database, logger);
   const services: Services = { store, namespaceType: registry.namespaces };
-  await ensureDefaultNamespace(services, clock());
-
-  const metrics = createApiServerMetrics(options.metrics);
-  const watch: WatchSettings = {
-    bookmarkIntervalMs: options.watch?.bookmarkIntervalMs ?? 60_000,
-    defaultTimeoutSeconds: options.watch?.defaultTimeoutSeconds ?? 1800,
-  };
   const app = buildApp({
     registry,
     services,
     feed,
-    metrics,
+    metrics: createApiServerMetrics(options.metrics),
     metricsRegistry: options.metrics,
-    watch,
+    watch: {
+      bookmarkIntervalMs: options.watch?.bookmarkIntervalMs ?? 60_000,
+      defaultTimeoutSeconds: options.watch?.defaultTimeoutSeconds ?? 1800,
+    },
     clock,
     logger,
     token,
@@ -123,36 +115,56 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ),
     tls,
   });
-  const stopMaintenance = startMaintenance(
-    services,
-    {
-      changeLogSeconds: options.retention?.changeLogSeconds ?? 600,
-      eventSeconds: options.retention?.eventSeconds ?? 3600,
-    },
-    options.maintenanceIntervalMs ?? 30_000,
-    clock,
-    logger,
-  );
-  await app.listen({ port: options.port ?? 6443, host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 6443);
-  const urlHost =
-    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `https://${urlHost}:${port}`;
+  const retention = {
+    changeLogSeconds: options.retention?.changeLogSeconds ?? 600,
+    eventSeconds: options.retention?.eventSeconds ?? 3600,
+  };
+  const interval = options.maintenanceIntervalMs ?? 30_000;
+  const stopMaintenance = startMaintenance(services, retention, interval, clock, logger);
+  const close = async () => {
+    await stopMaintenance();
+    await app.close();
+    await feed.stop();
+  };
+  try {
+    await ensureDefaultNamespace(services, clock());
+    await app.listen({ port: options.port ?? 6443, host });
+  } catch (error) {
+    await close();
+    throw new Error(`start the local API server on ${host}:${options.port ?? 6443}`, {
+      cause: error,
+    });
+  }
+  const url = urlOf(app, host);
   logger.info({ url }, 'local Kubernetes API server listening');
   return {
     url,
-    port,
+    port: Number(new URL(url).port),
     token,
     certificate: tls.cert,
     kubeconfig: () => kubeconfigYaml({ server: url, token, certificate: tls.cert }),
     compact: (before) => store.compact(before ?? clock()),
-    async close() {
-      await stopMaintenance();
-      await app.close();
-      await feed.stop();
-    },
+    close,
   };
+}
+
+/** The object store and this process's change feed, woken by the store's own commits. */
+async function openStorage(database: Database, logger: Logger) {
+  let feed: ChangeFeed | undefined;
+  const store = new ObjectStore(database, () => feed?.poke());
+  await store.init();
+  feed = new ChangeFeed(store, database, logger);
+  await feed.start();
+  return { store, feed };
+}
+
+/** The URL clients use: loopback for a wildcard bind, brackets for IPv6. */
+function urlOf(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const urlHost = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `https://${urlHost}:${port}`;
 }
 
 /** Creates the `default` namespace on a fresh database (another process may win the race). */

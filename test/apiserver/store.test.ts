@@ -172,32 +172,35 @@ describe.each(databaseBackends)('object store on %s', (backend) => {
   });
 });
 
-describe.runIf(databaseBackends.includes('postgres'))('object store across processes', () => {
-  let test: TestDatabase;
-  beforeAll(async () => {
-    test = await createTestDatabase('postgres');
-  });
-  afterAll(() => test?.drop());
+describe.each(databaseBackends.filter((backend) => backend === 'postgres'))(
+  'object store across processes on %s',
+  () => {
+    let test: TestDatabase;
+    beforeAll(async () => {
+      test = await createTestDatabase('postgres');
+    });
+    afterAll(() => test?.drop());
 
-  it('serializes concurrent writers and wakes the other process through NOTIFY', async () => {
-    const other = await openDatabase({ url: test.url, logger: silentLogger() });
-    try {
-      const storeA = new ObjectStore(test.database);
-      const storeB = new ObjectStore(other);
-      await storeA.init();
-      const feedB = new ChangeFeed(storeB, other, silentLogger(), 60_000);
-      await feedB.start();
-      const { changes, subscription } = collect(feedB, 0);
-      await subscription;
-      await Promise.all(
-        Array.from({ length: 20 }, (_, i) => create(i % 2 ? storeA : storeB, `n${i}`)),
-      );
-      await eventually(() => expect(changes).toHaveLength(20));
-      const versions = changes.map((c) => c.resourceVersion);
-      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      await feedB.stop();
-    } finally {
-      await other.close();
-    }
-  });
-});
+    it('serializes concurrent writers and wakes the other process through NOTIFY', async () => {
+      const other = await openDatabase({ url: test.url, logger: silentLogger() });
+      try {
+        const storeA = new ObjectStore(test.database);
+        const storeB = new ObjectStore(other);
+        await storeA.init();
+        const feedB = new ChangeFeed(storeB, other, silentLogger(), 60_000);
+        await feedB.start();
+        const { changes, subscription } = collect(feedB, 0);
+        await subscription;
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) => create(i % 2 ? storeA : storeB, `n${i}`)),
+        );
+        await eventually(() => expect(changes).toHaveLength(20));
+        const versions = changes.map((c) => c.resourceVersion);
+        expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        await feedB.stop();
+      } finally {
+        await other.close();
+      }
+    });
+  },
+);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type JsonObject, withConventionalKeyOrder } from '../json.js';
+import type { JsonObject } from '../json.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import type { ResourceRegistry } from '../resources/registry.js';
-import { apiVersionOf, type ResourceType } from '../resources/types.js';
+import type { ResourceType } from '../resources/types.js';
 import { checkBody, groupResource, type RequestContext, type Services } from '../rest/context.js';
 import { deleteCollection, deleteObject, parseDeleteOptions } from '../rest/delete.js';
 import { getObject, type ListOptions, listObjects, objectFilter } from '../rest/read.js';
@@ -17,9 +17,10 @@ import type { Written } from '../rest/write.js';
 import { createObject } from '../rest/write.js';
 import { groupResourceString, methodNotAllowed, notAcceptable, pathNotFound } from '../status.js';
 import type { ChangeFeed } from '../storage/change-feed.js';
-import { parseIncludeObject, partialMetadata, toTable } from '../table.js';
-import { chooseRepresentation, type Representation, sendAs } from './negotiate.js';
+import { parseIncludeObject } from '../table.js';
+import { chooseRepresentation } from './negotiate.js';
 import { parseResourcePath, pathSegments } from './paths.js';
+import { sendList, sendObject } from './render.js';
 import {
   bodyText,
   contextOf,
@@ -124,20 +125,20 @@ async function handle(
     throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
   const result = await dispatch(deps, target, request);
   if (ctx.warnings.length > 0) reply.header('Warning', warningHeaders(ctx.warnings));
-  if (result.list) return sendList(deps, target, reply, representation, result.list);
-  const object = result.object as JsonObject;
+  const rendering = {
+    representation,
+    includeObject: parseIncludeObject(query.includeObject),
+    now: deps.clock(),
+  };
+  if (result.list) return sendList(reply, ctx.type, result.list, rendering);
   reply.code(result.created ? 201 : 200);
-  if (method === 'GET' && representation.kind === 'table') {
-    const table = toTable(ctx.type, [object], {
-      includeObject: parseIncludeObject(query.includeObject),
-      now: deps.clock(),
-    });
-    return sendAs(reply, representation.contentType, table);
-  }
-  if (method === 'GET' && representation.kind === 'metadata') {
-    return sendAs(reply, representation.contentType, partialMetadata(object));
-  }
-  return reply.type('application/json').send(withConventionalKeyOrder(object));
+  const plain = { ...rendering, representation: { kind: 'object' } as const };
+  return sendObject(
+    reply,
+    ctx.type,
+    result.object as JsonObject,
+    method === 'GET' ? rendering : plain,
+  );
 }
 
 function verbOf(method: string, name: string | undefined): string {
@@ -155,50 +156,61 @@ interface Outcome {
   list?: Awaited<ReturnType<typeof listObjects>>;
 }
 
-async function dispatch(
-  deps: ResourceDeps,
+function dispatch(deps: ResourceDeps, target: Target, request: FastifyRequest): Promise<Outcome> {
+  return target.name
+    ? dispatchItem(deps.services, target, target.name, request)
+    : dispatchCollection(deps.services, target, request);
+}
+
+async function dispatchCollection(services: Services, target: Target, request: FastifyRequest) {
+  const { ctx, query } = target;
+  if (request.method === 'GET')
+    return { list: await listObjects(services, ctx, listOptions(query)) };
+  if (request.method === 'POST') {
+    if (ctx.subresource) throw methodNotAllowed();
+    const object = await createObject(services, ctx, checkBody(ctx, decodeObjectBody(request)));
+    return { object, created: true };
+  }
+  const matches = objectFilter(ctx, listOptions(query));
+  const options = parseDeleteOptions(optionalJson(request), query);
+  return { object: await deleteCollection(services, ctx, matches, options) };
+}
+
+async function dispatchItem(
+  services: Services,
   target: Target,
+  name: string,
   request: FastifyRequest,
 ): Promise<Outcome> {
-  const { services } = deps;
-  const { ctx, name, query } = target;
+  const { ctx, query } = target;
   const written = (w: Written): Outcome => ({ object: w.object, created: w.created });
-  if (!name) {
-    if (request.method === 'GET')
-      return { list: await listObjects(services, ctx, listOptions(query)) };
-    if (request.method === 'POST') {
-      if (ctx.subresource) throw methodNotAllowed();
-      const object = await createObject(services, ctx, checkBody(ctx, decodeObjectBody(request)));
-      return { object, created: true };
-    }
-    const body = bodyText(request) ? parseJsonBody(bodyText(request)) : undefined;
-    const matches = objectFilter(ctx, listOptions(query));
-    return {
-      object: await deleteCollection(services, ctx, matches, parseDeleteOptions(body, query)),
-    };
-  }
   switch (request.method) {
     case 'GET':
       return { object: await getObject(services, ctx, name) };
     case 'PUT':
       return written(await replaceObject(services, ctx, name, decodeObjectBody(request)));
     case 'PATCH': {
-      const mediaType = mediaTypeOf(request);
-      if (mediaType === PATCH_TYPES.apply) {
-        const options = {
-          force: flag(query, 'force'),
-          managerGiven: query.fieldManager !== undefined,
-        };
-        return written(await applyObject(services, ctx, name, bodyText(request), options));
+      if (mediaTypeOf(request) !== PATCH_TYPES.apply) {
+        return written(
+          await patchObject(services, ctx, name, mediaTypeOf(request), bodyText(request)),
+        );
       }
-      return written(await patchObject(services, ctx, name, mediaType, bodyText(request)));
+      const options = {
+        force: flag(query, 'force'),
+        managerGiven: query.fieldManager !== undefined,
+      };
+      return written(await applyObject(services, ctx, name, bodyText(request), options));
     }
     default: {
-      const body = bodyText(request) ? parseJsonBody(bodyText(request)) : undefined;
-      const deleted = await deleteObject(services, ctx, name, parseDeleteOptions(body, query));
-      return { object: deleted.body };
+      const options = parseDeleteOptions(optionalJson(request), query);
+      return { object: (await deleteObject(services, ctx, name, options)).body };
     }
   }
+}
+
+/** A JSON body if there is one (DELETE may carry DeleteOptions). */
+function optionalJson(request: FastifyRequest): unknown {
+  return bodyText(request) ? parseJsonBody(bodyText(request)) : undefined;
 }
 
 function listOptions(query: Query): ListOptions {
@@ -210,39 +222,6 @@ function listOptions(query: Query): ListOptions {
     resourceVersion: query.resourceVersion,
     resourceVersionMatch: query.resourceVersionMatch,
   };
-}
-
-function sendList(
-  deps: ResourceDeps,
-  target: Target,
-  reply: FastifyReply,
-  representation: Representation,
-  list: NonNullable<Outcome['list']>,
-) {
-  const { type, query } = target;
-  const metadata = {
-    resourceVersion: list.resourceVersion,
-    ...(list.continueToken ? { continue: list.continueToken } : {}),
-  };
-  if (representation.kind === 'table') {
-    const table = toTable(type, list.items, {
-      includeObject: parseIncludeObject(query.includeObject),
-      now: deps.clock(),
-      resourceVersion: list.resourceVersion,
-      continueToken: list.continueToken,
-    });
-    return sendAs(reply, representation.contentType, table);
-  }
-  if (representation.kind === 'metadata') {
-    const items = list.items.map(partialMetadata);
-    return reply
-      .type(representation.contentType)
-      .send({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items });
-  }
-  const items = list.items.map((item) => withConventionalKeyOrder(item));
-  return reply
-    .type('application/json')
-    .send({ apiVersion: apiVersionOf(type), kind: type.listKind, metadata, items });
 }
 
 async function watch(

@@ -37,38 +37,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logger: false,
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;
-  const log = options.logger;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
 
-  app.addHook('onRequest', async (request) => {
-    request.startedAt = performance.now();
-    if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
-    if (!authorized(request, options.token)) throw unauthorized();
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const verb = request.verb ?? 'other';
-    const resource = request.resourceLabel ?? 'none';
-    options.metrics.requests.inc({ verb, resource, code: String(reply.statusCode) });
-    options.metrics.duration.observe(
-      { verb, resource },
-      (performance.now() - (request.startedAt ?? 0)) / 1000,
-    );
-    log.debug({ method: request.method, url: request.url, code: reply.statusCode }, 'request');
-  });
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    const apiError = toApiError(error);
-    if (apiError.code >= 500)
-      log.error({ err: error, method: request.method, url: request.url }, 'request failed');
-    return reply.code(apiError.code).type('application/json').send(apiError.toStatus());
-  });
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).type('application/json').send(pathNotFound().toStatus());
-  });
-
+  registerHooks(app, options);
   for (const path of ['/healthz', '/livez']) app.get(path, async () => 'ok');
   app.get('/readyz', async (_request, reply) => {
     if (await options.ready()) return 'ok';
@@ -82,6 +57,40 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerOpenApiV2(app, options.registry);
   registerResources(app, options);
   return app;
+}
+
+/** Authentication, metrics and request logs, and Status answers for every error. */
+function registerHooks(app: FastifyInstance, options: AppOptions) {
+  app.addHook('onRequest', async (request) => {
+    request.startedAt = performance.now();
+    if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
+    if (!authorized(request, options.token)) throw unauthorized();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const verb = request.verb ?? 'other';
+    const resource = request.resourceLabel ?? 'none';
+    options.metrics.requests.inc({ verb, resource, code: String(reply.statusCode) });
+    options.metrics.duration.observe(
+      { verb, resource },
+      (performance.now() - (request.startedAt ?? 0)) / 1000,
+    );
+    options.logger.debug(
+      { method: request.method, url: request.url, code: reply.statusCode },
+      'request',
+    );
+  });
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.code >= 500)
+      options.logger.error(
+        { err: error, method: request.method, url: request.url },
+        'request failed',
+      );
+    return reply.code(apiError.code).type('application/json').send(apiError.toStatus());
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('application/json').send(pathNotFound().toStatus());
+  });
 }
 
 function authorized(request: FastifyRequest, token: string): boolean {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type JsonObject, withConventionalKeyOrder } from '../json.js';
 import type { ApiServerMetrics } from '../metrics.js';
@@ -48,72 +49,97 @@ export async function serveWatch(
   reply: FastifyReply,
 ) {
   reply.hijack();
-  const raw = reply.raw;
-  const { metrics, resource } = watch;
-  let started = false;
-  let ended = false;
-  let firstTable = true;
-  let running: RunningWatch | undefined;
-  const timers: NodeJS.Timeout[] = [];
-  const contentType =
-    watch.representation.kind === 'object' ? 'application/json' : watch.representation.contentType;
+  const response = new WatchResponse(watch, reply.raw);
+  request.raw.on('close', response.end);
+  reply.raw.on('close', response.end);
+  let running: RunningWatch;
+  try {
+    running = await startWatch(
+      watch.services,
+      watch.feed,
+      watch.ctx,
+      watch.options,
+      response.emit,
+      response.end,
+    );
+  } catch (error) {
+    if (error instanceof ApiError) return response.fail(error);
+    response.end();
+    throw error;
+  }
+  response.run(running);
+}
 
-  const start = () => {
-    if (started) return;
-    started = true;
-    raw.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
-    raw.flushHeaders();
+/** One watch response: headers on the first event, timers, metrics, and the end. */
+class WatchResponse {
+  private started = false;
+  private ended = false;
+  private firstTable = true;
+  private running: RunningWatch | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly watch: WatchRequest,
+    private readonly raw: ServerResponse,
+  ) {}
+
+  /** Sends one event (and the headers before the first). */
+  readonly emit = (event: WatchEvent) => {
+    if (this.ended) return;
+    this.start();
+    this.raw.write(`${JSON.stringify(encode(this.watch, event, this.firstTable))}\n`);
+    if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') this.firstTable = false;
+    this.watch.metrics.watchEvents.inc({ resource: this.watch.resource, type: event.type });
+    if (this.raw.writableLength > MAX_BUFFERED_BYTES) this.end();
+  };
+
+  /** Ends the response and releases the subscription; safe to call more than once. */
+  readonly end = () => {
+    if (this.ended) return;
+    this.ended = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.running?.close();
+    if (this.started) this.watch.metrics.watches.dec({ resource: this.watch.resource });
+    this.raw.end();
+  };
+
+  /** Answers a Status when the watch could not start (unless events went out already). */
+  fail(error: ApiError) {
+    if (this.started) return this.end();
+    this.ended = true;
+    this.raw.writeHead(error.code, { 'Content-Type': 'application/json' });
+    this.raw.end(JSON.stringify(error.toStatus()));
+    this.watch.metrics.requests.inc({
+      verb: 'watch',
+      resource: this.watch.resource,
+      code: String(error.code),
+    });
+  }
+
+  /** Keeps the started watch open until its timeout, with bookmarks when asked for. */
+  run(running: RunningWatch) {
+    this.running = running;
+    if (this.ended) return running.close();
+    this.start();
+    const { options, settings } = this.watch;
+    const timeoutSeconds =
+      options.timeoutSeconds ?? settings.defaultTimeoutSeconds * (1 + Math.random());
+    this.timers.push(setTimeout(this.end, timeoutSeconds * 1000));
+    if (options.allowWatchBookmarks) {
+      this.timers.push(setInterval(() => running.bookmark(), settings.bookmarkIntervalMs));
+    }
+  }
+
+  private start() {
+    if (this.started) return;
+    this.started = true;
+    const { representation, metrics, resource } = this.watch;
+    const contentType =
+      representation.kind === 'object' ? 'application/json' : representation.contentType;
+    this.raw.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
+    this.raw.flushHeaders();
     metrics.watches.inc({ resource });
     metrics.requests.inc({ verb: 'watch', resource, code: '200' });
-  };
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    for (const timer of timers) clearTimeout(timer);
-    running?.close();
-    if (started) metrics.watches.dec({ resource });
-    raw.end();
-  };
-  const emit = (event: WatchEvent) => {
-    if (ended) return;
-    start();
-    raw.write(`${JSON.stringify(encode(watch, event, firstTable))}\n`);
-    if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') firstTable = false;
-    metrics.watchEvents.inc({ resource, type: event.type });
-    if (raw.writableLength > MAX_BUFFERED_BYTES) end();
-  };
-
-  request.raw.on('close', end);
-  raw.on('close', end);
-  try {
-    running = await startWatch(watch.services, watch.feed, watch.ctx, watch.options, emit, end);
-  } catch (error) {
-    if (started || !(error instanceof ApiError)) {
-      end();
-      if (!(error instanceof ApiError)) throw error;
-      return;
-    }
-    ended = true;
-    raw.writeHead(error.code, { 'Content-Type': 'application/json' });
-    raw.end(JSON.stringify(error.toStatus()));
-    metrics.requests.inc({ verb: 'watch', resource, code: String(error.code) });
-    return;
-  }
-  if (ended) {
-    running.close();
-    return;
-  }
-  start();
-  const { settings } = watch;
-  const timeoutSeconds =
-    watch.options.timeoutSeconds ?? settings.defaultTimeoutSeconds * (1 + Math.random());
-  timers.push(setTimeout(end, timeoutSeconds * 1000));
-  if (watch.options.allowWatchBookmarks) {
-    const tick = () => {
-      running?.bookmark();
-      timers.push(setTimeout(tick, settings.bookmarkIntervalMs));
-    };
-    timers.push(setTimeout(tick, settings.bookmarkIntervalMs));
   }
 }
 

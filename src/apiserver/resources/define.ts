@@ -103,34 +103,19 @@ export interface BuiltinDefinition
 
 /** Serves a built-in kind: schema admission (pruning, types) plus its own checks, no CEL. */
 export function builtinResource(definition: BuiltinDefinition): ResourceType {
-  const crd: ServedCrd = {
-    ...names({ ...definition, categories: definition.categories ?? [] }),
-    listKind: `${definition.kind}List`,
-    printerColumns: [],
-    statusSubresource: definition.statusSubresource ?? false,
-    schema: definition.schema,
-  };
+  const named = names({ ...definition, categories: definition.categories ?? [] });
   return {
-    ...names({ ...definition, categories: definition.categories ?? [] }),
+    ...named,
     statusSubresource: definition.statusSubresource ?? false,
     storage: definition.storage ?? storageKey(definition),
     schema: definition.schema,
     fieldType: typeOfSchema(withObjectMeta(definition.schema)),
-    admit: (object, options) => {
-      const result = admitCustomResource(crd, object, options);
-      if (!isObject(result.object)) return result;
-      // A DNS label is the stricter rule; upstream reports only that one for such names.
-      const schemaErrors = definition.dnsLabelName
-        ? result.errors.filter((error) => error.field !== 'metadata.name')
-        : result.errors;
-      const errors = [
-        ...schemaErrors,
-        ...validateObjectMeta(result.object, { dnsLabelName: definition.dnsLabelName }),
-        ...(definition.validate?.(result.object) ?? []),
-        ...microTimeErrors(result.object, definition.microTimes ?? []),
-      ];
-      return { ...result, errors };
-    },
+    admit: builtinAdmission(definition, {
+      ...named,
+      printerColumns: [],
+      statusSubresource: definition.statusSubresource ?? false,
+      schema: definition.schema,
+    }),
     table: {
       columns: definition.columns.map((column) => ({
         name: column.name,
@@ -150,6 +135,25 @@ export function builtinResource(definition: BuiltinDefinition): ResourceType {
       : {}),
     ...(definition.convert ? { convert: definition.convert } : {}),
     ...(definition.prepareForCreate ? { prepareForCreate: definition.prepareForCreate } : {}),
+  };
+}
+
+/** Schema admission of a built-in kind (as if it were a CRD), plus its own checks. */
+function builtinAdmission(definition: BuiltinDefinition, crd: ServedCrd): ResourceType['admit'] {
+  return (object, options) => {
+    const result = admitCustomResource(crd, object, options);
+    if (!isObject(result.object)) return result;
+    // A DNS label is the stricter rule; upstream reports only that one for such names.
+    const schemaErrors = definition.dnsLabelName
+      ? result.errors.filter((error) => error.field !== 'metadata.name')
+      : result.errors;
+    const errors = [
+      ...schemaErrors,
+      ...validateObjectMeta(result.object, { dnsLabelName: definition.dnsLabelName }),
+      ...(definition.validate?.(result.object) ?? []),
+      ...microTimeErrors(result.object, definition.microTimes ?? []),
+    ];
+    return { ...result, errors };
   };
 }
 

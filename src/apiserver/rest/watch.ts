@@ -45,30 +45,13 @@ export async function startWatch(
 ): Promise<RunningWatch> {
   checkOptions(options);
   const matches = objectFilter(ctx, options);
-  const bookmarkObject = (resourceVersion: number, annotations?: Record<string, string>) => ({
-    kind: ctx.type.kind,
-    apiVersion: apiVersionOf(ctx.type),
-    metadata: { resourceVersion: String(resourceVersion), ...(annotations ? { annotations } : {}) },
-  });
-  let from: number;
   const initial =
     options.sendInitialEvents === true ||
     !options.resourceVersion ||
     options.resourceVersion === '0';
-  if (initial) {
-    const page = await services.store.list({
-      resource: ctx.type.storage,
-      ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
-      filter: (object) => matches(toView(ctx, object)),
-    });
-    for (const object of page.objects) emit({ type: 'ADDED', object: toView(ctx, object) });
-    from = page.resourceVersion;
-    if (options.sendInitialEvents) {
-      emit({ type: 'BOOKMARK', object: bookmarkObject(from, { [INITIAL_EVENTS_END]: 'true' }) });
-    }
-  } else {
-    from = parseResourceVersion(options.resourceVersion as string);
-  }
+  const from = initial
+    ? await sendInitialState(services, ctx, options, matches, emit)
+    : parseResourceVersion(options.resourceVersion as string);
   let subscription: Subscription;
   try {
     subscription = await feed.subscribe(ctx.type.storage, from, {
@@ -90,11 +73,45 @@ export async function startWatch(
   return {
     bookmark: () => {
       if (options.allowWatchBookmarks) {
-        emit({ type: 'BOOKMARK', object: bookmarkObject(subscription.progress()) });
+        emit({ type: 'BOOKMARK', object: bookmark(ctx, subscription.progress()) });
       }
     },
     close: () => subscription.close(),
   };
+}
+
+/** A BOOKMARK event's object: only the kind and the resourceVersion (and annotations) count. */
+function bookmark(
+  ctx: RequestContext,
+  resourceVersion: number,
+  annotations?: Record<string, string>,
+) {
+  return {
+    kind: ctx.type.kind,
+    apiVersion: apiVersionOf(ctx.type),
+    metadata: { resourceVersion: String(resourceVersion), ...(annotations ? { annotations } : {}) },
+  };
+}
+
+/** ADDED events for the current objects (and the end-of-initial-events bookmark when asked). */
+async function sendInitialState(
+  services: Services,
+  ctx: RequestContext,
+  options: WatchOptions,
+  matches: (object: JsonObject) => boolean,
+  emit: (event: WatchEvent) => void,
+): Promise<number> {
+  const page = await services.store.list({
+    resource: ctx.type.storage,
+    ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
+    filter: (object) => matches(toView(ctx, object)),
+  });
+  for (const object of page.objects) emit({ type: 'ADDED', object: toView(ctx, object) });
+  if (options.sendInitialEvents) {
+    const annotations = { [INITIAL_EVENTS_END]: 'true' };
+    emit({ type: 'BOOKMARK', object: bookmark(ctx, page.resourceVersion, annotations) });
+  }
+  return page.resourceVersion;
 }
 
 function checkOptions(options: WatchOptions) {
