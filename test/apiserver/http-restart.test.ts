@@ -41,8 +41,8 @@ describe.each(databaseBackends)('restarting the local API server on %s', (backen
   });
 });
 
-describe.runIf(databaseBackends.includes('postgres'))(
-  'two local API servers on one Postgres',
+describe.each(databaseBackends.filter((backend) => backend === 'postgres'))(
+  'two local API servers on one %s database',
   () => {
     let test: TestDatabase;
     beforeAll(async () => {
