@@ -230,6 +230,10 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
     expect(
       (await api.put(`${leases}/leader`, { ...lease, spec: { leaseDurationSeconds: 0 } })).status,
     ).toBe(422);
+    const typeless = await api.post(leases, { metadata: { name: 'typeless' }, spec: {} });
+    expect(typeless.body).toMatchObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
+    const wrongKind = await api.post(leases, { ...lease, kind: 'Pod', metadata: { name: 'x' } });
+    expect(wrongKind.status).toBe(400);
     const created = await api.post('/api/v1/namespaces', {
       apiVersion: 'v1',
       kind: 'Namespace',

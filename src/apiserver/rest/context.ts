@@ -70,15 +70,15 @@ export function newUid(services: Services): string {
 
 /**
  * Checks a request body against the endpoint: an object of the served apiVersion and kind, in
- * the request's namespace. Fills in a missing namespace; returns a copy.
+ * the request's namespace. Fills in a missing apiVersion, kind and namespace; returns a copy.
  */
 export function checkBody(ctx: RequestContext, body: unknown, name?: string): JsonObject {
   if (!isObject(body)) throw badRequest('the body of the request must be a JSON or YAML object');
   const object = clone(body);
   const apiVersion = apiVersionOf(ctx.type);
-  if (object.apiVersion === undefined || object.kind === undefined) {
-    throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
-  }
+  // Like upstream's decoder, a body without apiVersion or kind gets the endpoint's.
+  object.apiVersion ??= apiVersion;
+  object.kind ??= ctx.type.kind;
   if (object.apiVersion !== apiVersion) {
     throw badRequest(
       `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${apiVersion})`,
