@@ -2,6 +2,7 @@
  * The KubePort implemented with @kubernetes/client-node. Pinned to 1.4.x: 2.x pulls undici 8,
  * which crashes on import under Node 20.
  */
+import { delimiter } from 'node:path';
 import {
   CoordinationV1Api,
   EventsV1Api,
@@ -13,25 +14,39 @@ import {
   V1MicroTime,
 } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, type ImagePolicy, type ImageRollout, VERSION } from '../api/types.js';
+import type { KubeSettings } from '../config.js';
 import { CustomResourceClient } from './custom-resources.js';
 import { callApi, readApi } from './errors.js';
 import type { EventClient, KubePort, LeaseClient } from './port.js';
 
 /** Where the client finds its API server and credentials. */
 export type KubeConnection =
-  /** A kubeconfig file; without `path`, client-node's default (`KUBECONFIG`, ~/.kube/config). */
-  | { kind: 'kubeconfig'; path?: string; context?: string }
+  /** Kubeconfig files (`KUBECONFIG` syntax: paths joined by the path delimiter, first wins). */
+  | { kind: 'kubeconfig'; path: string; context?: string }
   /** The pod's service account (KUBERNETES_SERVICE_HOST/PORT and its token and CA). */
   | { kind: 'in-cluster' }
   /** An explicit server and bearer token, e.g. the embedded local API server. */
   | { kind: 'token'; server: string; token: string; caData?: string; skipTlsVerify?: boolean };
 
+/** The connection the settings name, or undefined when none is configured (use the embedded server). */
+export function configuredConnection(settings: KubeSettings): KubeConnection | undefined {
+  if (settings.kubeconfig) return { kind: 'kubeconfig', path: settings.kubeconfig };
+  if (settings.inCluster) return { kind: 'in-cluster' };
+  return undefined;
+}
+
 /** Builds a client-node KubeConfig for `connection`; throws when it names no usable cluster. */
 export function loadKubeConfig(connection: KubeConnection): KubeConfig {
   const kubeConfig = new KubeConfig();
   if (connection.kind === 'kubeconfig') {
-    if (connection.path) kubeConfig.loadFromFile(connection.path);
-    else kubeConfig.loadFromDefault();
+    const [first, ...rest] = connection.path.split(delimiter).filter(Boolean);
+    if (!first) throw new Error('kubeconfig path is empty');
+    kubeConfig.loadFromFile(first);
+    for (const path of rest) {
+      const more = new KubeConfig();
+      more.loadFromFile(path);
+      kubeConfig.mergeConfig(more, true);
+    }
     if (connection.context) kubeConfig.setCurrentContext(connection.context);
   } else if (connection.kind === 'in-cluster') {
     kubeConfig.loadFromCluster();
@@ -54,7 +69,7 @@ export function loadKubeConfig(connection: KubeConnection): KubeConfig {
 }
 
 function describe(connection: KubeConnection): string {
-  if (connection.kind === 'kubeconfig') return connection.path ?? 'default kubeconfig';
+  if (connection.kind === 'kubeconfig') return connection.path;
   return connection.kind === 'in-cluster' ? 'in-cluster' : connection.server;
 }
 
