@@ -15,57 +15,50 @@ const BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 /** Registers the queue metrics on `registry`, or returns the ones a previous queue registered. */
 export function queueMetrics(registry: Registry): QueueMetrics {
+  const registers = [registry];
+  const labelNames = ['name'] as const;
+  const seconds = (name: string, help: string) =>
+    reuse(
+      registry,
+      name,
+      (fullName) =>
+        new Histogram({ name: fullName, help, labelNames, buckets: BUCKETS, registers }),
+    );
+  const count = (name: string, help: string) =>
+    reuse(
+      registry,
+      name,
+      (fullName) => new Counter({ name: fullName, help, labelNames, registers }),
+    );
   return {
-    depth: gauge(registry, 'workqueue_depth', 'Keys ready to be processed.'),
-    adds: counter(registry, 'workqueue_adds_total', 'Keys added (deduplicated adds count once).'),
-    retries: counter(registry, 'workqueue_retries_total', 'Keys requeued with backoff.'),
-    errors: counter(
+    depth: reuse(
+      registry,
+      'workqueue_depth',
+      (name) => new Gauge({ name, help: 'Keys ready to be processed.', labelNames, registers }),
+    ),
+    adds: count('workqueue_adds_total', 'Keys added (a key already queued counts once).'),
+    retries: count('workqueue_retries_total', 'Keys requeued with backoff.'),
+    errors: reuse(
       registry,
       'workqueue_errors_total',
-      'Failed processing; kind is retried or terminal.',
-      ['name', 'kind'],
-    ) as Counter<'name' | 'kind'>,
-    queueDuration: histogram(
-      registry,
+      (name) =>
+        new Counter({
+          name,
+          help: 'Failed processing; kind is retried or terminal.',
+          labelNames: ['name', 'kind'] as const,
+          registers,
+        }),
+    ),
+    queueDuration: seconds(
       'workqueue_queue_duration_seconds',
-      'Time a key waits in the queue before processing starts.',
+      'Time a key waits before processing.',
     ),
-    workDuration: histogram(
-      registry,
-      'workqueue_work_duration_seconds',
-      'Time processing one key takes.',
-    ),
+    workDuration: seconds('workqueue_work_duration_seconds', 'Time processing one key takes.'),
   };
 }
 
-function gauge(registry: Registry, name: string, help: string): Gauge<'name'> {
+/** The metric registered as `name` (prefixed), created by `create` the first time. */
+function reuse<M>(registry: Registry, name: string, create: (fullName: string) => M): M {
   const fullName = METRIC_PREFIX + name;
-  const existing = registry.getSingleMetric(fullName);
-  if (existing) return existing as Gauge<'name'>;
-  return new Gauge({ name: fullName, help, labelNames: ['name'], registers: [registry] });
-}
-
-function counter(registry: Registry, name: string, help: string, labelNames = ['name']) {
-  const fullName = METRIC_PREFIX + name;
-  const existing = registry.getSingleMetric(fullName);
-  if (existing) return existing as Counter<'name'>;
-  return new Counter({
-    name: fullName,
-    help,
-    labelNames,
-    registers: [registry],
-  }) as Counter<'name'>;
-}
-
-function histogram(registry: Registry, name: string, help: string): Histogram<'name'> {
-  const fullName = METRIC_PREFIX + name;
-  const existing = registry.getSingleMetric(fullName);
-  if (existing) return existing as Histogram<'name'>;
-  return new Histogram({
-    name: fullName,
-    help,
-    labelNames: ['name'],
-    buckets: BUCKETS,
-    registers: [registry],
-  });
+  return (registry.getSingleMetric(fullName) as M | undefined) ?? create(fullName);
 }

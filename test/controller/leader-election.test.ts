@@ -48,12 +48,30 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
     return result;
   }
 
-  it('creates the lease with MicroTime times and renews it every retry period', async () => {
+  /** `a` leads, then `b` starts as a standby. */
+  async function leaderAndStandby() {
+    const clock = new ManualClock();
+    const store = new MemoryLeaseStore();
+    const a = candidate(store, clock, 'a');
+    const b = candidate(store, clock, 'b');
+    a.elector.start();
+    await clock.advance(0);
+    b.elector.start();
+    return { clock, store, a, b };
+  }
+
+  /** `a` alone, leading. */
+  async function soleLeader() {
     const clock = new ManualClock();
     const store = new MemoryLeaseStore();
     const a = candidate(store, clock, 'a');
     a.elector.start();
     await clock.advance(0);
+    return { clock, store, a };
+  }
+
+  it('creates the lease with MicroTime times and renews it every retry period', async () => {
+    const { clock, store, a } = await soleLeader();
     expect(a.elector.isLeader).toBe(true);
     const created = a.leases.written[0]!;
     expect(created.spec?.acquireTime).toBeInstanceOf(V1MicroTime);
@@ -70,26 +88,14 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
   });
 
   it('keeps a standby waiting while the leader renews', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const a = candidate(store, clock, 'a');
-    const b = candidate(store, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { clock, a, b } = await leaderAndStandby();
     await clock.advance(60_000);
     expect(a.elector.isLeader).toBe(true);
     expect(b.started).toEqual([]);
   });
 
   it('fails over after a leader is cut off: it stops at the renew deadline, before the standby takes over within the lease duration', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const a = candidate(store, clock, 'a');
-    const b = candidate(store, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { clock, store, a, b } = await leaderAndStandby();
     await clock.advance(3_000);
     const lastRenew = store.read(LEASE.namespace, LEASE.name)?.spec?.renewTime?.getTime() ?? 0;
     a.leases.hanging = true;
@@ -106,11 +112,7 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
   });
 
   it('stops leading at the next renew when another holder took the lease', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const a = candidate(store, clock, 'a');
-    a.elector.start();
-    await clock.advance(0);
+    const { clock, store, a } = await soleLeader();
     const lease = store.read(LEASE.namespace, LEASE.name)!;
     store.write({ ...lease, spec: { ...lease.spec, holderIdentity: 'intruder' } }, false);
     const takenAt = clock.now();
@@ -121,11 +123,7 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
   });
 
   it('rides out renew failures shorter than the renew deadline', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const a = candidate(store, clock, 'a');
-    a.elector.start();
-    await clock.advance(0);
+    const { clock, a } = await soleLeader();
     a.leases.failing = true;
     await clock.advance(7_000);
     a.leases.failing = false;
@@ -135,13 +133,7 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
   });
 
   it('releases the lease on stop so a standby takes over at its next retry', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const a = candidate(store, clock, 'a');
-    const b = candidate(store, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { clock, store, a, b } = await leaderAndStandby();
     await clock.advance(1_000);
     await a.elector.stop();
     expect(a.signals[0]?.aborted).toBe(true);
@@ -179,13 +171,7 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
   });
 
   it('stops campaigning without leaving a timer behind', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const a = candidate(store, clock, 'a');
-    const b = candidate(store, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
+    const { clock, a, b } = await leaderAndStandby();
     await clock.advance(5_000);
     await b.elector.stop();
     await a.elector.stop();
