@@ -12,7 +12,7 @@ export class TcpProxy {
   /** Connections accepted since start. */
   accepted = 0;
 
-  private constructor(private readonly target: { host: string; port: number }) {
+  private constructor(private target: { host: string; port: number }) {
     this.server = createServer((client) => this.accept(client));
   }
 
@@ -30,6 +30,11 @@ export class TcpProxy {
     return address.port;
   }
 
+  /** Sends new connections to another server (e.g. a restarted one); open ones stay. */
+  retarget(target: { host: string; port: number }): void {
+    this.target = target;
+  }
+
   /** Connections currently open through the proxy. */
   get open(): number {
     return this.pairs.size;
@@ -44,7 +49,7 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
-  /** Resolves once at most `count` connections are open, or rejects after `timeoutMs`. */
+  /** Resolves once `predicate` holds for the open connection count, or rejects after `timeoutMs`. */
   async waitForOpen(predicate: (open: number) => boolean, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.open)) {
