@@ -1,6 +1,6 @@
 import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
-import { isAlreadyExists, type LeaseClient } from '../kube/port.js';
+import { isAlreadyExists, isConflict, type LeaseClient } from '../kube/port.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { METRIC_PREFIX } from '../telemetry/metrics.js';
 import { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
@@ -49,6 +49,8 @@ export class LeaderElector {
   private deadline: TimerHandle | undefined;
   /** When the last successful acquire or renew was started. */
   private renewedAt = 0;
+  /** The latest tryAcquireOrRenew, which may outlive an abandoned attempt. */
+  private pending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.clock = options.clock ?? systemClock;
@@ -161,6 +163,7 @@ export class LeaderElector {
       this.logger.warn({ err: error }, 'lease update failed');
       return 'failed';
     });
+    this.pending = tried;
     try {
       return await Promise.race([tried, aborted]);
     } finally {
@@ -225,27 +228,47 @@ export class LeaderElector {
     if (this.observed?.version !== version) this.observed = { version, at: now, lease };
   }
 
-  /** Gives the lease up so a standby takes over at its next retry instead of after expiry. */
+  /**
+   * Gives the lease up so a standby takes over at its next retry instead of after expiry. Waits
+   * (up to the renew deadline) for an abandoned renew first, and retries when one raced it.
+   */
   private async release(): Promise<void> {
-    const { leases, namespace, name, identity } = this.options;
-    try {
-      const current = await leases.get(namespace, name);
-      if (current?.spec?.holderIdentity !== identity) return;
-      const now = new V1MicroTime(this.clock.now());
-      await leases.replace({
-        ...current,
-        spec: {
-          ...current.spec,
-          holderIdentity: '',
-          leaseDurationSeconds: 1,
-          acquireTime: now,
-          renewTime: now,
-        },
-      });
-      this.logger.info('released lease');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'lease release failed');
+    const waited = new AbortController();
+    const settled = this.pending.then(() => true);
+    const timedOut = sleep(this.clock, this.renewDeadlineMs, waited.signal).then(() => false);
+    const renewSettled = await Promise.race([settled, timedOut]);
+    waited.abort();
+    if (!renewSettled) return;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        if (await this.clearHolder()) this.logger.info('released lease');
+        return;
+      } catch (error) {
+        if (!isConflict(error) || attempt === 3) {
+          this.logger.warn({ err: error }, 'lease release failed');
+          return;
+        }
+      }
     }
+  }
+
+  /** Empties the holder when it is still this process; false when someone else holds it. */
+  private async clearHolder(): Promise<boolean> {
+    const { leases, namespace, name, identity } = this.options;
+    const current = await leases.get(namespace, name);
+    if (current?.spec?.holderIdentity !== identity) return false;
+    const now = new V1MicroTime(this.clock.now());
+    await leases.replace({
+      ...current,
+      spec: {
+        ...current.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        acquireTime: now,
+        renewTime: now,
+      },
+    });
+    return true;
   }
 }
 

@@ -144,6 +144,17 @@ describe('LeaderElector (client-go semantics on a manual clock)', () => {
     expect(store.read(LEASE.namespace, LEASE.name)?.spec?.leaseTransitions).toBe(1);
   });
 
+  it('releases the lease even when a slow renew lands during shutdown', async () => {
+    const { clock, store, a } = await soleLeader();
+    const releaseWrites = a.leases.holdWrites();
+    await clock.advance(2_000);
+    const stopping = a.elector.stop();
+    await clock.advance(0);
+    releaseWrites();
+    await stopping;
+    expect(store.read(LEASE.namespace, LEASE.name)?.spec?.holderIdentity).toBe('');
+  });
+
   it('waits for the leader work to return before onStoppedLeading and the release', async () => {
     const clock = new ManualClock();
     const store = new MemoryLeaseStore();

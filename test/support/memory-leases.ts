@@ -42,6 +42,8 @@ export class MemoryLeaseClient implements LeaseClient {
   hanging = false;
   /** Leases this client wrote, as passed in. */
   readonly written: V1Lease[] = [];
+  /** While set, replaces wait for it and then run in the order they were made. */
+  private writesHeld: Promise<void> | undefined;
 
   constructor(private readonly store: MemoryLeaseStore) {}
 
@@ -56,11 +58,24 @@ export class MemoryLeaseClient implements LeaseClient {
     });
   }
 
-  replace(lease: V1Lease): Promise<V1Lease> {
+  async replace(lease: V1Lease): Promise<V1Lease> {
+    if (this.writesHeld) await this.writesHeld;
     return this.call(() => {
       this.written.push(lease);
       return this.store.write(lease, false);
     });
+  }
+
+  /** Holds back replaces (as a slow network would) until the returned function is called. */
+  holdWrites(): () => void {
+    let release = () => {};
+    this.writesHeld = new Promise((resolve) => {
+      release = () => {
+        this.writesHeld = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   private call<T>(operation: () => T): Promise<T> {
