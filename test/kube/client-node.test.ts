@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubePort, loadKubeConfig } from '../../src/kube/client-node.js';
 import {
   isAlreadyExists,
   isConflict,
@@ -95,6 +99,16 @@ describe.each(databaseBackends)(
       expect(error).toMatchObject({ code: 422, reason: 'Invalid' });
       expect((error as KubeApiError).status?.details?.causes).toEqual(
         expect.arrayContaining([expect.objectContaining({ field: 'spec.tag' })]),
+      );
+    });
+
+    it('connects with the kubeconfig file the local API server writes', async () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'kubeconfig-')), 'kubeconfig');
+      writeFileSync(path, server.kubeconfig());
+      const fromFile = createKubePort(loadKubeConfig({ kind: 'kubeconfig', path }));
+      await kube.imageRollouts.create(rollout('via-kubeconfig', 'team-b'));
+      expect((await fromFile.imageRollouts.get('team-b', 'via-kubeconfig'))?.spec.tag).toBe(
+        '1.2.3',
       );
     });
 

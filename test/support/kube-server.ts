@@ -23,6 +23,8 @@ export interface KubeServerHarness {
   connect(proxy: TcpProxy, token?: string): KubePort;
   /** Creates a namespace (if missing) and returns its name. */
   namespace(name: string): Promise<string>;
+  /** The kubeconfig (YAML) the server writes for kubectl: its URL, certificate and token. */
+  kubeconfig(): string;
   /** A raw GET of `path`, parsed, to see the JSON as the server stores it. */
   getJson(path: string): Promise<unknown>;
   /** Compacts the server's change log up to now: older resourceVersions answer 410. */
@@ -72,6 +74,7 @@ export async function startKubeServer(backend: 'pglite' | 'postgres'): Promise<K
       }
       return name;
     },
+    kubeconfig: () => server.kubeconfig(),
     async getJson(path) {
       const answer = await clientOf(server).get(path);
       if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${answer.text}`);
