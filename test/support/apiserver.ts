@@ -45,7 +45,12 @@ export function clientOf(server: ApiServer) {
       const payload =
         body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
       const contentType: Record<string, string> =
-        payload === undefined ? {} : { 'content-type': 'application/json' };
+        payload === undefined
+          ? {}
+          : {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(payload)),
+            };
       const req = httpsRequest(
         `${server.url}${path}`,
         { method, ca: server.certificate, headers: headers({ ...contentType, ...extra }) },
@@ -106,7 +111,10 @@ function openWatch(
       const events: unknown[] = [];
       const waiters: Array<() => void> = [];
       const ended = new Promise<void>((done) => res.on('close', () => done()));
-      createInterface(res).on('line', (line) => {
+      res.on('error', () => {});
+      const lines = createInterface(res);
+      lines.on('error', () => {});
+      lines.on('line', (line) => {
         if (!line.trim()) return;
         events.push(JSON.parse(line));
         for (const wake of waiters.splice(0)) wake();
@@ -127,7 +135,10 @@ function openWatch(
             });
           }
         },
-        close: () => req.destroy(),
+        close: () => {
+          req.on('error', () => {});
+          req.destroy();
+        },
       });
     });
     req.on('error', reject);

@@ -151,6 +151,7 @@ export const leaseResource: ResourceType = builtinResource({
   shortNames: [],
   namespaced: true,
   schema: LEASE_SCHEMA,
+  microTimes: ['spec.acquireTime', 'spec.renewTime'],
   allowCreateOnUpdate: true,
   strategicMergeLists: OBJECT_META_MERGE_LISTS,
   columns: [

@@ -1,5 +1,6 @@
 import { typeOfSchema } from '../fields/types.js';
 import { isObject, type JsonObject } from '../json.js';
+import { fieldError } from '../schema/field-errors.js';
 import {
   admitCustomResource,
   evaluatePrinterColumn,
@@ -77,6 +78,8 @@ export interface BuiltinDefinition
   categories?: string[];
   /** Checks beyond the schema, like upstream's hand-written validation. */
   validate?(object: JsonObject): FieldError[];
+  /** Dotted paths of `metav1.MicroTime` fields, which need six fractional digits. */
+  microTimes?: string[];
   dnsLabelName?: boolean;
   allowCreateOnUpdate?: boolean;
   selectableFields?: ResourceType['selectableFields'];
@@ -107,6 +110,7 @@ export function builtinResource(definition: BuiltinDefinition): ResourceType {
         ...result.errors,
         ...validateObjectMeta(result.object, { dnsLabelName: definition.dnsLabelName }),
         ...(definition.validate?.(result.object) ?? []),
+        ...microTimeErrors(result.object, definition.microTimes ?? []),
       ];
       return { ...result, errors };
     },
@@ -130,6 +134,31 @@ export function builtinResource(definition: BuiltinDefinition): ResourceType {
     ...(definition.convert ? { convert: definition.convert } : {}),
     ...(definition.prepareForCreate ? { prepareForCreate: definition.prepareForCreate } : {}),
   };
+}
+
+const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
+
+/** `MicroTime` fields that upstream could not decode (it wants `2006-01-02T15:04:05.000000Z`). */
+function microTimeErrors(object: JsonObject, paths: string[]): FieldError[] {
+  return paths.flatMap((path) => {
+    const value = path
+      .split('.')
+      .reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), object);
+    if (
+      value === undefined ||
+      value === null ||
+      (typeof value === 'string' && MICRO_TIME.test(value))
+    ) {
+      return [];
+    }
+    return [
+      fieldError.invalid(
+        path,
+        value,
+        'must be a MicroTime: RFC 3339 with microseconds, like 2006-01-02T15:04:05.000000Z',
+      ),
+    ];
+  });
 }
 
 /** The Name column of a built-in kind. */

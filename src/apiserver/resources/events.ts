@@ -261,12 +261,14 @@ const SHARED = {
   allowCreateOnUpdate: true,
   strategicMergeLists: OBJECT_META_MERGE_LISTS,
   kind: 'Event',
+  microTimes: ['eventTime', 'series.lastObservedTime'],
 } as const;
 
 /** `events.k8s.io/v1` Event, the form event recorders write. */
 export const eventResource: ResourceType = builtinResource({
   ...SHARED,
   shortNames: [...SHARED.shortNames],
+  microTimes: [...SHARED.microTimes],
   group: 'events.k8s.io',
   version: 'v1',
   schema: schemaOf(false),
@@ -284,6 +286,7 @@ export const eventResource: ResourceType = builtinResource({
 export const coreEventResource: ResourceType = builtinResource({
   ...SHARED,
   shortNames: [...SHARED.shortNames],
+  microTimes: [...SHARED.microTimes],
   group: '',
   version: 'v1',
   schema: schemaOf(true),
