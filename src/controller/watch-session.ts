@@ -52,7 +52,7 @@ export class WatchSession<T extends KubeObject> {
   private readonly startedAt: number;
 
   constructor(private readonly options: WatchSessionOptions<T>) {
-    this.closed = new Promise((resolve) => {
+    const ended = new Promise<WatchEnd>((resolve) => {
       this.resolveClosed = resolve;
     });
     this.resourceVersion = options.options.resourceVersion;
@@ -69,8 +69,8 @@ export class WatchSession<T extends KubeObject> {
       },
       (error: unknown) => this.finish(error instanceof Error ? error : new Error(String(error))),
     );
-    // close() waits for an opening watch so that it can stop it
-    this.closed = Promise.all([this.closed, opening.catch(() => undefined)]).then(([end]) => end);
+    // an opening watch is stopped once open, so `closed` also waits for the opening to settle
+    this.closed = Promise.all([ended, opening.catch(() => undefined)]).then(([end]) => end);
   }
 
   /** Ends the watch now; `closed` resolves once the watch is stopped. */

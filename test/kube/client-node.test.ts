@@ -6,9 +6,11 @@ import { createKubePort, loadKubeConfig } from '../../src/kube/client-node.js';
 import {
   isAlreadyExists,
   isConflict,
+  isGone,
   isNotFound,
   KubeApiError,
   type KubePort,
+  type WatchOptions,
 } from '../../src/kube/port.js';
 import { databaseBackends } from '../support/database.js';
 import { rollout } from '../support/fixtures.js';
@@ -110,6 +112,21 @@ describe.each(databaseBackends)(
       expect((await fromFile.imageRollouts.get('team-b', 'via-kubeconfig'))?.spec.tag).toBe(
         '1.2.3',
       );
+    });
+
+    it('closes a watch with a KubeApiError: refused up front, or ended by an ERROR event', async () => {
+      const closeOf = (options: WatchOptions) =>
+        new Promise<Error | undefined>((resolve) => {
+          void kube.imageRollouts.watch('team-a', options, { onEvent: () => {}, onClose: resolve });
+        });
+      const refused = await closeOf({ resourceVersion: '0', labelSelector: 'app in (' });
+      expect(refused).toMatchObject({ code: 400, reason: 'BadRequest' });
+
+      const old = await kube.imageRollouts.create(rollout('compacted', 'team-a'));
+      await kube.imageRollouts.delete('team-a', 'compacted');
+      await server.compact();
+      const expired = await closeOf({ resourceVersion: old.metadata.resourceVersion ?? '' });
+      expect(isGone(expired)).toBe(true);
     });
 
     it('answers a wrong token with 401 Unauthorized', async () => {
