@@ -1,29 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../src/apiserver/index.js';
-import { clientOf, POLICIES, policy, startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { describe, expect, it } from 'vitest';
+import { POLICIES, policy, serverFixture } from '../support/apiserver.js';
+import { databaseBackends } from '../support/database.js';
 
 const APPLY = 'application/apply-patch+yaml';
 
 describe.each(databaseBackends)('server-side apply on %s', (backend) => {
-  let test: TestDatabase;
-  let server: ApiServer;
-  let api: ReturnType<typeof clientOf>;
+  const { api } = serverFixture(backend);
   const apply = (name: string, body: unknown, query: string) =>
     api.patch(`${POLICIES}/${name}?${query}`, body, APPLY);
   const managers = (object: {
     metadata: { managedFields?: Array<{ manager: string; operation: string }> };
   }) => (object.metadata.managedFields ?? []).map((entry) => `${entry.manager}/${entry.operation}`);
-
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-    server = await startTestServer(test.database);
-    api = clientOf(server);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await test?.drop();
-  });
 
   it('creates from YAML, records the applier as owner, and requires a field manager', async () => {
     const yaml = [

@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../src/apiserver/index.js';
-import { clientOf, POLICIES, policy, ROLLOUTS, startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { describe, expect, it } from 'vitest';
+import { POLICIES, policy, ROLLOUTS, serverFixture } from '../support/apiserver.js';
+import { databaseBackends } from '../support/database.js';
 
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 describe.each(databaseBackends)('local API server reads and writes on %s', (backend) => {
-  let test: TestDatabase;
-  let server: ApiServer;
-  let api: ReturnType<typeof clientOf>;
-
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-    server = await startTestServer(test.database);
-    api = clientOf(server);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await test?.drop();
-  });
+  const { api } = serverFixture(backend);
 
   it('answers 401 Status without the bearer token, and serves /version to anyone', async () => {
     const anonymous = { authorization: 'Bearer wrong' };

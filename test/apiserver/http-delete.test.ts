@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../src/apiserver/index.js';
-import { clientOf, POLICIES, policy, ROLLOUTS, startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { describe, expect, it } from 'vitest';
+import { POLICIES, policy, ROLLOUTS, serverFixture } from '../support/apiserver.js';
+import { databaseBackends } from '../support/database.js';
 
 const MERGE = 'application/merge-patch+json';
 
@@ -15,19 +14,7 @@ function rollout(name: string, metadata: Record<string, unknown> = {}) {
 }
 
 describe.each(databaseBackends)('deletion on %s', (backend) => {
-  let test: TestDatabase;
-  let server: ApiServer;
-  let api: ReturnType<typeof clientOf>;
-
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-    server = await startTestServer(test.database);
-    api = clientOf(server);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await test?.drop();
-  });
+  const { api } = serverFixture(backend);
 
   it('deletes at once without finalizers and answers a Success Status', async () => {
     const created = await api.post(POLICIES, policy('plain'));

@@ -1,26 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../src/apiserver/index.js';
-import { clientOf, POLICIES, policy, startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { describe, expect, it } from 'vitest';
+import { eventAbout, POLICIES, policy, serverFixture } from '../support/apiserver.js';
+import { databaseBackends } from '../support/database.js';
 
 const types = (events: Array<{ type: string }>) => events.map((event) => event.type);
 const names = (events: Array<{ object: { metadata: { name: string } } }>) =>
   events.map((event) => event.object.metadata.name);
 
 describe.each(databaseBackends)('local API server watches on %s', (backend) => {
-  let test: TestDatabase;
-  let server: ApiServer;
-  let api: ReturnType<typeof clientOf>;
-
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-    server = await startTestServer(test.database, { watch: { bookmarkIntervalMs: 200 } });
-    api = clientOf(server);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await test?.drop();
-  });
+  const { api, server } = serverFixture(backend, { watch: { bookmarkIntervalMs: 200 } });
 
   it('starts from the current state without a resourceVersion, then streams changes', async () => {
     await api.post(POLICIES, policy('w-initial', { labels: { watch: 'initial' } }));
@@ -122,7 +109,7 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
   it('answers 410 Expired as an ERROR event for a resourceVersion older than the compacted log', async () => {
     const old = await api.post(POLICIES, policy('w-old'));
     await api.post(POLICIES, policy('w-new'));
-    await server.compact(new Date(Date.now() + 60_000));
+    await server().compact(new Date(Date.now() + 60_000));
     const watch = await api.watch(
       `${POLICIES}?watch=1&resourceVersion=${old.body.metadata.resourceVersion}`,
     );
@@ -138,19 +125,11 @@ describe.each(databaseBackends)('local API server watches on %s', (backend) => {
 
   it('watches across namespaces and serves core v1 events as a view of events.k8s.io', async () => {
     const watch = await api.watch('/api/v1/events?watch=1');
-    const event = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name: 'w-event' },
-      eventTime: new Date().toISOString().replace('Z', '000Z'),
-      reportingController: 'fleet.iotistic.io/controller',
-      reportingInstance: 'test',
-      action: 'Reconcile',
-      reason: 'Tested',
-      type: 'Normal',
-      note: 'hello',
-      regarding: { kind: 'ImagePolicy', name: 'w-new', namespace: 'default' },
-    };
+    const event = eventAbout(
+      'w-event',
+      { kind: 'ImagePolicy', name: 'w-new', namespace: 'default' },
+      'hello',
+    );
     expect((await api.post('/apis/events.k8s.io/v1/namespaces/default/events', event)).status).toBe(
       201,
     );

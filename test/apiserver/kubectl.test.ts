@@ -1,11 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../src/apiserver/index.js';
-import { clientOf, startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { eventually, kubectlFor } from '../support/kubectl.js';
+import { describe, expect, it } from 'vitest';
+import { clientOf, eventAbout } from '../support/apiserver.js';
+import { eventually, kubectlFixture } from '../support/kubectl.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -20,41 +18,44 @@ ${extra}spec:
 `;
 
 describe('kubectl against the local API server', () => {
-  let test: TestDatabase;
-  let server: ApiServer;
-  let kubectl: Awaited<ReturnType<typeof kubectlFor>>;
+  const fixture = kubectlFixture();
+  const kubectl = fixture.kubectl;
+  /** Writes status through the status subresource with a merge patch. */
+  const patchStatus = (name: string, status: object) =>
+    kubectl().run([
+      'patch',
+      'iro',
+      name,
+      '--subresource=status',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ status }),
+    ]);
+  /** One field of an object, through `kubectl get -o jsonpath`. */
+  const field = async (object: string, path: string) =>
+    (await kubectl().run(['get', object, '-o', `jsonpath={${path}}`])).stdout;
   const file = async (name: string, text: string) => {
-    const path = join(kubectl.home, name);
+    const path = join(kubectl().home, name);
     await writeFile(path, text);
     return path;
   };
 
-  beforeAll(async () => {
-    test = await createTestDatabase('pglite');
-    server = await startTestServer(test.database);
-    kubectl = await kubectlFor(server);
-  });
-  afterAll(async () => {
-    await kubectl?.cleanup();
-    await server?.close();
-    await test?.drop();
-  });
-
   it('is served by the kubectl matching /version', async () => {
-    const version = await kubectl.run(['version', '-o', 'json']);
+    const version = await kubectl().run(['version', '-o', 'json']);
     expect(JSON.parse(version.stdout).serverVersion.gitVersion).toBe('v1.33.0');
   });
 
   it('applies the examples with client-side apply and default validation, and lists them with printer columns', async () => {
-    const applied = await kubectl.run(['apply', '-f', EXAMPLES]);
+    const applied = await kubectl().run(['apply', '-f', EXAMPLES]);
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toContain('imagepolicy.fleet.iotistic.io/web-frontend created');
     expect(applied.stdout).toContain(
       'imagerollout.fleet.iotistic.io/web-frontend-1-4-2-hotfix created',
     );
-    const again = await kubectl.run(['apply', '-f', join(EXAMPLES, 'imagerollout.yaml')]);
+    const again = await kubectl().run(['apply', '-f', join(EXAMPLES, 'imagerollout.yaml')]);
     expect(again.stdout).toContain('unchanged');
-    const listed = await kubectl.run(['get', 'imagerollouts']);
+    const listed = await kubectl().run(['get', 'imagerollouts']);
     const [header, row] = listed.stdout.trim().split('\n');
     expect(header?.split(/\s{2,}/)).toEqual([
       'NAME',
@@ -71,28 +72,22 @@ describe('kubectl against the local API server', () => {
     expect(row).toMatch(
       /^web-frontend-1-4-2-hotfix\s+ghcr\.io\/acme\/web-frontend\s+1\.4\.2-hotfix\.1\s+\d+s$/,
     );
-    const wide = await kubectl.run(['get', 'ipol', '-o', 'wide']);
+    const wide = await kubectl().run(['get', 'ipol', '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).toMatch(/^NAME\s+IMAGE/);
   });
 
   it('applies server-side', async () => {
     const path = await file('ssa.yaml', rolloutYaml('ssa-rollout'));
-    const applied = await kubectl.run(['apply', '--server-side', '-f', path]);
+    const applied = await kubectl().run(['apply', '--server-side', '-f', path]);
     expect(applied.stdout.trim()).toBe(
       'imagerollout.fleet.iotistic.io/ssa-rollout serverside-applied',
     );
-    const managers = await kubectl.run([
-      'get',
-      'iro',
-      'ssa-rollout',
-      '-o',
-      'jsonpath={.metadata.managedFields[*].manager}',
-    ]);
-    expect(managers.stdout).toBe('kubectl');
+    const managers = await field('iro/ssa-rollout', '.metadata.managedFields[*].manager');
+    expect(managers).toBe('kubectl');
   });
 
   it('patches the spec with a merge patch and the status through the status subresource', async () => {
-    const merged = await kubectl.run([
+    const merged = await kubectl().run([
       'patch',
       'iro',
       'ssa-rollout',
@@ -102,78 +97,45 @@ describe('kubectl against the local API server', () => {
       '{"spec":{"paused":true}}',
     ]);
     expect(merged.stdout.trim()).toBe('imagerollout.fleet.iotistic.io/ssa-rollout patched');
-    const status = '{"status":{"phase":"Progressing","currentBatch":1,"devices":40,"updated":4}}';
-    const patched = await kubectl.run([
-      'patch',
-      'iro',
-      'ssa-rollout',
-      '--subresource=status',
-      '--type',
-      'merge',
-      '-p',
-      status,
-    ]);
+    const status = { phase: 'Progressing', currentBatch: 1, devices: 40, updated: 4 };
+    const patched = await patchStatus('ssa-rollout', status);
     expect(patched.code).toBe(0);
-    const shown = await kubectl.run(['get', 'iro', 'ssa-rollout', '--no-headers']);
+    const shown = await kubectl().run(['get', 'iro', 'ssa-rollout', '--no-headers']);
     expect(shown.stdout).toMatch(
       /ssa-rollout\s+ghcr\.io\/acme\/web-frontend\s+2\.0\.0\s+Progressing\s+1\s+40\s+4\s+/,
     );
-    const generation = await kubectl.run([
-      'get',
-      'iro',
-      'ssa-rollout',
-      '-o',
-      'jsonpath={.metadata.generation}',
-    ]);
-    expect(generation.stdout).toBe('2');
+    const generation = await field('iro/ssa-rollout', '.metadata.generation');
+    expect(generation).toBe('2');
   });
 
   it('streams changes to kubectl get -w', async () => {
-    const watch = kubectl.start(['get', 'imagerollouts', '-w']);
+    const watch = kubectl().start(['get', 'imagerollouts', '-w']);
     await eventually(() => expect(watch.output()).toContain('ssa-rollout'));
-    await kubectl.run([
-      'patch',
-      'iro',
-      'ssa-rollout',
-      '--subresource=status',
-      '--type',
-      'merge',
-      '-p',
-      '{"status":{"phase":"Paused"}}',
-    ]);
+    await patchStatus('ssa-rollout', { phase: 'Paused' });
     await eventually(() => expect(watch.output()).toMatch(/ssa-rollout\s+\S+\s+2\.0\.0\s+Paused/));
     expect(watch.output().match(/^NAME\s/gm)).toHaveLength(1);
     watch.stop();
   });
 
   it('describes an object with its events', async () => {
-    const uid = (
-      await kubectl.run(['get', 'ipol', 'web-frontend', '-o', 'jsonpath={.metadata.uid}'])
-    ).stdout;
-    const event = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name: 'web-frontend.selected' },
-      eventTime: new Date().toISOString().replace('Z', '000Z'),
-      reportingController: 'fleet.iotistic.io/controller',
-      reportingInstance: 'controller-0',
-      action: 'Select',
-      reason: 'DevicesSelected',
-      type: 'Normal',
-      note: 'Selected 42 devices',
-      regarding: {
-        apiVersion: 'fleet.iotistic.io/v1alpha1',
-        kind: 'ImagePolicy',
-        name: 'web-frontend',
-        namespace: 'default',
-        uid,
-      },
+    const uid = await field('ipol/web-frontend', '.metadata.uid');
+    const regarding = {
+      apiVersion: 'fleet.iotistic.io/v1alpha1',
+      kind: 'ImagePolicy',
+      name: 'web-frontend',
+      namespace: 'default',
+      uid,
     };
+    const event = eventAbout('web-frontend.selected', regarding, 'Selected 42 devices');
     expect(
-      (await clientOf(server).post('/apis/events.k8s.io/v1/namespaces/default/events', event))
-        .status,
+      (
+        await clientOf(fixture.server()).post(
+          '/apis/events.k8s.io/v1/namespaces/default/events',
+          event,
+        )
+      ).status,
     ).toBe(201);
-    const described = await kubectl.run(['describe', 'imagepolicy', 'web-frontend']);
+    const described = await kubectl().run(['describe', 'imagepolicy', 'web-frontend']);
     expect(described.stdout).toMatch(/^Name:\s+web-frontend$/m);
     expect(described.stdout).toMatch(/Image:\s+ghcr\.io\/acme\/web-frontend/);
     expect(described.stdout).toMatch(
@@ -182,7 +144,7 @@ describe('kubectl against the local API server', () => {
   });
 
   it('waits for the Ready condition', async () => {
-    const wait = kubectl.start([
+    const wait = kubectl().start([
       'wait',
       '--for=condition=Ready',
       'iro/ssa-rollout',
@@ -196,16 +158,7 @@ describe('kubectl against the local API server', () => {
       message: 'done',
       lastTransitionTime: '2025-01-01T00:00:00Z',
     };
-    await kubectl.run([
-      'patch',
-      'iro',
-      'ssa-rollout',
-      '--subresource=status',
-      '--type',
-      'merge',
-      '-p',
-      JSON.stringify({ status: { conditions: [ready] } }),
-    ]);
+    await patchStatus('ssa-rollout', { conditions: [ready] });
     const result = await wait.done;
     expect(result.stdout.trim()).toBe('imagerollout.fleet.iotistic.io/ssa-rollout condition met');
   });
@@ -215,19 +168,13 @@ describe('kubectl against the local API server', () => {
       'held.yaml',
       rolloutYaml('held', '  finalizers: [fleet.iotistic.io/cleanup]\n'),
     );
-    await kubectl.run(['apply', '-f', path]);
-    const deletion = kubectl.start(['delete', 'iro', 'held', '--timeout=20s']);
+    await kubectl().run(['apply', '-f', path]);
+    const deletion = kubectl().start(['delete', 'iro', 'held', '--timeout=20s']);
     await eventually(async () => {
-      const marked = await kubectl.run([
-        'get',
-        'iro',
-        'held',
-        '-o',
-        'jsonpath={.metadata.deletionTimestamp}',
-      ]);
-      expect(marked.stdout).not.toBe('');
+      const marked = await field('iro/held', '.metadata.deletionTimestamp');
+      expect(marked).not.toBe('');
     });
-    await kubectl.run([
+    await kubectl().run([
       'patch',
       'iro',
       'held',
@@ -238,7 +185,7 @@ describe('kubectl against the local API server', () => {
     ]);
     const result = await deletion.done;
     expect(result.stdout.trim()).toBe('imagerollout.fleet.iotistic.io "held" deleted');
-    expect((await kubectl.run(['get', 'iro', 'held'])).stderr).toContain('NotFound');
+    expect((await kubectl().run(['get', 'iro', 'held'])).stderr).toContain('NotFound');
   });
 
   it('prints the usual readable errors for invalid manifests', async () => {
@@ -250,7 +197,7 @@ metadata: {name: bad}
 spec: {image: ghcr.io/acme/x, selector: {fleets: [a]}, strategy: {batches: [50, 10]}}
 `,
     );
-    const invalid = await kubectl.run(['apply', '-f', bad]);
+    const invalid = await kubectl().run(['apply', '-f', bad]);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/^The ImagePolicy "bad" is invalid: /);
     expect(invalid.stderr).toContain('spec.strategy.batches: Invalid value');
@@ -262,7 +209,7 @@ metadata: {name: unknown}
 spec: {image: ghcr.io/acme/x, selector: {fleets: [a]}, bogus: 1}
 `,
     );
-    const strict = await kubectl.run(['apply', '-f', unknown]);
+    const strict = await kubectl().run(['apply', '-f', unknown]);
     expect(strict.stderr.trim()).toBe(
       `Error from server (BadRequest): error when creating "${unknown}": ImagePolicy in version "v1alpha1" cannot be handled as a ImagePolicy: strict decoding error: unknown field "spec.bogus"`,
     );

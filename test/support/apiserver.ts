@@ -1,5 +1,6 @@
 import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
 import {
   type ApiServer,
   type ApiServerOptions,
@@ -8,6 +9,7 @@ import {
 import type { Database } from '../../src/db/client.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 /** A response of the local API server. */
 export interface Answer {
@@ -29,10 +31,50 @@ export function startTestServer(database: Database, options: Partial<ApiServerOp
   });
 }
 
+/** A fresh database and a server on it for one describe block, closed after it. */
+export function serverFixture(
+  backend: 'pglite' | 'postgres',
+  options: Partial<ApiServerOptions> = {},
+) {
+  let test: TestDatabase | undefined;
+  let started: ApiServer | undefined;
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+    started = await startTestServer(test.database, options);
+  });
+  afterAll(async () => {
+    await started?.close();
+    await test?.drop();
+  });
+  const server = () => {
+    if (!started) throw new Error('the test server has not started');
+    return started;
+  };
+  return { server, api: clientOf(server) };
+}
+
+/** An events.k8s.io/v1 Event about `regarding`, as a recorder writes it. */
+export function eventAbout(name: string, regarding: Record<string, string>, note: string) {
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name },
+    eventTime: new Date().toISOString().replace('Z', '000Z'),
+    reportingController: 'fleet.iotistic.io/controller',
+    reportingInstance: 'controller-0',
+    action: 'Reconcile',
+    reason: 'DevicesSelected',
+    type: 'Normal',
+    note,
+    regarding,
+  };
+}
+
 /** A small HTTPS client for one server, trusting its certificate and sending its token. */
-export function clientOf(server: ApiServer) {
+export function clientOf(target: ApiServer | (() => ApiServer)) {
+  const current = typeof target === 'function' ? target : () => target;
   const headers = (extra: Record<string, string> = {}) => ({
-    authorization: `Bearer ${server.token}`,
+    authorization: `Bearer ${current().token}`,
     ...extra,
   });
   const send = (
@@ -51,6 +93,7 @@ export function clientOf(server: ApiServer) {
               'content-type': 'application/json',
               'content-length': String(Buffer.byteLength(payload)),
             };
+      const server = current();
       const req = httpsRequest(
         `${server.url}${path}`,
         { method, ca: server.certificate, headers: headers({ ...contentType, ...extra }) },
@@ -86,7 +129,7 @@ export function clientOf(server: ApiServer) {
     delete: (path: string, body?: unknown) => send('DELETE', path, body),
     send,
     watch: (path: string, extra?: Record<string, string>) =>
-      openWatch(server, path, headers(extra)),
+      openWatch(current(), path, headers(extra)),
   };
 }
 

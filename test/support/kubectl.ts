@@ -2,7 +2,10 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { ApiServer } from '../../src/apiserver/index.js';
+import { startTestServer } from './apiserver.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 /** The outcome of one kubectl run. */
 export interface KubectlResult {
@@ -28,10 +31,10 @@ export async function kubectlFor(server: ApiServer) {
   const children = new Set<ChildProcess>();
   return {
     home,
-    /** Runs kubectl to completion. */
-    run(args: string[], timeoutMs = 30_000): Promise<KubectlResult> {
+    /** Runs kubectl (or another kubectl binary) to completion. */
+    run(args: string[], timeoutMs = 30_000, binary = 'kubectl'): Promise<KubectlResult> {
       return new Promise((resolve) => {
-        execFile('kubectl', args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
+        execFile(binary, args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
           resolve({ code, stdout, stderr });
         });
@@ -62,6 +65,28 @@ export async function kubectlFor(server: ApiServer) {
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A server on a fresh PGlite database and kubectl pointed at it, for one describe block. */
+export function kubectlFixture() {
+  let test: TestDatabase | undefined;
+  let server: ApiServer | undefined;
+  let kubectl: Awaited<ReturnType<typeof kubectlFor>> | undefined;
+  beforeAll(async () => {
+    test = await createTestDatabase('pglite');
+    server = await startTestServer(test.database);
+    kubectl = await kubectlFor(server);
+  });
+  afterAll(async () => {
+    await kubectl?.cleanup();
+    await server?.close();
+    await test?.drop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the kubectl fixture has not started');
+    return value;
+  };
+  return { server: () => started(server), kubectl: () => started(kubectl) };
 }
 
 /** Resolves once `check` passes, polling; rejects with its last error after `timeoutMs`. */

@@ -247,7 +247,7 @@ export function openApiDocument(gv: GroupVersion) {
   };
 }
 
-/** Registers `/openapi/v3` and its per-group-version documents (`/openapi/v2` is not served). */
+/** Registers `/openapi/v3` and its per-group-version documents. */
 export function registerOpenApi(app: FastifyInstance, registry: ResourceRegistry) {
   const documents = new Map<string, { body: string; hash: string }>();
   for (const gv of registry.groupVersions()) {

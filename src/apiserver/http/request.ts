@@ -5,6 +5,7 @@ import type { RequestContext } from '../rest/context.js';
 import { parseJsonBody } from '../rest/update.js';
 import type { FieldValidation } from '../schema/index.js';
 import { badRequest, unsupportedMediaType } from '../status.js';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 
 /** Query parameters as single strings (the last value wins, as upstream). */
 export type Query = Record<string, string | undefined>;
@@ -46,10 +47,13 @@ export function bodyText(request: FastifyRequest): string {
   return typeof request.body === 'string' ? request.body : '';
 }
 
-/** Decodes a POST/PUT body: JSON or YAML; anything else is 415. */
+/** Decodes a POST/PUT body: JSON, YAML, or the protobuf Namespace kubectl sends; else 415. */
 export function decodeObjectBody(request: FastifyRequest): unknown {
   const text = bodyText(request);
   const mediaType = mediaTypeOf(request);
+  if (mediaType === PROTOBUF_MEDIA_TYPE && Buffer.isBuffer(request.body)) {
+    return decodeProtobufObject(request.body);
+  }
   if (mediaType === 'application/json' || mediaType === '') return parseJsonBody(text);
   if (mediaType === 'application/yaml') {
     try {

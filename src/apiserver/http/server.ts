@@ -6,6 +6,8 @@ import type { ApiServerMetrics } from '../metrics.js';
 import { ApiError, pathNotFound, requestTooLarge, unauthorized } from '../status.js';
 import { registerDiscovery } from './discovery.js';
 import { registerOpenApi } from './openapi.js';
+import { registerOpenApiV2 } from './openapi-v2.js';
+import { PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { type ResourceDeps, registerResources } from './resources.js';
 
 /** Request bodies above this are refused, as the real API server's 3 MiB limit. */
@@ -38,6 +40,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const log = options.logger;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
 
   app.addHook('onRequest', async (request) => {
     request.startedAt = performance.now();
@@ -74,6 +79,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
   registerDiscovery(app, options.registry);
   registerOpenApi(app, options.registry);
+  registerOpenApiV2(app, options.registry);
   registerResources(app, options);
   return app;
 }

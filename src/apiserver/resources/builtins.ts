@@ -6,6 +6,7 @@ import {
   metadataOf,
   nameColumn,
   OBJECT_META_MERGE_LISTS,
+  TYPE_META_PROPERTIES,
 } from './define.js';
 import type { ResourceType } from './types.js';
 
@@ -16,15 +17,7 @@ const NAMESPACE_SCHEMA: JSONSchemaProps = {
   type: 'object',
   description: 'Namespace provides a scope for Names.',
   properties: {
-    apiVersion: {
-      type: 'string',
-      description: 'APIVersion defines the versioned schema of this representation of an object.',
-    },
-    kind: {
-      type: 'string',
-      description: 'Kind is a string value representing the REST resource this object represents.',
-    },
-    metadata: { type: 'object' },
+    ...TYPE_META_PROPERTIES,
     spec: {
       type: 'object',
       description: 'Spec defines the behavior of the Namespace.',
@@ -85,15 +78,7 @@ const LEASE_SCHEMA: JSONSchemaProps = {
   type: 'object',
   description: 'Lease defines a lease concept.',
   properties: {
-    apiVersion: {
-      type: 'string',
-      description: 'APIVersion defines the versioned schema of this representation of an object.',
-    },
-    kind: {
-      type: 'string',
-      description: 'Kind is a string value representing the REST resource this object represents.',
-    },
-    metadata: { type: 'object' },
+    ...TYPE_META_PROPERTIES,
     spec: {
       type: 'object',
       description: 'spec contains the specification of the Lease.',

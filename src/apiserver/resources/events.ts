@@ -1,13 +1,13 @@
 import { isObject, type JsonObject } from '../json.js';
 import { fieldError } from '../schema/field-errors.js';
 import type { FieldError, JSONSchemaProps } from '../schema/index.js';
-import { timestampSince } from '../table.js';
 import {
-  type BuiltinColumn,
   builtinResource,
   metadataOf,
   OBJECT_META_MERGE_LISTS,
+  TYPE_META_PROPERTIES,
 } from './define.js';
+import { eventColumns } from './event-table.js';
 import type { ResourceType } from './types.js';
 
 /**
@@ -77,9 +77,7 @@ const SERIES: JSONSchemaProps = {
   },
 };
 const COMMON = {
-  apiVersion: str('APIVersion defines the versioned schema of this representation of an object.'),
-  kind: str('Kind is a string value representing the REST resource this object represents.'),
-  metadata: { type: 'object' } as JSONSchemaProps,
+  ...TYPE_META_PROPERTIES,
   eventTime: time('Time when this Event was first observed.'),
   series: SERIES,
   reportingInstance: str('ID of the controller instance, e.g. `kubelet-xyzf`.'),
@@ -161,84 +159,6 @@ function validateCoreEvent(object: JsonObject): FieldError[] {
     ];
   }
   return [];
-}
-
-/** The event printer of `kubectl get events`, over the core form. */
-function eventColumns(core: (object: JsonObject) => JsonObject): BuiltinColumn[] {
-  const view =
-    (cell: (event: JsonObject, now: Date) => unknown) => (object: JsonObject, now: Date) =>
-      cell(core(object), now);
-  const firstSeen = (e: JsonObject, now: Date) =>
-    timestampSince(e.firstTimestamp ?? e.eventTime, now);
-  const involved = (e: JsonObject) => (isObject(e.involvedObject) ? e.involvedObject : {});
-  const series = (e: JsonObject) => (isObject(e.series) ? e.series : undefined);
-  return [
-    {
-      name: 'Last Seen',
-      description: 'The time at which the most recent occurrence of this event was recorded.',
-      cell: view((e, now) => {
-        const s = series(e);
-        if (s) return timestampSince(s.lastObservedTime, now);
-        return e.lastTimestamp ? timestampSince(e.lastTimestamp, now) : firstSeen(e, now);
-      }),
-    },
-    {
-      name: 'Type',
-      description: 'Type of this event (Normal, Warning).',
-      cell: view((e) => text(e.type)),
-    },
-    {
-      name: 'Reason',
-      description: 'Short, machine understandable string that gives the reason for the transition.',
-      cell: view((e) => text(e.reason)),
-    },
-    {
-      name: 'Object',
-      description: 'The object that this event is about.',
-      cell: view((e) => `${text(involved(e).kind).toLowerCase()}/${text(involved(e).name)}`),
-    },
-    {
-      name: 'Subobject',
-      priority: 1,
-      description: 'The field of the object this event is about.',
-      cell: view((e) => text(involved(e).fieldPath)),
-    },
-    {
-      name: 'Source',
-      priority: 1,
-      description: 'The component reporting this event.',
-      cell: view((e) => {
-        const source = isObject(e.source) ? e.source : {};
-        const component = text(source.component) || text(e.reportingComponent);
-        const instance = text(source.host) || text(e.reportingInstance);
-        return component && instance ? `${component}, ${instance}` : component;
-      }),
-    },
-    {
-      name: 'Message',
-      description: 'A human-readable description of the status of this operation.',
-      cell: view((e) => text(e.message)),
-    },
-    {
-      name: 'First Seen',
-      priority: 1,
-      description: 'The time at which the event was first recorded.',
-      cell: view(firstSeen),
-    },
-    {
-      name: 'Count',
-      priority: 1,
-      description: 'The number of times this event has occurred.',
-      cell: view((e) => String(series(e)?.count ?? e.count ?? '')),
-    },
-    {
-      name: 'Name',
-      priority: 1,
-      format: 'name',
-      description: 'Name of the event.',
-      cell: view((e) => text(metadataOf(e).name)),
-    },
-  ];
 }
 
 function referenceFields(prefix: string, field: string) {

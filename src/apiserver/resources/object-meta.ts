@@ -160,9 +160,12 @@ export function validateObjectMeta(object: JsonObject, options: { dnsLabelName?:
       }
     });
   }
-  if (options.dnsLabelName && typeof metadata.name === 'string' && metadata.name) {
-    if (metadata.name.length > 63 || !DNS_LABEL.test(metadata.name)) {
-      errors.push(fieldError.invalid('metadata.name', metadata.name, DNS_LABEL_MESSAGE));
+  if (options.dnsLabelName) {
+    const name = typeof metadata.name === 'string' ? metadata.name : '';
+    if (!name)
+      errors.push(fieldError.required('metadata.name', 'name or generateName is required'));
+    else if (name.length > 63 || !DNS_LABEL.test(name)) {
+      errors.push(fieldError.invalid('metadata.name', name, DNS_LABEL_MESSAGE));
     }
   }
   return errors;

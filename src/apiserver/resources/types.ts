@@ -1,7 +1,7 @@
 import type { TypeNode } from '../fields/types.js';
 import type { JsonObject } from '../json.js';
 import type { MergeLists } from '../patch/strategic.js';
-import type { AdmissionResult, FieldValidation, JSONSchemaProps } from '../schema/index.js';
+import type { AdmissionResult, FieldValidation, ServedCrd } from '../schema/index.js';
 
 /** One column of a `Table` answer. */
 export interface ColumnDefinition {
@@ -26,22 +26,23 @@ export type Admit = (
 ) => AdmissionResult;
 
 /** Everything the API server needs to serve one kind at one group/version. */
-export interface ResourceType {
-  group: string;
-  version: string;
-  kind: string;
-  listKind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  categories: string[];
-  namespaced: boolean;
-  /** Whether `/status` is served; then the main resource ignores status and vice versa. */
-  statusSubresource: boolean;
+export interface ResourceType
+  extends Pick<
+    ServedCrd,
+    | 'group'
+    | 'version'
+    | 'kind'
+    | 'listKind'
+    | 'plural'
+    | 'singular'
+    | 'shortNames'
+    | 'categories'
+    | 'namespaced'
+    | 'statusSubresource'
+    | 'schema'
+  > {
   /** Storage key shared by every view of the same objects (`events.events.k8s.io`). */
   storage: string;
-  /** The kind's OpenAPI v3 schema, for discovery documents and `kubectl explain`. */
-  schema: JSONSchemaProps;
   /** The schema as server-side apply sees it. */
   fieldType: TypeNode;
   admit: Admit;

@@ -1,57 +1,18 @@
-import { and, asc, eq, gt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../../db/client.js';
-import {
-  apiserverChanges,
-  apiserverObjects,
-  apiserverState,
-  type StoredObject,
-} from '../../db/schema/apiserver.js';
+import { apiserverChanges, apiserverState } from '../../db/schema/apiserver.js';
 import { expired } from '../status.js';
+import { currentObjects, getObject, objectsAt, scan } from './queries.js';
+import type { Change, ListPage, ListQuery, ObjectKey, StoredObject } from './types.js';
+import { Writer } from './writer.js';
 
-export type { StoredObject } from '../../db/schema/apiserver.js';
-
-/** Identifies one stored object; `namespace` is '' for cluster-scoped objects. */
-export interface ObjectKey {
-  resource: string;
-  namespace: string;
-  name: string;
-}
-
-/** The kind of a change, as watch events name it. */
-export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-/** One entry of the change log. */
-export interface Change extends ObjectKey {
-  resourceVersion: number;
-  type: ChangeType;
-  object: StoredObject;
-  prevObject: StoredObject | null;
-}
-
-/** Which objects a list reads: one resource, optionally one namespace, after a key, filtered. */
-export interface ListQuery {
-  resource: string;
-  namespace?: string;
-  /** Start after this (namespace, name), exclusive: the position a continue token holds. */
-  after?: { namespace: string; name: string };
-  /** At most this many objects that pass `filter`. */
-  limit?: number;
-  filter?: (object: StoredObject) => boolean;
-}
-
-/** One page of a list, at the resourceVersion it is consistent with. */
-export interface ListPage {
-  objects: StoredObject[];
-  resourceVersion: number;
-  /** More objects may follow the last one returned. */
-  more: boolean;
-}
+export type { Change, ChangeType, ListPage, ListQuery, ObjectKey, StoredObject } from './types.js';
+export type { Writer } from './writer.js';
 
 /** NOTIFY channel on which every write announces its last resourceVersion. */
 export const CHANGES_CHANNEL = 'fleet_rollout_apiserver_changes';
 
 const STATE_ID = 1;
-const SCAN_CHUNK = 500;
 
 /**
  * Objects and their change log in the project database. Every write transaction first locks the
@@ -80,12 +41,8 @@ export class ObjectStore {
   }
 
   /** The object at `key`, or undefined. */
-  async get(key: ObjectKey, tx: DbOrTx = this.database.db): Promise<StoredObject | undefined> {
-    const [row] = await tx
-      .select({ object: apiserverObjects.object })
-      .from(apiserverObjects)
-      .where(keyCondition(key));
-    return row?.object;
+  get(key: ObjectKey): Promise<StoredObject | undefined> {
+    return getObject(this.database.db, key);
   }
 
   /** Lists the current objects, consistent with the returned resourceVersion. */
@@ -158,7 +115,7 @@ export class ObjectStore {
         .where(eq(apiserverState.id, STATE_ID))
         .for('update');
       if (!row) throw new Error('apiserver state row missing: ObjectStore.init() was not called');
-      const writer = new Writer(tx, row.resourceVersion, this);
+      const writer = new Writer(tx, row.resourceVersion);
       const value = await work(writer);
       if (writer.resourceVersion !== row.resourceVersion) {
         await tx
@@ -203,201 +160,4 @@ export class ObjectStore {
       return compacted;
     });
   }
-}
-
-/** The writes of one transaction; each change takes the next resourceVersion. */
-export class Writer {
-  readonly changes: Change[] = [];
-
-  constructor(
-    private readonly tx: DbOrTx,
-    public resourceVersion: number,
-    private readonly store: ObjectStore,
-  ) {}
-
-  /** Reads inside the transaction (writes are serialized, so this is the latest state). */
-  get(key: ObjectKey): Promise<StoredObject | undefined> {
-    return this.store.get(key, this.tx);
-  }
-
-  /** Every object of a resource (in one namespace), for cascading writes. */
-  async list(resource: string, namespace?: string): Promise<StoredObject[]> {
-    const rows = await currentObjects(this.tx, { resource, namespace }, undefined, undefined);
-    return rows.map((row) => row.object);
-  }
-
-  /** Every object of one namespace, of any resource. */
-  async listNamespace(namespace: string): Promise<Array<Row & { resource: string }>> {
-    const result = await this.tx.execute(sql`
-      select resource, namespace, name, object from apiserver_objects
-      where namespace = ${namespace} order by resource, name`);
-    return rowsOf(result);
-  }
-
-  /** Objects with an owner reference to `uid` (in `namespace`, or anywhere when undefined). */
-  async dependentsOf(uid: string, namespace?: string): Promise<Array<Row & { resource: string }>> {
-    const owner = JSON.stringify([{ uid }]);
-    const result = await this.tx.execute(sql`
-      select resource, namespace, name, object from apiserver_objects
-      where ${namespace === undefined ? sql`true` : sql`namespace = ${namespace}`}
-      and object->'metadata'->'ownerReferences' @> ${owner}::jsonb`);
-    return rowsOf(result);
-  }
-
-  /** Which of these uids belong to existing objects. */
-  async existingUids(uids: string[]): Promise<Set<string>> {
-    if (uids.length === 0) return new Set();
-    const result = await this.tx.execute(sql`
-      select uid::text as uid from apiserver_objects
-      where uid::text in (${sql.join(
-        uids.map((uid) => sql`${uid}`),
-        sql`, `,
-      )})`);
-    return new Set(rowsOf<{ uid: string }>(result).map((row) => row.uid));
-  }
-
-  /** Stores a new object; the caller has checked that the key is free. */
-  async insert(key: ObjectKey, object: StoredObject): Promise<StoredObject> {
-    const stored = this.stamp(object);
-    await this.tx.insert(apiserverObjects).values({
-      ...key,
-      uid: String(stored.metadata.uid),
-      resourceVersion: this.resourceVersion,
-      object: stored,
-    });
-    await this.log('ADDED', key, stored, null);
-    return stored;
-  }
-
-  /** Replaces the object at `key`, whose current value is `previous`. */
-  async replace(key: ObjectKey, previous: StoredObject, object: StoredObject) {
-    const stored = this.stamp(object);
-    await this.tx
-      .update(apiserverObjects)
-      .set({ resourceVersion: this.resourceVersion, object: stored })
-      .where(keyCondition(key));
-    await this.log('MODIFIED', key, stored, previous);
-    return stored;
-  }
-
-  /** Removes the object at `key`; `last` is its final state, logged with the new version. */
-  async remove(key: ObjectKey, previous: StoredObject, last: StoredObject) {
-    const stored = this.stamp(last);
-    await this.tx.delete(apiserverObjects).where(keyCondition(key));
-    await this.log('DELETED', key, stored, previous);
-    return stored;
-  }
-
-  private stamp(object: StoredObject): StoredObject {
-    this.resourceVersion += 1;
-    return {
-      ...object,
-      metadata: { ...object.metadata, resourceVersion: String(this.resourceVersion) },
-    };
-  }
-
-  private async log(
-    type: ChangeType,
-    key: ObjectKey,
-    object: StoredObject,
-    prev: StoredObject | null,
-  ) {
-    const change: Change = {
-      ...key,
-      resourceVersion: this.resourceVersion,
-      type,
-      object,
-      prevObject: prev,
-    };
-    await this.tx.insert(apiserverChanges).values(change);
-    this.changes.push(change);
-  }
-}
-
-function keyCondition(key: ObjectKey): SQL {
-  return and(
-    eq(apiserverObjects.resource, key.resource),
-    eq(apiserverObjects.namespace, key.namespace),
-    eq(apiserverObjects.name, key.name),
-  ) as SQL;
-}
-
-/** One object row of a list. */
-export interface Row {
-  namespace: string;
-  name: string;
-  object: StoredObject;
-}
-
-type Fetch = (after: ListQuery['after'], limit: number) => Promise<Row[]>;
-
-/** Reads chunks in key order, filtering, until `limit` matches (plus one to know of more). */
-async function scan(query: ListQuery, resourceVersion: number, fetch: Fetch): Promise<ListPage> {
-  const objects: StoredObject[] = [];
-  const wanted = query.limit === undefined ? Number.POSITIVE_INFINITY : query.limit + 1;
-  let after = query.after;
-  for (;;) {
-    const rows = await fetch(after, SCAN_CHUNK);
-    for (const row of rows) {
-      if (!query.filter || query.filter(row.object)) objects.push(row.object);
-      if (objects.length >= wanted) {
-        return { objects: objects.slice(0, query.limit), resourceVersion, more: true };
-      }
-    }
-    const last = rows.at(-1);
-    if (rows.length < SCAN_CHUNK || !last) return { objects, resourceVersion, more: false };
-    after = { namespace: last.namespace, name: last.name };
-  }
-}
-
-function scope(table: 'o' | 'c', query: ListQuery, after: ListQuery['after']): SQL {
-  const parts: SQL[] = [sql`${sql.raw(table)}.resource = ${query.resource}`];
-  if (query.namespace !== undefined)
-    parts.push(sql`${sql.raw(table)}.namespace = ${query.namespace}`);
-  if (after) {
-    parts.push(
-      sql`(${sql.raw(table)}.namespace, ${sql.raw(table)}.name) > (${after.namespace}, ${after.name})`,
-    );
-  }
-  return sql.join(parts, sql` and `);
-}
-
-async function currentObjects(
-  tx: DbOrTx,
-  query: ListQuery,
-  after: ListQuery['after'],
-  limit: number | undefined,
-): Promise<Row[]> {
-  const result = await tx.execute(sql`
-    select o.namespace, o.name, o.object from apiserver_objects o
-    where ${scope('o', query, after)}
-    order by o.namespace, o.name
-    ${limit === undefined ? sql`` : sql`limit ${limit}`}`);
-  return rowsOf<Row>(result);
-}
-
-async function objectsAt(
-  tx: DbOrTx,
-  query: ListQuery,
-  resourceVersion: number,
-  after: ListQuery['after'],
-  limit: number,
-): Promise<Row[]> {
-  const result = await tx.execute(sql`
-    select namespace, name, object from (
-      select o.namespace, o.name, o.object from apiserver_objects o
-      where ${scope('o', query, after)} and o.resource_version <= ${resourceVersion}
-      union all
-      select f.namespace, f.name, f.prev_object as object from (
-        select distinct on (c.namespace, c.name) c.namespace, c.name, c.type, c.prev_object
-        from apiserver_changes c
-        where ${scope('c', query, after)} and c.resource_version > ${resourceVersion}
-        order by c.namespace, c.name, c.resource_version
-      ) f where f.type <> 'ADDED'
-    ) s order by namespace, name limit ${limit}`);
-  return rowsOf<Row>(result);
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
 }
