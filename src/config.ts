@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 /** Thrown when the environment holds a value that cannot be used; the message names the variable. */
@@ -19,6 +21,40 @@ export interface Config {
     /** Upper bound for `?wait=` long polls, in seconds. */
     maxLongPollSeconds: number;
   };
+  kube: KubeSettings;
+  apiserver: ApiServerConfig;
+}
+
+/** How to reach the Kubernetes API and how the controller elects its leader. */
+export interface KubeSettings {
+  /** `KUBECONFIG` (one path or several joined by the path delimiter); wins over in-cluster. */
+  kubeconfig: string | undefined;
+  /** Running in a pod (`KUBERNETES_SERVICE_HOST` set): use its service account. */
+  inCluster: boolean;
+  leaderElection: {
+    /** Namespace and name of the controller's coordination.k8s.io/v1 Lease. */
+    namespace: string;
+    leaseName: string;
+    /** Unique per process: hostname plus a random suffix unless set. */
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+}
+
+/** The local Kubernetes-compatible API server. */
+export interface ApiServerConfig {
+  /** Whether `start` runs it; by default when neither KUBECONFIG nor an in-cluster config is set. */
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Bearer token; undefined means one is generated and kept under dataDir. */
+  token: string | undefined;
+  /** How long watches can resume from an old resourceVersion (change log retention). */
+  watchRetentionSeconds: number;
+  /** How long an event is kept after it was last seen. */
+  eventTtlSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,8 +74,63 @@ export function loadConfig(env: Env = process.env): Config {
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
+    kube: loadKubeSettings(env),
+    apiserver: loadApiServerConfig(env),
   };
 }
+
+function loadKubeSettings(env: Env): KubeSettings {
+  const seconds = (name: string, fallback: number) => integer(env, name, fallback, 1, 3600) * 1000;
+  const leaseDurationMs = seconds('FLEET_ROLLOUT_LEASE_DURATION_SECONDS', 15);
+  const renewDeadlineMs = seconds('FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS', 10);
+  const retryPeriodMs = seconds('FLEET_ROLLOUT_RETRY_PERIOD_SECONDS', 2);
+  if (renewDeadlineMs >= leaseDurationMs || retryPeriodMs >= renewDeadlineMs) {
+    throw new ConfigError(
+      'FLEET_ROLLOUT_RETRY_PERIOD_SECONDS < FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS < FLEET_ROLLOUT_LEASE_DURATION_SECONDS must hold',
+    );
+  }
+  return {
+    kubeconfig: optionalString(env, 'KUBECONFIG'),
+    inCluster: optionalString(env, 'KUBERNETES_SERVICE_HOST') !== undefined,
+    leaderElection: {
+      namespace: optionalString(env, 'FLEET_ROLLOUT_LEASE_NAMESPACE') ?? 'default',
+      leaseName: optionalString(env, 'FLEET_ROLLOUT_LEASE_NAME') ?? 'fleet-rollout-controller',
+      identity:
+        optionalString(env, 'FLEET_ROLLOUT_LEADER_IDENTITY') ??
+        `${hostname()}_${randomUUID().slice(0, 8)}`,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+    },
+  };
+}
+
+function loadApiServerConfig(env: Env): ApiServerConfig {
+  const external =
+    optionalString(env, 'KUBECONFIG') ?? optionalString(env, 'KUBERNETES_SERVICE_HOST');
+  const enabled = oneOf(
+    env,
+    'FLEET_ROLLOUT_APISERVER_ENABLED',
+    BOOLEANS,
+    external ? 'false' : 'true',
+  );
+  return {
+    enabled: enabled === 'true',
+    host: optionalString(env, 'FLEET_ROLLOUT_APISERVER_HOST') ?? '127.0.0.1',
+    port: integer(env, 'FLEET_ROLLOUT_APISERVER_PORT', 6443, 0, 65535),
+    token: optionalString(env, 'FLEET_ROLLOUT_APISERVER_TOKEN'),
+    watchRetentionSeconds: integer(
+      env,
+      'FLEET_ROLLOUT_APISERVER_WATCH_RETENTION_SECONDS',
+      600,
+      10,
+      604800,
+    ),
+    eventTtlSeconds: integer(env, 'FLEET_ROLLOUT_APISERVER_EVENT_TTL_SECONDS', 3600, 60, 2592000),
+  };
+}
+
+const BOOLEANS = ['true', 'false'] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -1,0 +1,159 @@
+import { RolloutReasons } from '../api/conditions.js';
+import { type BatchView, type Layout, layoutBatches, startedDevices } from './batch-view.js';
+import { formatTime } from './conditions.js';
+import type { Decision, SettledContext } from './decision.js';
+import type { RolloutTarget } from './types.js';
+import { windowOpenAt } from './windows.js';
+
+/**
+ * With membership: guard the failure budget, replan changed batches, follow the latest batch
+ * to completion, then start the next one once approval, interval and window allow.
+ */
+export function planActive(context: SettledContext, target: RolloutTarget): Decision {
+  const { settings, now, rollout } = context;
+  const started = target.startedBatches;
+  const layout = layoutBatches(context.progress, started, context.prev, settings, now);
+  const tripped = layout.views.find((view) => view.started && view.budgetExceeded);
+  if (tripped) return budgetExceeded(context, layout, tripped);
+  if (layout.needsRebatch) {
+    const percents = layout.views.map((view) => `${view.percent}%`).join(', ');
+    return {
+      situation: 'Replanning',
+      message: `Re-planning batches after batch ${started}: ${percents}`,
+      effect: { type: 'Rebatch', startedBatches: started, batchEnds: layout.ends },
+      requeueAt: now,
+      layout,
+    };
+  }
+  const current = layout.views[started - 1];
+  if (started >= layout.views.length && (current === undefined || current.complete)) {
+    return { ...succeeded(layout), effect: { type: 'Fold' } };
+  }
+  if (current && !current.complete) return inProgress(context, layout, current);
+  if (rollout.spec.paused) {
+    return {
+      situation: 'PausedByUser',
+      message: `Paused by spec.paused after batch ${started}`,
+      layout,
+    };
+  }
+  return nextBatch(context, layout, started + 1);
+}
+
+/** The decision for a rollout whose every batch completed. */
+export function succeeded(layout: Layout): Decision {
+  const views = layout.views;
+  if (views.length === 0) {
+    return { situation: 'Succeeded', message: 'The selector matched no devices', layout };
+  }
+  const sum = (pick: (view: BatchView) => number) => views.reduce((n, v) => n + pick(v), 0);
+  const offline = sum((v) => v.offline);
+  const tail = offline > 0 ? `, ${offline} offline` : '';
+  return {
+    situation: 'Succeeded',
+    message: `All ${views.length} batches completed: ${sum((v) => v.healthy)} healthy, ${sum((v) => v.failed)} failed${tail} of ${sum((v) => v.devices)} devices`,
+    layout,
+  };
+}
+
+function budgetExceeded(context: SettledContext, layout: Layout, view: BatchView): Decision {
+  const { settings, now } = context;
+  const reported = view.healthy + view.soaking + view.failed;
+  const detail = `batch ${view.batch}: ${view.failed} of ${reported} reporting devices failed, above the ${settings.maxFailurePercent}% budget`;
+  if (settings.failureAction === 'Pause') {
+    return { situation: 'FailureBudgetExceeded', message: `Paused, ${detail}`, layout };
+  }
+  const devices = startedDevices(layout);
+  const reason = RolloutReasons.FailureBudgetExceeded;
+  return {
+    situation: 'RollingBack',
+    message: `Rolling back, ${detail}`,
+    effect: { type: 'RollBack', reason },
+    requeueAt: now,
+    layout,
+    rollback: { reason, devices, restored: 0, startedAt: formatTime(now) },
+  };
+}
+
+/** The latest batch still has devices to hear from: wait for reports, soak ends and deadlines. */
+function inProgress(context: SettledContext, layout: Layout, view: BatchView): Decision {
+  const { settings, now } = context;
+  const startedAt = Date.parse(view.startedAt ?? formatTime(now));
+  const requeueAt = earliestFuture(now, [
+    view.deadlineAt,
+    view.soakingUntil,
+    new Date(startedAt + settings.offlineAfterMs),
+  ]);
+  const of = `Batch ${view.batch}/${layout.views.length}`;
+  const paused = context.rollout.spec.paused ? 'Paused by spec.paused; ' : '';
+  if (view.scheduled + view.updating + view.soaking === 0 && view.waitingOnOffline) {
+    const until = formatTime(view.deadlineAt ?? now);
+    return {
+      situation: context.rollout.spec.paused ? 'PausedByUser' : 'BatchWaitingOnOfflineDevices',
+      message: `${paused}${of} waits for ${view.offline} offline devices until ${until}`,
+      requeueAt,
+      layout,
+    };
+  }
+  const counts = `${view.healthy} healthy, ${view.soaking} soaking, ${view.updating} updating, ${view.scheduled} scheduled, ${view.failed} failed, ${view.offline} offline of ${view.devices}`;
+  return {
+    situation: context.rollout.spec.paused ? 'PausedByUser' : 'BatchInProgress',
+    message: `${paused}${of}: ${counts}`,
+    requeueAt,
+    layout,
+  };
+}
+
+/** Batch `next` may start: check approval, interval and maintenance window, then start it. */
+function nextBatch(context: SettledContext, layout: Layout, next: number): Decision {
+  const { settings, now, rollout } = context;
+  const of = `Batch ${next}/${layout.views.length}`;
+  const approved = rollout.spec.approvedBatches ?? 0;
+  if (settings.type === 'Manual' && approved < next) {
+    const message = `${of} waits for approval: set spec.approvedBatches to ${next}`;
+    return { situation: 'WaitingForApproval', message, layout };
+  }
+  const previous = layout.views[next - 2];
+  const promoted = settings.type === 'Staged' && approved >= next;
+  const intervalEnd =
+    previous?.completedAt && !promoted ? Date.parse(previous.completedAt) + settings.intervalMs : 0;
+  const earliest = new Date(Math.max(now.getTime(), intervalEnd));
+  const windows = settings.maintenanceWindows;
+  const opensAt = windows.length > 0 ? windowOpenAt(windows, earliest) : earliest;
+  if (opensAt === undefined) {
+    const message = `${of} waits for a maintenance window, but none opens again`;
+    return { situation: 'WaitingForWindow', message, layout };
+  }
+  if (opensAt.getTime() > now.getTime()) {
+    const situation = intervalEnd > now.getTime() ? 'WaitingForInterval' : 'WaitingForWindow';
+    const message = `${of} starts at ${formatTime(opensAt)} (${situation === 'WaitingForInterval' ? 'batch interval' : 'maintenance window'})`;
+    return { situation, message, layout, nextBatchAt: opensAt, requeueAt: opensAt };
+  }
+  return startBatch(context, layout, next);
+}
+
+function startBatch(context: SettledContext, layout: Layout, batch: number): Decision {
+  const { now } = context;
+  const views = layout.views.map((view) =>
+    view.batch === batch
+      ? { ...view, started: true, pending: 0, scheduled: view.devices, startedAt: formatTime(now) }
+      : view,
+  );
+  const devices = views[batch - 1]?.devices ?? 0;
+  return {
+    situation: 'BatchInProgress',
+    message: `Batch ${batch}/${views.length} started: ${devices} devices scheduled`,
+    effect: { type: 'StartBatch', batch, devices },
+    requeueAt: now,
+    layout: { ...layout, views },
+    startedBatches: batch,
+  };
+}
+
+/** The earliest of the times that lie after `now`, if any. */
+function earliestFuture(now: Date, times: Array<Date | undefined>): Date | undefined {
+  const future = times
+    .filter((time): time is Date => time !== undefined && time.getTime() > now.getTime())
+    .map((time) => time.getTime());
+  return future.length > 0 ? new Date(Math.min(...future)) : undefined;
+}

@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import type { ImagePolicySpec, ImageRolloutSpec } from '../../src/api/types.js';
+import { planRollout } from '../../src/planner/plan-rollout.js';
+import {
+  at,
+  type Behaviour,
+  editSpec,
+  policy,
+  rollout,
+  settle,
+  step,
+  type World,
+  world,
+} from './fixtures.js';
+
+const batchOne =
+  (counts: ReturnType<Behaviour>): Behaviour =>
+  (batch, devices) =>
+    batch === 1 ? counts : { healthy: devices };
+
+/** Plans the membership and the start of batch 1 at minute 0. */
+const startFirstBatch = (w: World) => {
+  step(w, at(0));
+  step(w, at(0));
+};
+
+const condition = (plan: ReturnType<typeof step>, type: string) =>
+  plan.status.conditions?.find((c) => c.type === type);
+
+describe('planRollout: the failure budget (max 10%, min sample 5 by default)', () => {
+  it.each<[string, number, Partial<ImageRolloutSpec>, Behaviour, string, string]>([
+    [
+      'failures above the budget pause the rollout',
+      100,
+      {},
+      batchOne({ healthy: 5, failed: 5 }),
+      'Paused',
+      'FailureBudgetExceeded',
+    ],
+    [
+      'below the minimum sample the budget cannot trip',
+      100,
+      {},
+      batchOne({ failed: 2, updating: 8 }),
+      'Progressing',
+      'BatchInProgress',
+    ],
+    [
+      'soaking devices count as reporting healthy',
+      100,
+      {},
+      batchOne({ soaking: 9, failed: 1 }),
+      'Progressing',
+      'BatchInProgress',
+    ],
+    [
+      'exactly at the budget does not trip',
+      200,
+      {},
+      batchOne({ healthy: 17, soaking: 1, failed: 2 }),
+      'Progressing',
+      'BatchInProgress',
+    ],
+    [
+      'a batch smaller than the sample trips once all its devices reported',
+      30,
+      {},
+      batchOne({ healthy: 1, failed: 2 }),
+      'Paused',
+      'FailureBudgetExceeded',
+    ],
+    [
+      'offline devices are kept out of the rate',
+      150,
+      {},
+      batchOne({ healthy: 9, failed: 1, offline: 5 }),
+      'Progressing',
+      'BatchWaitingOnOfflineDevices',
+    ],
+    [
+      'the minimum sample from the spec applies',
+      100,
+      { failurePolicy: { minSample: 8 } },
+      batchOne({ healthy: 2, failed: 5, updating: 3 }),
+      'Progressing',
+      'BatchInProgress',
+    ],
+    [
+      'a budget of 0% trips on the first failure once sampled',
+      100,
+      { failurePolicy: { maxFailurePercent: 0, minSample: 1 } },
+      batchOne({ failed: 1, updating: 9 }),
+      'Paused',
+      'FailureBudgetExceeded',
+    ],
+  ])('%s', (_, members, spec, behaviour, phase, reason) => {
+    const w = world(members, spec, behaviour);
+    settle(w, at(0));
+    const plan = step(w, at(1));
+    expect(plan.status.phase).toBe(phase);
+    expect(condition(plan, 'Progressing')?.reason).toBe(reason);
+    expect(plan.effect).toBeUndefined();
+  });
+
+  it('pausing on the budget is Degraded, schedules nothing and warns once', () => {
+    const w = world(100, {}, batchOne({ healthy: 5, failed: 5 }));
+    startFirstBatch(w);
+    const plan = step(w, at(1));
+    expect(condition(plan, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'FailureBudgetExceeded',
+    });
+    expect(condition(plan, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'FailureBudgetExceeded',
+    });
+    expect(plan.status.message).toBe(
+      'Paused, batch 1: 5 of 10 reporting devices failed, above the 10% budget',
+    );
+    expect(plan.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'FailureBudgetExceeded' }),
+    ]);
+    expect(plan.log.map((entry) => entry.type)).toEqual(['image.rollout_paused']);
+    expect(plan.requeueAt).toBeUndefined();
+    const again = step(w, at(60));
+    expect(again.effect).toBeUndefined();
+    expect(again.events).toEqual([]);
+    expect(again.status.currentBatch).toBe(1);
+  });
+
+  it('raising the budget on the rollout resumes it', () => {
+    const w = world(100, {}, batchOne({ healthy: 5, failed: 5 }));
+    settle(w, at(0));
+    step(w, at(1));
+    editSpec(w, { failurePolicy: { maxFailurePercent: 60 } });
+    const plan = step(w, at(2));
+    expect(plan.effect).toEqual({ type: 'StartBatch', batch: 2, devices: 40 });
+    expect(plan.events.map((e) => e.reason)).toEqual([
+      'BatchCompleted',
+      'BatchStarted',
+      'RolloutResumed',
+    ]);
+    expect(condition(plan, 'Degraded')).toMatchObject({
+      status: 'False',
+      reason: 'WithinFailureBudget',
+    });
+    expect(plan.status.observedGeneration).toBe(2);
+  });
+
+  it('with action Rollback: rolls every started device back, then reports the restore', () => {
+    const w = world(
+      100,
+      { failurePolicy: { action: 'Rollback' } },
+      batchOne({ healthy: 5, failed: 5 }),
+    );
+    startFirstBatch(w);
+    const start = step(w, at(1));
+    expect(start.effect).toEqual({ type: 'RollBack', reason: 'FailureBudgetExceeded' });
+    expect(start.status).toMatchObject({
+      phase: 'RollingBack',
+      rollback: {
+        reason: 'FailureBudgetExceeded',
+        devices: 10,
+        restored: 0,
+        startedAt: '2025-06-02T12:01:00Z',
+      },
+    });
+    expect(start.events.map((e) => [e.type, e.reason])).toEqual([['Warning', 'RollbackStarted']]);
+    expect(start.log.map((entry) => entry.type)).toEqual(['image.rollback_started']);
+    expect(condition(start, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'FailureBudgetExceeded',
+    });
+
+    w.rollback = { devices: 10, restored: 4, offline: 0 };
+    const half = step(w, at(2));
+    expect(half.effect).toBeUndefined();
+    expect(half.status.phase).toBe('RollingBack');
+    expect(half.status.message).toBe('Rolling back (FailureBudgetExceeded): 4/10 devices restored');
+
+    w.rollback = { devices: 10, restored: 8, offline: 2 };
+    const done = step(w, at(3));
+    expect(done.status).toMatchObject({
+      phase: 'RolledBack',
+      completedAt: '2025-06-02T12:03:00Z',
+      rollback: {
+        devices: 10,
+        restored: 8,
+        startedAt: '2025-06-02T12:01:00Z',
+        completedAt: '2025-06-02T12:03:00Z',
+      },
+    });
+    expect(condition(done, 'Ready')).toMatchObject({ status: 'False', reason: 'RolledBack' });
+    expect(condition(done, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'FailureBudgetExceeded',
+    });
+    expect(done.log.map((entry) => entry.type)).toEqual(['image.rollback_completed']);
+    expect(done.requeueAt).toBeUndefined();
+
+    const after = step(w, at(90));
+    expect(after).toEqual({ status: done.status, events: [], log: [] });
+  });
+
+  it('a rollback after a crash before its status write still reports its reason', () => {
+    const w = world(
+      100,
+      { failurePolicy: { action: 'Rollback' } },
+      batchOne({ healthy: 5, failed: 5 }),
+    );
+    settle(w, at(0));
+    const statusBefore = w.rollout.status;
+    step(w, at(1));
+    w.rollout = { ...w.rollout, status: statusBefore };
+    w.rollback = { devices: 10, restored: 0, offline: 0 };
+    const plan = step(w, at(2));
+    expect(plan.effect).toBeUndefined();
+    expect(plan.status.rollback).toMatchObject({ reason: 'FailureBudgetExceeded', devices: 10 });
+  });
+});
+
+describe('planRollout: abort', () => {
+  it.each<[string, number[], number, string, string | undefined]>([
+    ['before membership: nothing to restore', [], 0, 'RolledBack', undefined],
+    ['with membership but no batch started', [0], 0, 'RollingBack', 'RollBack'],
+    ['after batch 2 started: rolls back batches 1 and 2', [0, 2], 50, 'RollingBack', 'RollBack'],
+  ])('%s', (_, settleAt, devices, phase, effect) => {
+    const w = world(100, { strategy: { interval: '1m' } }, (b, n) =>
+      b === 1 ? { healthy: n } : { updating: n },
+    );
+    for (const minute of settleAt) settle(w, at(minute));
+    if (settleAt.length === 1) w.target = { startedBatches: 0, state: 'active' };
+    editSpec(w, { abort: true });
+    const plan = step(w, at(5));
+    expect(plan.effect?.type).toBe(effect);
+    expect(plan.status.phase).toBe(phase);
+    expect(plan.status.rollback).toMatchObject({ reason: 'Aborted', devices });
+    expect(condition(plan, 'Degraded')).toMatchObject({ status: 'True', reason: 'Aborted' });
+  });
+
+  it('wins over a failure-budget pause and over spec.paused', () => {
+    const w = world(100, { paused: false }, batchOne({ healthy: 5, failed: 5 }));
+    settle(w, at(0));
+    expect(step(w, at(1)).status.phase).toBe('Paused');
+    editSpec(w, { abort: true, paused: true });
+    expect(step(w, at(2)).effect).toEqual({ type: 'RollBack', reason: 'Aborted' });
+  });
+});
+
+describe('planRollout: configuration problems are terminal conditions', () => {
+  const missingPolicy = (w: World) => {
+    w.policy = undefined;
+  };
+  const badCron = (w: World) => {
+    w.policy = policy({
+      strategy: { maintenanceWindows: [{ schedule: 'nightly', duration: '1h' }] },
+    });
+  };
+  const badTag = (w: World) => editSpec(w, { tag: 'not a tag' });
+
+  it.each<[string, (w: World) => void, boolean, string, RegExp]>([
+    [
+      'a missing policy before the start',
+      missingPolicy,
+      false,
+      'PolicyNotFound',
+      /ImagePolicy "web" not found/,
+    ],
+    ['a policy deleted mid-rollout', missingPolicy, true, 'PolicyNotFound', /not found/],
+    [
+      'an invalid policy',
+      badCron,
+      false,
+      'PolicyInvalid',
+      /spec.strategy.maintenanceWindows\[0\]: invalid cron/,
+    ],
+    ['an invalid rollout spec', badTag, true, 'InvalidSpec', /spec.image/],
+  ])('%s', (_, breakIt, started, reason, message) => {
+    const w = world(100, { strategy: { interval: '1h' } });
+    if (started) settle(w, at(0));
+    breakIt(w);
+    const plan = step(w, at(1));
+    expect(plan.effect).toBeUndefined();
+    expect(plan.requeueAt).toBeUndefined();
+    expect(plan.status.phase).toBe('Failed');
+    expect(plan.status.message).toMatch(message);
+    expect(condition(plan, 'Ready')).toMatchObject({ status: 'False', reason });
+    expect(condition(plan, 'Progressing')).toMatchObject({ status: 'False', reason });
+    expect(condition(plan, 'Degraded')).toMatchObject({ status: 'True', reason });
+    expect(plan.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'InvalidConfiguration' }),
+    ]);
+    expect(plan.status.currentBatch).toBe(started ? 1 : 0);
+    expect(plan.status.batches?.[0]?.healthy).toBe(started ? 10 : undefined);
+    expect(step(w, at(2)).events).toEqual([]);
+  });
+
+  it('goes on where it stopped once the policy is back', () => {
+    const w = world(100, { strategy: { interval: '1h' } });
+    settle(w, at(0));
+    w.policy = undefined;
+    step(w, at(1));
+    w.policy = policy();
+    const plan = step(w, at(61));
+    expect(plan.effect).toEqual({ type: 'StartBatch', batch: 2, devices: 40 });
+    expect(plan.status.phase).toBe('Progressing');
+  });
+});
+
+describe('planRollout: terminal phases stay terminal', () => {
+  it.each<[string, Partial<ImagePolicySpec>]>([
+    ['Succeeded', {}],
+    ['RolledBack', {}],
+    ['Superseded', {}],
+  ])('%s ignores abort, pause and a missing policy', (phase) => {
+    const done = rollout(
+      { abort: true, paused: true },
+      { phase: phase as 'Succeeded', observedGeneration: 1, message: 'done' },
+    );
+    done.metadata.generation = 3;
+    const plan = planRollout({
+      rollout: done,
+      policy: undefined,
+      target: { startedBatches: 1, state: 'active' },
+      progress: [],
+      now: at(0),
+    });
+    expect(plan).toEqual({
+      status: { phase, observedGeneration: 3, message: 'done' },
+      events: [],
+      log: [],
+    });
+  });
+
+  it('a crash after the fold and before the status write still ends Succeeded', () => {
+    const w = world(100);
+    settle(w, at(0));
+    expect(w.rollout.status?.phase).toBe('Succeeded');
+    const status = { ...w.rollout.status, phase: 'Progressing' as const, completedAt: undefined };
+    w.rollout = { ...w.rollout, status };
+    const plan = step(w, at(1));
+    expect(plan.effect).toBeUndefined();
+    expect(plan.status.phase).toBe('Succeeded');
+    expect(plan.status.completedAt).toBe('2025-06-02T12:01:00Z');
+  });
+});
