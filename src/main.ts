@@ -1,7 +1,11 @@
 #!/usr/bin/env node
+import type { Registry } from 'prom-client';
 import { runLocalApiServer } from './apiserver/run.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { type Database, openDatabase } from './db/client.js';
+import { resolveAdminToken } from './devices/admin-token.js';
+import { createDeviceApi } from './devices/device-api.js';
+import { createHttpServer, type HttpPlugin } from './http/server.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 
@@ -14,6 +18,7 @@ const USAGE = `usage: fleet-rollout <command>
 
 commands:
   start       run every role in one process on embedded defaults
+  device-api  run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)
   apiserver   run only the local Kubernetes API server
   migrate     apply database migrations and exit`;
 
@@ -31,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
       await runUntilSignal(await start(config, logger), logger);
+      return 0;
+    case 'device-api':
+      await runUntilSignal(await deviceApiOnly(config, logger), logger);
       return 0;
     case 'apiserver':
       await runUntilSignal(await apiserverOnly(config, logger), logger);
@@ -52,25 +60,77 @@ async function migrateOnly(config: Config, logger: Logger): Promise<void> {
 }
 
 async function start(config: Config, logger: Logger): Promise<Running[]> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-  await database.migrate();
-  logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
-  const running: Running[] = [{ stop: () => database.close() }];
-  const metrics = createMetricsRegistry();
-  if (config.apiserver.enabled) {
-    running.push(await runLocalApiServer(config, { database, logger, metrics }));
-  }
-  return running;
+  const admin = await resolveAdminToken(config.devices.adminToken, config.dataDir);
+  if (admin.file) logger.info({ file: admin.file }, 'admin token is in this file');
+  return startRoles(config, logger, async (deps, running) => {
+    if (config.apiserver.enabled) running.push(await runLocalApiServer(config, deps));
+    await serveDeviceApi(config, deps, admin.token, running);
+  });
 }
 
 async function apiserverOnly(config: Config, logger: Logger): Promise<Running[]> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-  await database.migrate();
-  const metrics = createMetricsRegistry();
-  return [
-    { stop: () => database.close() },
-    await runLocalApiServer(config, { database, logger, metrics }),
-  ];
+  return startRoles(config, logger, async (deps, running) => {
+    running.push(await runLocalApiServer(config, deps));
+  });
+}
+
+async function deviceApiOnly(config: Config, logger: Logger): Promise<Running[]> {
+  const token = config.devices.adminToken;
+  if (!config.databaseUrl)
+    throw new ConfigError('device-api needs DATABASE_URL (a shared Postgres)');
+  if (!token) throw new ConfigError('device-api needs FLEET_ROLLOUT_ADMIN_TOKEN');
+  return startRoles(config, logger, (deps, running) =>
+    serveDeviceApi(config, deps, token, running),
+  );
+}
+
+/** What every role is built from. */
+interface RoleDeps {
+  database: Database;
+  logger: Logger;
+  metrics: Registry;
+}
+
+/** Opens and migrates the database, then starts the roles; stops what started if one fails. */
+async function startRoles(
+  config: Config,
+  logger: Logger,
+  roles: (deps: RoleDeps, running: Running[]) => Promise<void>,
+): Promise<Running[]> {
+  const running: Running[] = [];
+  try {
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      logger,
+    });
+    running.push({ stop: () => database.close() });
+    await database.migrate();
+    logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
+    await roles({ database, logger, metrics: createMetricsRegistry() }, running);
+    return running;
+  } catch (error) {
+    await stopAll(running, logger);
+    throw error;
+  }
+}
+
+/** The device API, and the shared HTTP server it is mounted on (other roles add plugins). */
+async function serveDeviceApi(
+  config: Config,
+  deps: RoleDeps,
+  adminToken: string,
+  running: Running[],
+): Promise<void> {
+  const deviceApi = createDeviceApi({ ...config.devices, ...deps, adminToken });
+  await deviceApi.start();
+  running.push(deviceApi);
+  const plugins: HttpPlugin[] = [deviceApi.plugin];
+  const keepAliveTimeoutMs = deviceApi.keepAliveTimeoutMs;
+  const server = await createHttpServer({ ...deps, plugins, keepAliveTimeoutMs });
+  running.push({ stop: () => server.close() });
+  const url = await server.listen({ host: config.http.host, port: config.http.port });
+  deps.logger.info({ url }, 'serving HTTP');
 }
 
 async function runUntilSignal(running: Running[], logger: Logger): Promise<void> {
@@ -82,7 +142,11 @@ async function runUntilSignal(running: Running[], logger: Logger): Promise<void>
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  for (const part of running.reverse()) {
+  await stopAll(running, logger);
+}
+
+async function stopAll(running: Running[], logger: Logger): Promise<void> {
+  for (const part of [...running].reverse()) {
     await part.stop().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   }
 }

@@ -34,6 +34,9 @@ export function etagOf(apps: TargetApps): string {
   return createHash('sha256').update(canonicalJson(apps)).digest('base64url').slice(0, 27);
 }
 
+/** ETag of the empty document, the target of a device registered without apps. */
+export const EMPTY_TARGET_ETAG = etagOf({});
+
 /** Result of rewriting a document's images: the new document and what each changed service ran. */
 export interface ImageRewrite {
   apps: TargetApps;
@@ -58,4 +61,18 @@ export function rewriteImages(apps: TargetApps, repository: string, image: strin
     next[appName] = { ...app, services };
   }
   return { apps: next, previous };
+}
+
+/** A rollout's rewrite as it applies to a device: every service of `repository` runs `image`. */
+export interface ImageOverlay {
+  repository: string;
+  image: string;
+}
+
+/** The effective document: the base with each overlay's rewrite applied in order; pure. */
+export function applyOverlays(base: TargetApps, overlays: readonly ImageOverlay[]): TargetApps {
+  let apps = base;
+  for (const overlay of overlays)
+    apps = rewriteImages(apps, overlay.repository, overlay.image).apps;
+  return apps;
 }

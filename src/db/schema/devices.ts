@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { TargetApps } from '../../devices/target-document.js';
 
-/** A registered device: its fleet, labels and hashed credential. */
+/** A registered device: its fleet, labels and credential (sha256 of the API key, base64url). */
 export const devices = pgTable(
   'devices',
   {
@@ -16,6 +16,7 @@ export const devices = pgTable(
   (t) => [
     index('devices_fleet_idx').on(t.fleet),
     index('devices_labels_idx').using('gin', t.labels.op('jsonb_path_ops')),
+    uniqueIndex('devices_api_key_hash_idx').on(t.apiKeyHash),
   ],
 );
 

@@ -2,3 +2,4 @@
 export * from './apiserver.js';
 export * from './devices.js';
 export * from './events.js';
+export * from './rollout-targets.js';

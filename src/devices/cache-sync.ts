@@ -1,0 +1,200 @@
+import type { Database } from '../db/client.js';
+import { loadCredentials, loadCredentialsInRange } from '../db/device-store.js';
+import { listStartedRollouts, pagesOfMembers } from '../db/rollout-target-store.js';
+import { devices } from '../db/schema/index.js';
+import {
+  parseTargetNotification,
+  TARGETS_CHANNEL,
+  type TargetNotification,
+} from '../db/target-notifications.js';
+import { loadEffectiveTargets } from '../db/target-store.js';
+import { uuidRanges } from '../db/uuid-ranges.js';
+import type { Logger } from '../telemetry/logger.js';
+import { storedHashBytes } from './credentials.js';
+import {
+  afterBatchStart,
+  afterFold,
+  afterRollback,
+  type CachedDevice,
+  type CacheEntries,
+  type DeviceCache,
+  NO_OVERLAYS,
+  type PlannedEtags,
+  quoteEtag,
+} from './device-cache.js';
+import type { DeviceMetrics } from './metrics.js';
+
+/** A million devices load in ranges of about 16k. */
+const LOAD_RANGES = 64;
+const REFRESH_CHUNK = 2_000;
+const RETRY_DELAY_MS = 1_000;
+
+type Rule = (entry: CachedDevice, uid: string, planned: PlannedEtags) => CachedDevice | undefined;
+
+/** How each kind of rollout notification moves a member's cache entry. */
+const RULES: Record<'batch' | 'rollback' | 'fold', Rule> = {
+  batch: afterBatchStart,
+  rollback: afterRollback,
+  fold: afterFold,
+};
+
+/**
+ * Keeps a DeviceCache coherent with the database: a full load at start and after the
+ * notification connection reconnects, then one step per notification on `fleet_rollout_targets`.
+ * Steps run one at a time in arrival (commit) order; a failed step schedules a full reload.
+ */
+export class DeviceCacheSync {
+  private chain: Promise<void> = Promise.resolve();
+  private unlisten: (() => Promise<void>) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly cache: DeviceCache,
+    private readonly logger: Logger,
+    private readonly metrics: DeviceMetrics,
+  ) {}
+
+  /** Subscribes, then loads everything; notifications arriving meanwhile are applied after. */
+  async start(): Promise<void> {
+    this.unlisten = await this.database.listen(TARGETS_CHANNEL, {
+      onNotification: (payload) => this.onNotification(payload),
+      onReconnect: () => void this.enqueue(() => this.loadAll()).catch(() => {}),
+    });
+    await this.enqueue(() => this.loadAll());
+  }
+
+  /** Stops listening and waits for the step in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.unlisten?.();
+    await this.chain;
+  }
+
+  /**
+   * Reloads these devices now, behind the steps already queued, and resolves when done (never
+   * rejects: a failure is logged and triggers a full reload). Writers call it so that a change
+   * made through this process is served by it at once; other processes follow the notification.
+   */
+  refreshDevices(uuids: string[]): Promise<void> {
+    return this.enqueue(() => this.refresh(this.cache, uuids)).catch(() => {});
+  }
+
+  /** Resolves when every step queued so far has run (for tests and benchmarks). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private onNotification(payload: string): void {
+    const notification = parseTargetNotification(payload);
+    if (!notification) {
+      this.logger.warn({ payload: payload.slice(0, 200) }, 'ignored malformed target notification');
+      return;
+    }
+    this.metrics.notifications.inc({ type: notification.type });
+    void this.enqueue(() => this.apply(notification)).catch(() => {});
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(() => (this.stopped ? undefined : step()));
+    this.chain = run.catch((error: unknown) => {
+      this.logger.error({ err: error }, 'device cache update failed; reloading');
+      this.scheduleReload();
+    });
+    return run;
+  }
+
+  private scheduleReload(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.enqueue(() => this.loadAll()).catch(() => {});
+    }, RETRY_DELAY_MS);
+    this.retryTimer.unref();
+  }
+
+  private apply(notification: TargetNotification): Promise<void> {
+    if (notification.type === 'devices') return this.refresh(this.cache, notification.uuids);
+    const { rollout, through } = notification;
+    const after = notification.type === 'batch' ? notification.after : 0;
+    return this.applyRule(this.cache, rollout, after, through, RULES[notification.type]);
+  }
+
+  /**
+   * Builds a fresh map from the base ETags, replays the started batches of active rollouts in the
+   * order their overlays apply, and swaps it in; the old map serves until then.
+   */
+  private async loadAll(): Promise<void> {
+    const started = performance.now();
+    const entries = new Map<string, CachedDevice>();
+    for (const range of uuidRanges(devices.uuid, LOAD_RANGES)) {
+      const rows = await loadCredentialsInRange(this.database.db, range);
+      for (const row of rows) entries.set(row.uuid, entryOf(row.keyHash, row.baseEtag));
+    }
+    for (const rollout of await listStartedRollouts(this.database.db)) {
+      await this.applyRule(entries, rollout.uid, 0, rollout.startedBatches, afterBatchStart);
+    }
+    this.cache.replaceAll(entries);
+    this.metrics.reloads.inc();
+    const seconds = (performance.now() - started) / 1000;
+    this.logger.info({ devices: entries.size, seconds }, 'device cache loaded');
+  }
+
+  /** Applies a rule to the members of batches after+1 … through; recomputes where it cannot. */
+  private async applyRule(
+    entries: CacheEntries,
+    uid: string,
+    after: number,
+    through: number,
+    rule: Rule,
+  ): Promise<void> {
+    for await (const page of pagesOfMembers(this.database.db, uid, after, through)) {
+      const recompute: string[] = [];
+      for (const member of page) {
+        const entry = entries.get(member.uuid);
+        if (!entry) continue;
+        const next = rule(entry, uid, member);
+        if (next === undefined) recompute.push(member.uuid);
+        else if (next !== entry) entries.set(member.uuid, next);
+      }
+      await this.refresh(entries, recompute);
+    }
+  }
+
+  /** Reloads devices from the database in bulk; devices that no longer exist are dropped. */
+  private async refresh(entries: CacheEntries, uuids: readonly string[]): Promise<void> {
+    this.metrics.recomputed.inc(uuids.length);
+    for (let i = 0; i < uuids.length; i += REFRESH_CHUNK) {
+      const chunk = uuids.slice(i, i + REFRESH_CHUNK);
+      const credentials = await loadCredentials(this.database.db, chunk);
+      const targets = await loadEffectiveTargets(this.database.db, chunk);
+      const keys = new Map(credentials.map((row) => [row.uuid, row.keyHash]));
+      for (const uuid of chunk) {
+        const key = keys.get(uuid);
+        const target = targets.get(uuid);
+        if (key === undefined || target === undefined) {
+          entries.delete(uuid);
+          continue;
+        }
+        const overlays = target.overlays.map((overlay) => overlay.uid);
+        entries.set(uuid, {
+          ...entryOf(key, target.baseEtag),
+          etag: quoteEtag(target.etag),
+          overlays: overlays.length === 0 ? NO_OVERLAYS : overlays,
+        });
+      }
+    }
+  }
+}
+
+function entryOf(keyHash: string, baseEtag: string): CachedDevice {
+  const quoted = quoteEtag(baseEtag);
+  return {
+    etag: quoted,
+    baseEtag: quoted,
+    keyHash: storedHashBytes(keyHash),
+    overlays: NO_OVERLAYS,
+  };
+}

@@ -1,0 +1,56 @@
+import type { Registry } from 'prom-client';
+import type { Database } from '../db/client.js';
+import type { HttpPlugin } from '../http/server.js';
+import type { Logger } from '../telemetry/logger.js';
+import { adminRoutes } from './admin-routes.js';
+import { DeviceCacheSync } from './cache-sync.js';
+import { DeviceCache } from './device-cache.js';
+import { deviceRoutes } from './device-routes.js';
+import { createDeviceMetrics } from './metrics.js';
+
+/** What the device API role is built from. */
+export interface DeviceApiDeps {
+  database: Database;
+  logger: Logger;
+  metrics: Registry;
+  adminToken: string;
+  pollIntervalSeconds: number;
+  maxLongPollSeconds: number;
+}
+
+/** The device API role: its routes, the cache they read, and the sync that keeps it fresh. */
+export interface DeviceApi {
+  /** Mount on the shared HTTP server. */
+  plugin: HttpPlugin;
+  cache: DeviceCache;
+  sync: DeviceCacheSync;
+  /** Keep idle connections open longer than devices wait between polls. */
+  keepAliveTimeoutMs: number;
+  /** Loads the cache and starts following changes; call before serving. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the device API from injected dependencies. */
+export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
+  const logger = deps.logger.child({ component: 'device-api' });
+  const cache = new DeviceCache();
+  const metrics = createDeviceMetrics(deps.metrics, cache);
+  const sync = new DeviceCacheSync(deps.database, cache, logger, metrics);
+  const routes = deviceRoutes({ ...deps, cache, metrics, registry: deps.metrics });
+  const admin = adminRoutes({ ...deps, logger, changed: (uuids) => sync.refreshDevices(uuids) });
+  const plugin: HttpPlugin = async (app) => {
+    // Answer waiting long polls (304) so shutdown does not wait for them to time out.
+    app.addHook('preClose', async () => cache.releaseAll());
+    await app.register(routes);
+    await app.register(admin);
+  };
+  return {
+    plugin,
+    cache,
+    sync,
+    keepAliveTimeoutMs: (deps.pollIntervalSeconds + 15) * 1000,
+    start: () => sync.start(),
+    stop: () => sync.stop(),
+  };
+}

@@ -1,0 +1,62 @@
+import type { FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Database } from '../db/client.js';
+import { type ReportedApps, saveReport } from '../db/report-store.js';
+import { routeTimer, SELF_TIMED } from '../http/request-metrics.js';
+import type { HttpPlugin } from '../http/server.js';
+import { bearerToken } from './credentials.js';
+import { DeviceAuth } from './device-auth.js';
+import type { DeviceCache } from './device-cache.js';
+import type { DeviceMetrics } from './metrics.js';
+import { PollHandler } from './poll-handler.js';
+import { unknownDevice } from './problems.js';
+import { reportSchema } from './schemas.js';
+
+const POLL_ROUTE = '/api/v1/device/:uuid/state';
+
+/** What the device-facing routes need. */
+export interface DeviceRoutesDeps {
+  database: Database;
+  cache: DeviceCache;
+  metrics: DeviceMetrics;
+  /** Where the poll route records its own latency. */
+  registry: Registry;
+  pollIntervalSeconds: number;
+  maxLongPollSeconds: number;
+}
+
+/**
+ * Device-facing API: `GET /api/v1/device/:uuid/state` (ETag, 304, long poll) and
+ * `PATCH /api/v1/device/state` (report of what the device runs).
+ */
+export function deviceRoutes(deps: DeviceRoutesDeps): HttpPlugin {
+  const { db } = deps.database;
+  const auth = new DeviceAuth(db);
+  const timer = routeTimer(deps.registry, POLL_ROUTE);
+  const poll = new PollHandler({ ...deps, db, auth, timer });
+  const reportOwners = new WeakMap<FastifyRequest, string>();
+
+  return async (app) => {
+    app.get(POLL_ROUTE, { exposeHeadRoute: false, config: SELF_TIMED }, poll.handle);
+
+    app.patch<{ Body: Record<string, { apps: ReportedApps }> }>(
+      '/api/v1/device/state',
+      {
+        schema: { body: reportSchema },
+        // Authenticate before the body is read: unknown clients never get it parsed.
+        onRequest: async (request) => {
+          reportOwners.set(request, await auth.ownerOf(bearerToken(request.headers.authorization)));
+        },
+      },
+      async (request, reply) => {
+        const owner = reportOwners.get(request) as string;
+        const [[claimed, state]] = Object.entries(request.body) as [
+          [string, { apps: ReportedApps }],
+        ];
+        await auth.requireOwner(owner, claimed);
+        if (!(await saveReport(db, owner, state.apps))) throw unknownDevice(owner);
+        return reply.code(204).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,62 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DeviceCache } from './device-cache.js';
+
+/** Metrics of the device API; labels are bounded (never a device id). */
+export interface DeviceMetrics {
+  /** Poll outcomes, counted with plain increments on the hot path and exported at scrape. */
+  polls: { ok: number; notModified: number };
+  notifications: Counter<'type'>;
+  reloads: Counter;
+  recomputed: Counter;
+}
+
+/** Registers the device API's metrics on `registry`. */
+export function createDeviceMetrics(registry: Registry, cache: DeviceCache): DeviceMetrics {
+  const polls = { ok: 0, notModified: 0 };
+  new Counter({
+    name: 'fleet_rollout_device_polls_total',
+    help: 'Device state polls answered, by outcome: 200 (new target sent) or 304 (unchanged).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ outcome: '200' }, polls.ok);
+      this.inc({ outcome: '304' }, polls.notModified);
+    },
+  });
+  new Gauge({
+    name: 'fleet_rollout_devices_registered',
+    help: 'Registered devices, as known to this process.',
+    registers: [registry],
+    collect() {
+      this.set(cache.size);
+    },
+  });
+  new Gauge({
+    name: 'fleet_rollout_device_long_polls',
+    help: 'Long polls currently waiting for a target change.',
+    registers: [registry],
+    collect() {
+      this.set(cache.waiting);
+    },
+  });
+  return {
+    polls,
+    notifications: new Counter({
+      name: 'fleet_rollout_device_cache_notifications_total',
+      help: 'Target change notifications received by the device cache, by type.',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    reloads: new Counter({
+      name: 'fleet_rollout_device_cache_reloads_total',
+      help: 'Full reloads of the device cache (start, reconnect, recovery).',
+      registers: [registry],
+    }),
+    recomputed: new Counter({
+      name: 'fleet_rollout_device_cache_recomputed_total',
+      help: 'Devices whose cache entry was recomputed from the database.',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig } from '../src/config.js';
+
+describe('deploy/device-api.yaml', () => {
+  const documents = parseAllDocuments(readFileSync('deploy/device-api.yaml', 'utf8')).map((d) =>
+    d.toJS(),
+  );
+  const deployment = documents.find((d) => d.kind === 'Deployment');
+  const container = deployment?.spec.template.spec.containers[0];
+
+  it('runs the device-api command with the variables it requires, probing our endpoints', () => {
+    expect(documents.map((d) => d.kind)).toEqual(['Deployment', 'Service']);
+    expect(container.args).toEqual(['device-api']);
+    const env = Object.fromEntries(
+      container.env.map((e: { name: string; value?: string }) => [
+        e.name,
+        e.value ?? 'x'.repeat(32),
+      ]),
+    );
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'FLEET_ROLLOUT_ADMIN_TOKEN']),
+    );
+    expect(() => loadConfig(env)).not.toThrow();
+    expect(container.ports[0].containerPort).toBe(loadConfig({}).http.port);
+    expect([container.readinessProbe.httpGet.path, container.livenessProbe.httpGet.path]).toEqual([
+      '/readyz',
+      '/healthz',
+    ]);
+  });
+});
