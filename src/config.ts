@@ -19,6 +19,10 @@ export interface Config {
     /** Upper bound for `?wait=` long polls, in seconds. */
     maxLongPollSeconds: number;
   };
+  simulator: {
+    /** Device API the `simulate` command talks to; undefined means this host's FLEET_ROLLOUT_PORT. */
+    apiUrl: string | undefined;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,6 +42,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
+    simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
   };
 }
 
