@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         config,
         logger,
         out: process.stdout,
+        err: process.stderr,
         interrupted: signalled(logger),
       });
     default:

@@ -4,29 +4,35 @@ import { adminTokenPath } from '../devices/admin-token.js';
 import type { Logger } from '../telemetry/logger.js';
 import { parseSimulateArgs, SIMULATE_USAGE, type SimulatePlan } from './cli-args.js';
 import { readCredentialsFile, writeCredentialsFile } from './credentials-file.js';
-import { type FleetSummary, type SimulatorStats, startSimulator } from './simulator.js';
+import { describeError } from './device-api-client.js';
+import {
+  type FleetSummary,
+  type Simulator,
+  type SimulatorStats,
+  startSimulator,
+} from './simulator.js';
 
 /** What the command needs from the process; injected so tests can drive it. */
 export interface SimulateDeps {
   config: Config;
   logger: Logger;
   out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
   /** Resolves when the process is asked to stop (SIGINT, SIGTERM). */
   interrupted: Promise<unknown>;
 }
 
 /**
  * `fleet-rollout simulate`: registers and/or attaches devices, runs them and prints a summary
- * line every interval, until interrupted or `--duration` ends. Returns the exit code.
+ * line every interval, until interrupted or `--duration` ends. Returns the exit code; bad flags
+ * throw ConfigError, an unreachable or refusing device API is reported on `err` (exit 1).
  */
 export async function runSimulate(argv: string[], deps: SimulateDeps): Promise<number> {
-  const { config, out } = deps;
-  const plan = parseSimulateArgs(
-    argv,
-    config.simulator.apiUrl ?? `http://127.0.0.1:${config.http.port}`,
-  );
+  const { config } = deps;
+  const defaultUrl = config.simulator.apiUrl ?? `http://127.0.0.1:${config.http.port}`;
+  const plan = parseSimulateArgs(argv, defaultUrl);
   if (plan.help) {
-    out.write(`${SIMULATE_USAGE}\n`);
+    deps.out.write(`${SIMULATE_USAGE}\n`);
     return 0;
   }
   const attach = plan.credentialsFile ? await readCredentialsFile(plan.credentialsFile) : [];
@@ -35,40 +41,47 @@ export async function runSimulate(argv: string[], deps: SimulateDeps): Promise<n
     plan.register.count > 0
       ? { ...plan.register, adminToken: await adminToken(plan, config) }
       : undefined;
-  const simulator = await startSimulator({
-    ...plan.options,
-    attach,
-    register,
-    logger: deps.logger,
-  });
-  const started = performance.now();
+  let simulator: Simulator;
+  try {
+    simulator = await startSimulator({ ...plan.options, attach, register, logger: deps.logger });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    deps.err.write(`fleet-rollout simulate: ${describeError(error)}\n`);
+    return 1;
+  }
   try {
     if (plan.saveCredentialsFile) {
-      await writeCredentialsFile(
-        plan.saveCredentialsFile,
-        simulator.credentials().slice(attach.length),
-      );
+      const registered = simulator.credentials().slice(attach.length);
+      await writeCredentialsFile(plan.saveCredentialsFile, registered);
     }
-    const stats = simulator.stats();
-    out.write(
-      `simulating ${stats.devices} devices (${stats.registered} registered, ${stats.offline} offline) against ${plan.options.apiUrl}, seed ${simulator.seed}\n`,
-    );
-    let previous = stats;
-    const print = () => {
-      const now = simulator.stats();
-      out.write(
-        `${formatSummary(performance.now() - started, now, previous, simulator.summary())}\n`,
-      );
-      previous = now;
-    };
-    const ticker = setInterval(print, plan.summaryIntervalMs);
-    await untilStopped(deps.interrupted, plan.durationMs);
-    clearInterval(ticker);
-    print();
+    await runUntilStopped(simulator, plan, deps);
   } finally {
     await simulator.stop();
   }
   return 0;
+}
+
+/** Prints the start line, a summary every interval and a last one when stopped. */
+async function runUntilStopped(simulator: Simulator, plan: SimulatePlan, deps: SimulateDeps) {
+  const started = performance.now();
+  let previous = simulator.stats();
+  const { devices, registered, offline } = previous;
+  deps.out.write(
+    `simulating ${devices} devices (${registered} registered, ${offline} offline) against ${plan.options.apiUrl}, seed ${simulator.seed}\n`,
+  );
+  const print = () => {
+    const now = simulator.stats();
+    const elapsed = performance.now() - started;
+    deps.out.write(`${formatSummary(elapsed, now, previous, simulator.summary())}\n`);
+    previous = now;
+  };
+  const ticker = setInterval(print, plan.summaryIntervalMs);
+  try {
+    await untilStopped(deps.interrupted, plan.durationMs);
+  } finally {
+    clearInterval(ticker);
+  }
+  print();
 }
 
 /** One summary line: elapsed time, counters (with the poll rate since `previous`), phases, images. */
@@ -91,10 +104,10 @@ export function formatSummary(
     })
     .join('');
   const polls = `polls=${stats.polls} (+${stats.polls - previous.polls}) 200=${stats.ok} 304=${stats.notModified}`;
-  const errors =
-    stats.errors > previous.errors
-      ? ` errors=${stats.errors} last: ${stats.lastError}`
-      : ` errors=${stats.errors}`;
+  const failed = (s: SimulatorStats) => s.errors + s.networkErrors;
+  const errors = ` errors=${stats.errors} network-errors=${stats.networkErrors}${
+    failed(stats) > failed(previous) ? ` last: ${stats.lastError}` : ''
+  }`;
   return `t=${seconds}s ${phases} ${polls} reports=${stats.reports}${errors}${images}`;
 }
 

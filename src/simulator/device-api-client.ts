@@ -35,8 +35,9 @@ interface Exchange {
   token: string;
   headers?: Record<string, string>;
   body?: unknown;
-  agent: http.Agent;
-  timeoutMs: number;
+  /** A long poll: holds its slot only until connected, since the server holds the request. */
+  waits?: boolean;
+  timeoutMs?: number;
 }
 
 interface Answer {
@@ -46,13 +47,14 @@ interface Answer {
 }
 
 /**
- * The device API as devices (and the admin registering them) call it, over keep-alive
- * connections shared by the whole simulated fleet: at most `concurrency` ordinary requests at a
- * time (the rest queue in the agent), plus one connection per device waiting in a long poll.
+ * The device API as devices (and the admin registering them) call it, over one keep-alive agent
+ * shared by the whole simulated fleet: at most `concurrency` ordinary requests at a time (the
+ * rest wait for a slot), plus one connection per device waiting in a long poll. A device's
+ * first poll and its long polls can so reuse the same connection.
  */
 export class DeviceApiClient {
   private readonly agent: http.Agent;
-  private readonly waitAgent: http.Agent;
+  private readonly slots: Slots;
   private readonly transport: typeof http | typeof https;
   private readonly url: URL;
   private readonly requests = new Set<http.ClientRequest>();
@@ -64,9 +66,8 @@ export class DeviceApiClient {
     this.url = new URL(options.apiUrl);
     const secure = this.url.protocol === 'https:';
     this.transport = secure ? https : http;
-    const Agent = secure ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
-    this.waitAgent = new Agent({ keepAlive: true });
+    this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true });
+    this.slots = new Slots(options.concurrency);
   }
 
   /** `POST /api/v1/devices`: registers a device, answering its one-time credentials. */
@@ -90,7 +91,7 @@ export class DeviceApiClient {
       path: `/api/v1/device/${device.uuid}/state${wait ? `?wait=${waitSeconds}` : ''}`,
       token: device.apiKey,
       headers: etag === undefined ? {} : { 'if-none-match': etag },
-      agent: wait ? this.waitAgent : this.agent,
+      waits: wait,
       timeoutMs: this.options.timeoutMs + (wait ? waitSeconds * 1000 : 0),
     });
     const interval = Number(answer.headers[POLL_INTERVAL_HEADER]);
@@ -121,20 +122,33 @@ export class DeviceApiClient {
   /** Aborts every request in flight or queued and closes every connection. */
   close(): void {
     this.closed = true;
+    this.slots.releaseAll();
     for (const request of this.requests) request.destroy();
     this.requests.clear();
     this.agent.destroy();
-    this.waitAgent.destroy();
   }
 
-  private exchange(
-    exchange: Omit<Exchange, 'agent' | 'timeoutMs'> & Partial<Exchange>,
-  ): Promise<Answer> {
-    return this.send({ agent: this.agent, timeoutMs: this.options.timeoutMs, ...exchange }, true);
+  /**
+   * Sends within a slot. A long poll gives its slot back once it has a connection: the slots
+   * bound the connections being opened too, so a fleet starting (or reconnecting) at once does
+   * not overflow the server's accept queue.
+   */
+  private async exchange(exchange: Exchange): Promise<Answer> {
+    await this.slots.acquire();
+    let held = true;
+    const release = () => {
+      if (held) this.slots.release();
+      held = false;
+    };
+    try {
+      return await this.send(exchange, true, exchange.waits ? release : undefined);
+    } finally {
+      release();
+    }
   }
 
   /** One request; a keep-alive connection the server closed meanwhile is retried once. */
-  private send(exchange: Exchange, retry: boolean): Promise<Answer> {
+  private send(exchange: Exchange, retry: boolean, onConnected?: () => void): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       if (this.closed) return reject(new Error('the simulator was stopped'));
       const body = exchange.body === undefined ? undefined : JSON.stringify(exchange.body);
@@ -144,7 +158,7 @@ export class DeviceApiClient {
         port: this.url.port,
         path: `${this.url.pathname.replace(/\/$/, '')}${exchange.path}`,
         method: exchange.method,
-        agent: exchange.agent,
+        agent: this.agent,
         headers: {
           authorization: `Bearer ${exchange.token}`,
           ...exchange.headers,
@@ -157,14 +171,20 @@ export class DeviceApiClient {
         settled = true;
         this.requests.delete(request);
         if (retry && request.reusedSocket && isReset(error) && !this.closed) {
-          resolve(this.send(exchange, false));
+          resolve(this.send(exchange, false, onConnected));
         } else {
           reject(new Error(`${exchange.method} ${exchange.path}`, { cause: error }));
         }
       };
       this.requests.add(request);
-      request.setTimeout(exchange.timeoutMs, () =>
-        request.destroy(new Error(`no answer within ${exchange.timeoutMs} ms`)),
+      if (onConnected) {
+        request.once('socket', (socket) =>
+          socket.connecting ? socket.once('connect', onConnected) : onConnected(),
+        );
+      }
+      const timeoutMs = exchange.timeoutMs ?? this.options.timeoutMs;
+      request.setTimeout(timeoutMs, () =>
+        request.destroy(new Error(`no answer within ${timeoutMs} ms`)),
       );
       request.on('error', fail);
       request.on('response', (response) => {
@@ -182,6 +202,42 @@ export class DeviceApiClient {
       request.end(body);
     });
   }
+}
+
+/** A counting semaphore: `acquire` waits while every slot is taken. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> | undefined {
+    if (this.free > 0) {
+      this.free--;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+
+  /** Lets every waiter through (the client is closing; their requests then fail at once). */
+  releaseAll(): void {
+    for (const next of this.waiting.splice(0)) next();
+  }
+}
+
+/** The messages of an error and its causes: `register simulated devices: POST …: connect ECONNREFUSED`. */
+export function describeError(error: unknown): string {
+  const messages: string[] = [];
+  for (let e = error; e !== undefined && messages.length < 5; e = (e as Error).cause) {
+    messages.push(e instanceof Error ? e.message : String(e));
+    if (!(e instanceof Error)) break;
+  }
+  return messages.join(': ');
 }
 
 function isReset(error: Error): boolean {

@@ -1,6 +1,12 @@
 import type { TargetApps } from '../devices/target-document.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { DeviceApiClient, ReportedApps, ReportedService } from './device-api-client.js';
+import {
+  type DeviceApiClient,
+  DeviceApiError,
+  describeError,
+  type ReportedService,
+} from './device-api-client.js';
+import { type Change, DeviceServices, type Outcome } from './device-services.js';
 import { jittered, randomSource } from './fates.js';
 import {
   type DeviceCredentials,
@@ -12,12 +18,6 @@ import {
 /** Where a device is: never polls, no target yet, downloading, starting, or settled. */
 export type DevicePhase = 'offline' | 'connecting' | 'pulling' | 'starting' | 'running';
 
-/** One service as the device runs it. */
-export interface RunningService extends ReportedService {
-  app: string;
-  service: string;
-}
-
 /** A device as a test sees it; `services` is keyed `app/service`. */
 export interface DeviceSnapshot {
   uuid: string;
@@ -28,6 +28,7 @@ export interface DeviceSnapshot {
   services: Record<string, ReportedService>;
   polls: number;
   reports: number;
+  /** Failed requests of any kind. */
   errors: number;
 }
 
@@ -37,7 +38,10 @@ export interface Counters {
   ok: number;
   notModified: number;
   reports: number;
+  /** Answers other than the expected one (4xx, 5xx, a malformed document). */
   errors: number;
+  /** Requests without an answer: refused or reset connections, timeouts. */
+  networkErrors: number;
   /** Changed targets received (the first target a device sees does not count). */
   updates: number;
   lastError: string | undefined;
@@ -53,7 +57,7 @@ export interface DeviceRuntime {
   failsOn(image: string): boolean;
 }
 
-const FAILED: Record<Exclude<DeviceFate, 'healthy' | 'offline'>, Omit<ReportedService, 'image'>> = {
+const FAILED: Record<Exclude<DeviceFate, 'healthy' | 'offline'>, Outcome> = {
   unhealthy: { status: 'running', health: 'unhealthy' },
   exited: { status: 'exited', health: 'unknown' },
   stuck: { status: 'running', health: 'unknown' },
@@ -68,9 +72,7 @@ export class SimulatedDevice {
   private readonly random: () => number;
   private etag: string | undefined;
   private target: TargetApps | undefined;
-  private readonly running = new Map<string, RunningService>();
-  private readonly pulled = new Set<string>();
-  private readonly good = new Set<string>();
+  private readonly services: DeviceServices;
   private phase: DevicePhase;
   private serverIntervalMs: number | undefined;
   private failures = 0;
@@ -93,6 +95,10 @@ export class SimulatedDevice {
     private readonly runtime: DeviceRuntime,
   ) {
     this.random = randomSource(runtime.options.seed, credentials.uuid);
+    const failed = fate === 'healthy' || fate === 'offline' ? undefined : FAILED[fate];
+    this.services = new DeviceServices((image) =>
+      failed && runtime.failsOn(image) ? failed : undefined,
+    );
     this.phase = fate === 'offline' ? 'offline' : 'connecting';
   }
 
@@ -110,17 +116,13 @@ export class SimulatedDevice {
 
   /** A copy of the device's state. */
   snapshot(): DeviceSnapshot {
-    const services: Record<string, ReportedService> = {};
-    for (const [key, { image, status, health }] of this.running) {
-      services[key] = { image, status, health };
-    }
     return {
       uuid: this.credentials.uuid,
       fate: this.fate,
       phase: this.phase,
       etag: this.etag,
       target: this.target,
-      services,
+      services: this.services.services(),
       ...this.counts,
     };
   }
@@ -189,9 +191,10 @@ export class SimulatedDevice {
 
   private failed(error: unknown): void {
     const { counters, logger } = this.runtime;
-    counters.errors++;
+    if (error instanceof DeviceApiError) counters.errors++;
+    else counters.networkErrors++;
     this.counts.errors++;
-    counters.lastError = describe(error);
+    counters.lastError = describeError(error);
     logger.debug({ err: error, device: this.credentials.uuid }, 'device request failed');
   }
 
@@ -209,67 +212,33 @@ export class SimulatedDevice {
 
   /** The first target a device sees is what it runs already: healthy, nothing to pull. */
   private install(apps: TargetApps): void {
-    for (const wanted of servicesOf(apps)) {
-      this.running.set(keyOf(wanted), { ...wanted, status: 'running', health: 'healthy' });
-      this.pulled.add(wanted.image);
-      this.good.add(wanted.image);
-    }
+    this.services.install(apps);
     this.phase = 'running';
     this.report();
   }
 
   /** Moves towards the current target: pull what is missing, then start what changed. */
   private update(): void {
-    const wanted = new Map(servicesOf(this.target ?? {}).map((w) => [keyOf(w), w]));
-    const removed = [...this.running.keys()].filter((key) => !wanted.has(key));
-    const pending = [...wanted.values()].filter((w) => {
-      const now = this.running.get(keyOf(w));
-      return now?.image !== w.image || now.status === 'starting';
-    });
     clearTimeout(this.timers.update);
-    if (pending.length === 0 && removed.length === 0) {
+    const change = this.services.plan(this.target ?? {});
+    if (change === undefined) {
       this.phase = 'running';
       return;
     }
-    const pull = pending.some((w) => !this.pulled.has(w.image));
-    this.phase = pull ? 'pulling' : 'starting';
-    const delay = pull ? this.runtime.options.pullDelayMs : 0;
-    this.schedule('update', delay, () => this.startServices(pending, removed));
+    this.phase = change.pull ? 'pulling' : 'starting';
+    const delay = change.pull ? this.runtime.options.pullDelayMs : 0;
+    this.schedule('update', delay, () => this.startServices(change));
   }
 
-  private startServices(pending: Wanted[], removed: string[]): void {
-    for (const key of removed) this.running.delete(key);
-    for (const wanted of pending) {
-      this.pulled.add(wanted.image);
-      this.running.set(keyOf(wanted), { ...wanted, status: 'starting', health: 'unknown' });
-    }
+  private startServices(change: Change): void {
+    this.services.start(change);
     this.phase = 'starting';
     this.report();
-    const settle = () => this.settle(pending);
-    this.schedule('update', this.runtime.options.healthyAfterMs, settle);
-  }
-
-  private settle(started: Wanted[]): void {
-    for (const wanted of started) {
-      this.running.set(keyOf(wanted), { ...wanted, ...this.outcome(wanted.image) });
-    }
-    this.phase = 'running';
-    this.report();
-  }
-
-  /** Healthy, unless this device fails and the image is new to it (and matches the filter). */
-  private outcome(image: string): Omit<ReportedService, 'image'> {
-    const fate = this.fate;
-    if (
-      fate === 'healthy' ||
-      fate === 'offline' ||
-      this.good.has(image) ||
-      !this.runtime.failsOn(image)
-    ) {
-      this.good.add(image);
-      return { status: 'running', health: 'healthy' };
-    }
-    return FAILED[fate];
+    this.schedule('update', this.runtime.options.healthyAfterMs, () => {
+      this.services.settle(change);
+      this.phase = 'running';
+      this.report();
+    });
   }
 
   /** Sends the state now, or right after the report in flight; one report at a time. */
@@ -288,7 +257,7 @@ export class SimulatedDevice {
     do {
       sent = this.reportsWanted;
       try {
-        await client.report(this.credentials, this.reportedApps());
+        await client.report(this.credentials, this.services.reported());
         counters.reports++;
         this.counts.reports++;
         if (this.counts.reports === 1) next = this.random() * options.reportIntervalMs;
@@ -301,37 +270,4 @@ export class SimulatedDevice {
     this.reporting = false;
     this.schedule('heartbeat', next, () => this.report());
   }
-
-  private reportedApps(): ReportedApps {
-    const apps: ReportedApps = {};
-    for (const { app, service, image, status, health } of this.running.values()) {
-      const reported = apps[app] ?? { services: {} };
-      reported.services[service] = { image, status, health };
-      apps[app] = reported;
-    }
-    return apps;
-  }
-}
-
-interface Wanted {
-  app: string;
-  service: string;
-  image: string;
-}
-
-function servicesOf(apps: TargetApps): Wanted[] {
-  return Object.entries(apps).flatMap(([app, { services }]) =>
-    Object.entries(services).map(([service, { image }]) => ({ app, service, image })),
-  );
-}
-
-function keyOf(service: { app: string; service: string }): string {
-  return `${service.app}/${service.service}`;
-}
-
-/** The error's message with its cause's, e.g. `GET /api/…: connect ECONNREFUSED 127.0.0.1:1`. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }

@@ -67,6 +67,7 @@ export class Simulator {
     notModified: 0,
     reports: 0,
     errors: 0,
+    networkErrors: 0,
     updates: 0,
     lastError: undefined,
   };

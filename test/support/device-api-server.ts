@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createDeviceApi } from '../../src/devices/device-api.js';
+import { createDeviceApi, type DeviceApi } from '../../src/devices/device-api.js';
 import type { TargetApps } from '../../src/devices/target-document.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -11,6 +11,8 @@ export interface TestDeviceApi {
   url: string;
   adminToken: string;
   test: TestDatabase;
+  /** The device API itself: its cache and the sync that keeps it fresh. */
+  deviceApi: DeviceApi;
   /** Calls the admin API; answers the status and the parsed JSON body (if any). */
   admin<T = Record<string, unknown>>(
     method: string,
@@ -66,6 +68,7 @@ export async function startTestDeviceApi(
     url,
     adminToken,
     test,
+    deviceApi: api,
     admin,
     async setTargets(uuids, apps) {
       await inParallel(uuids, async (uuid) => {
