@@ -38,7 +38,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: integer(env, 'FLEET_ROLLOUT_PORT', 8080, 0, 65535),
     },
     devices: {
-      adminToken: optionalString(env, 'FLEET_ROLLOUT_ADMIN_TOKEN'),
+      adminToken: secret(env, 'FLEET_ROLLOUT_ADMIN_TOKEN', 16),
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
@@ -52,6 +52,15 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function optionalString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+/** A secret of at least `minLength` characters, or undefined when unset; never echoed in errors. */
+export function secret(env: Env, name: string, minLength: number): string | undefined {
+  const value = optionalString(env, name);
+  if (value !== undefined && value.length < minLength) {
+    throw new ConfigError(`${name} must be at least ${minLength} characters long`);
+  }
+  return value;
 }
 
 /** Parses an integer variable within [min, max], or returns the default when unset. */

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { type Database, openDatabase } from './db/client.js';
+import { openDatabase } from './db/client.js';
 import { resolveAdminToken } from './devices/admin-token.js';
 import { createDeviceApi } from './devices/device-api.js';
-import { createHttpServer, type HttpPlugin } from './http/server.js';
+import { createHttpServer, type HttpPlugin, type HttpServerDeps } from './http/server.js';
 import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
@@ -112,12 +112,7 @@ async function startRoles(config: Config, logger: Logger, adminToken: string): P
 async function serveHttp(
   config: Config,
   logger: Logger,
-  deps: {
-    database: Database;
-    metrics: ReturnType<typeof createMetricsRegistry>;
-    plugins: HttpPlugin[];
-    keepAliveTimeoutMs: number;
-  },
+  deps: Omit<HttpServerDeps, 'logger'>,
 ): Promise<Running> {
   const server = await createHttpServer({ ...deps, logger });
   const url = await server.listen({ host: config.http.host, port: config.http.port });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import { generateApiKey, hashApiKey } from '../devices/credentials.js';
 import type { LabelRequirement } from '../devices/label-selector.js';
-import { etagOf, type TargetApps } from '../devices/target-document.js';
+import { EMPTY_TARGET_ETAG, etagOf, type TargetApps } from '../devices/target-document.js';
 import type { Db, DbOrTx } from './client.js';
 import { devices, deviceTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
@@ -116,8 +116,6 @@ export interface DeviceCredential {
   baseEtag: string;
 }
 
-const EMPTY_ETAG = etagOf({});
-
 /** Credentials and base ETags of the devices in `uuids`. */
 export async function loadCredentials(db: DbOrTx, uuids: readonly string[]) {
   if (uuids.length === 0) return [];
@@ -126,16 +124,9 @@ export async function loadCredentials(db: DbOrTx, uuids: readonly string[]) {
   );
 }
 
-/** One keyset page of every device's credential and base ETag, ordered by uuid. */
-export async function loadCredentialsPage(
-  db: DbOrTx,
-  after: string | undefined,
-  limit: number,
-): Promise<DeviceCredential[]> {
-  return credentialQuery(db)
-    .where(after === undefined ? undefined : gt(devices.uuid, after))
-    .orderBy(asc(devices.uuid))
-    .limit(limit);
+/** Credentials and base ETags of every device in one uuid range (see `uuidRanges`). */
+export async function loadCredentialsInRange(db: DbOrTx, range: SQL): Promise<DeviceCredential[]> {
+  return credentialQuery(db).where(range);
 }
 
 function credentialQuery(db: DbOrTx) {
@@ -143,7 +134,7 @@ function credentialQuery(db: DbOrTx) {
     .select({
       uuid: devices.uuid,
       keyHash: devices.apiKeyHash,
-      baseEtag: sql<string>`coalesce(${deviceTargets.etag}, ${EMPTY_ETAG})`,
+      baseEtag: sql<string>`coalesce(${deviceTargets.etag}, ${EMPTY_TARGET_ETAG})`,
     })
     .from(devices)
     .leftJoin(deviceTargets, eq(deviceTargets.deviceUuid, devices.uuid))

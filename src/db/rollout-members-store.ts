@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import { etagOf, rewriteImages, type TargetApps } from '../devices/target-document.js';
 import type { Db, DbOrTx } from './client.js';
 import {
@@ -13,6 +13,7 @@ import { queryRows } from './rows.js';
 import { rolloutTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
 import { loadEffectiveTargets } from './target-store.js';
+import { uuidRanges } from './uuid-ranges.js';
 
 /** One device of a rollout as the planner placed it. */
 export interface PlannedMember {
@@ -24,6 +25,8 @@ export interface PlannedMember {
 }
 
 const DEFAULT_CHUNK = 2_000;
+/** A million members fold in ranges of about 16k documents. */
+const FOLD_RANGES = 64;
 
 /**
  * Persists membership: for each member, its current effective ETag (`from_etag`), the ETag after
@@ -109,25 +112,22 @@ async function* chunks<T>(items: Iterable<T> | AsyncIterable<T>, size: number) {
 
 /**
  * Folds a finished rollout into the base targets of its started members and marks it folded, in
- * one transaction, chunk by chunk with set-based updates. Effective documents and ETags do not
+ * one transaction, one uuid range at a time with set-based updates. Effective documents and ETags do not
  * change, so no device sees a new ETag. An older active rollout of the same repository on the
  * same devices would then override the folded image: fold that one first (or roll it back).
  */
 export async function fold(
   db: Db,
   uid: string,
-  options: { chunkSize?: number } = {},
+  options: { parts?: number } = {},
 ): Promise<{ folded: boolean; devices: number }> {
   return db.transaction(async (tx) => {
     const rollout = await lockRolloutTarget(tx, uid, 'update');
     if (rollout.state === 'folded') return { folded: false, devices: 0 };
     requireState(rollout, 'active', 'fold');
     await refuseOlderOverlap(tx, rollout);
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const page = await rewriteBaseChunk(tx, rollout, after, options.chunkSize ?? DEFAULT_CHUNK);
-      if (page === undefined) break;
-      after = page;
+    for (const range of uuidRanges(sql`m.device_uuid`, options.parts ?? FOLD_RANGES)) {
+      await rewriteBaseRange(tx, rollout, range);
     }
     await tx.update(rolloutTargets).set({ state: 'folded' }).where(eq(rolloutTargets.uid, uid));
     const devices = await countMembers(tx, uid, 0, rollout.startedBatches);
@@ -137,20 +137,13 @@ export async function fold(
   });
 }
 
-/** Rewrites the base targets of one keyset page of started members; the page's last uuid. */
-async function rewriteBaseChunk(
-  tx: DbOrTx,
-  rollout: RolloutTarget,
-  after: string,
-  limit: number,
-): Promise<string | undefined> {
+/** Rewrites the base targets of the started members in one uuid range, set-based. */
+async function rewriteBaseRange(tx: DbOrTx, rollout: RolloutTarget, range: SQL): Promise<void> {
   const page = await queryRows<{ uuid: string; apps: TargetApps }>(
     tx,
     sql`select m.device_uuid::text as uuid, t.apps
         from rollout_members m join device_targets t on t.device_uuid = m.device_uuid
-        where m.rollout_uid = ${rollout.uid} and m.batch <= ${rollout.startedBatches}
-          and m.device_uuid > ${after}::uuid
-        order by m.device_uuid limit ${limit}
+        where m.rollout_uid = ${rollout.uid} and m.batch <= ${rollout.startedBatches} and ${range}
         for update of t`,
   );
   const rows = [];
@@ -159,15 +152,13 @@ async function rewriteBaseChunk(
     if (Object.keys(rewrite.previous).length === 0) continue;
     rows.push({ device_uuid: uuid, apps: rewrite.apps, etag: etagOf(rewrite.apps) });
   }
-  if (rows.length > 0) {
-    await tx.execute(
-      sql`update device_targets t set apps = x.apps, etag = x.etag, updated_at = now()
-          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-            as x(device_uuid uuid, apps jsonb, etag text)
-          where t.device_uuid = x.device_uuid`,
-    );
-  }
-  return page.length < limit ? undefined : page[page.length - 1]?.uuid;
+  if (rows.length === 0) return;
+  await tx.execute(
+    sql`update device_targets t set apps = x.apps, etag = x.etag, updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as x(device_uuid uuid, apps jsonb, etag text)
+        where t.device_uuid = x.device_uuid`,
+  );
 }
 
 /** Throws when an older active rollout of the same repository applies to one of the members. */

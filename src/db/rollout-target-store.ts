@@ -2,8 +2,9 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { normalizeRepository, parseImageReference } from '../api/image-reference.js';
 import type { Db, DbOrTx } from './client.js';
 import { queryRows } from './rows.js';
-import { events, type RolloutTargetState, rolloutMembers, rolloutTargets } from './schema/index.js';
+import { events, type RolloutTargetState, rolloutTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
+import { uuidRanges } from './uuid-ranges.js';
 
 /** A rollout's overlay row (see `rollout_targets`). */
 export type RolloutTarget = typeof rolloutTargets.$inferSelect;
@@ -162,38 +163,26 @@ export interface MemberEtags {
   toEtag: string;
 }
 
-const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
-
-/** Pages through the members of batches after+1 … through, by (batch, uuid), bounded memory. */
+/**
+ * Yields the members of batches after+1 … through, one batch and one uuid range at a time, so
+ * memory stays bounded and each row is read once whatever plan the statistics suggest.
+ */
 export async function* pagesOfMembers(
   db: DbOrTx,
   uid: string,
   after: number,
   through: number,
-  pageSize = 10_000,
+  parts = 16,
 ): AsyncGenerator<MemberEtags[]> {
-  let cursor = { batch: after, uuid: LAST_UUID };
-  for (;;) {
-    const page = await db
-      .select({
-        uuid: sql<string>`${rolloutMembers.deviceUuid}::text`,
-        batch: rolloutMembers.batch,
-        fromEtag: rolloutMembers.fromEtag,
-        toEtag: rolloutMembers.toEtag,
-      })
-      .from(rolloutMembers)
-      .where(
-        and(
-          eq(rolloutMembers.rolloutUid, uid),
-          sql`${rolloutMembers.batch} <= ${through}`,
-          sql`(${rolloutMembers.batch}, ${rolloutMembers.deviceUuid}) > (${cursor.batch}, ${cursor.uuid}::uuid)`,
-        ),
-      )
-      .orderBy(asc(rolloutMembers.batch), asc(rolloutMembers.deviceUuid))
-      .limit(pageSize);
-    if (page.length > 0) yield page;
-    if (page.length < pageSize) return;
-    const last = page[page.length - 1] as MemberEtags;
-    cursor = { batch: last.batch, uuid: last.uuid };
+  for (let batch = after + 1; batch <= through; batch++) {
+    for (const range of uuidRanges(sql`device_uuid`, parts)) {
+      const page = await queryRows<MemberEtags>(
+        db,
+        sql`select device_uuid::text as "uuid", batch, from_etag as "fromEtag", to_etag as "toEtag"
+            from rollout_members
+            where rollout_uid = ${uid} and batch = ${batch} and ${range}`,
+      );
+      if (page.length > 0) yield page;
+    }
   }
 }

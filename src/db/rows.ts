@@ -10,8 +10,3 @@ export async function queryRows<Row>(db: DbOrTx, statement: SQL): Promise<Row[]>
   const result = await db.execute(statement);
   return (result as unknown as { rows: Row[] }).rows;
 }
-
-/** Encodes rows as one jsonb parameter, for set-based statements (`jsonb_to_recordset`). */
-export function jsonParam(value: unknown): string {
-  return JSON.stringify(value);
-}

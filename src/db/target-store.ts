@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import {
   applyOverlays,
+  EMPTY_TARGET_ETAG,
   etagOf,
   type ImageOverlay,
   type TargetApps,
@@ -29,8 +30,6 @@ export interface EffectiveTarget {
   baseEtag: string;
   overlays: AppliedOverlay[];
 }
-
-const EMPTY_ETAG = etagOf({});
 
 /**
  * The effective targets of registered devices among `uuids`, in one query. This is the single
@@ -63,7 +62,7 @@ export async function loadEffectiveTargets(
   );
   for (const row of rows) {
     const base = row.apps ?? {};
-    const baseEtag = row.base_etag ?? EMPTY_ETAG;
+    const baseEtag = row.base_etag ?? EMPTY_TARGET_ETAG;
     const apps = applyOverlays(base, row.overlays);
     const etag = row.overlays.length === 0 ? baseEtag : etagOf(apps);
     targets.set(row.uuid, { uuid: row.uuid, apps, etag, baseEtag, overlays: row.overlays });
@@ -94,4 +93,13 @@ export async function setBaseTarget(db: Db, uuid: string, apps: TargetApps): Pro
     await notifyTargets(tx, { type: 'devices', uuids: [uuid] });
     return true;
   });
+}
+
+/** A device's base target (before rollout overlays), or undefined when it has none. */
+export async function getBaseTarget(db: DbOrTx, uuid: string): Promise<TargetApps | undefined> {
+  const [row] = await db
+    .select({ apps: deviceTargets.apps })
+    .from(deviceTargets)
+    .where(eq(deviceTargets.deviceUuid, uuid));
+  return row?.apps;
 }

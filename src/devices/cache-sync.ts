@@ -1,12 +1,14 @@
 import type { Database } from '../db/client.js';
-import { loadCredentials, loadCredentialsPage } from '../db/device-store.js';
+import { loadCredentials, loadCredentialsInRange } from '../db/device-store.js';
 import { listStartedRollouts, pagesOfMembers } from '../db/rollout-target-store.js';
+import { devices } from '../db/schema/index.js';
 import {
   parseTargetNotification,
   TARGETS_CHANNEL,
   type TargetNotification,
 } from '../db/target-notifications.js';
 import { loadEffectiveTargets } from '../db/target-store.js';
+import { uuidRanges } from '../db/uuid-ranges.js';
 import type { Logger } from '../telemetry/logger.js';
 import { storedHashBytes } from './credentials.js';
 import {
@@ -22,11 +24,19 @@ import {
 } from './device-cache.js';
 import type { DeviceMetrics } from './metrics.js';
 
-const LOAD_PAGE = 20_000;
+/** A million devices load in ranges of about 16k. */
+const LOAD_RANGES = 64;
 const REFRESH_CHUNK = 2_000;
 const RETRY_DELAY_MS = 1_000;
 
 type Rule = (entry: CachedDevice, uid: string, planned: PlannedEtags) => CachedDevice | undefined;
+
+/** How each kind of rollout notification moves a member's cache entry. */
+const RULES: Record<'batch' | 'rollback' | 'fold', Rule> = {
+  batch: afterBatchStart,
+  rollback: afterRollback,
+  fold: afterFold,
+};
 
 /**
  * Keeps a DeviceCache coherent with the database: a full load at start and after the
@@ -63,6 +73,15 @@ export class DeviceCacheSync {
     await this.chain;
   }
 
+  /**
+   * Reloads these devices now, behind the steps already queued, and resolves when done (never
+   * rejects: a failure is logged and triggers a full reload). Writers call it so that a change
+   * made through this process is served by it at once; other processes follow the notification.
+   */
+  refreshDevices(uuids: string[]): Promise<void> {
+    return this.enqueue(() => this.refresh(this.cache, uuids)).catch(() => {});
+  }
+
   /** Resolves when every step queued so far has run (for tests and benchmarks). */
   idle(): Promise<void> {
     return this.chain;
@@ -97,28 +116,10 @@ export class DeviceCacheSync {
   }
 
   private apply(notification: TargetNotification): Promise<void> {
-    switch (notification.type) {
-      case 'devices':
-        return this.refresh(this.cache, notification.uuids);
-      case 'batch':
-        return this.applyRule(
-          this.cache,
-          notification.rollout,
-          notification.after,
-          notification.through,
-          afterBatchStart,
-        );
-      case 'rollback':
-        return this.applyRule(
-          this.cache,
-          notification.rollout,
-          0,
-          notification.through,
-          afterRollback,
-        );
-      case 'fold':
-        return this.applyRule(this.cache, notification.rollout, 0, notification.through, afterFold);
-    }
+    if (notification.type === 'devices') return this.refresh(this.cache, notification.uuids);
+    const { rollout, through } = notification;
+    const after = notification.type === 'batch' ? notification.after : 0;
+    return this.applyRule(this.cache, rollout, after, through, RULES[notification.type]);
   }
 
   /**
@@ -128,12 +129,9 @@ export class DeviceCacheSync {
   private async loadAll(): Promise<void> {
     const started = performance.now();
     const entries = new Map<string, CachedDevice>();
-    let after: string | undefined;
-    for (;;) {
-      const page = await loadCredentialsPage(this.database.db, after, LOAD_PAGE);
-      for (const row of page) entries.set(row.uuid, entryOf(row.keyHash, row.baseEtag));
-      if (page.length < LOAD_PAGE) break;
-      after = page[page.length - 1]?.uuid;
+    for (const range of uuidRanges(devices.uuid, LOAD_RANGES)) {
+      const rows = await loadCredentialsInRange(this.database.db, range);
+      for (const row of rows) entries.set(row.uuid, entryOf(row.keyHash, row.baseEtag));
     }
     for (const rollout of await listStartedRollouts(this.database.db)) {
       await this.applyRule(entries, rollout.uid, 0, rollout.startedBatches, afterBatchStart);

@@ -37,8 +37,8 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
   const cache = new DeviceCache();
   const metrics = createDeviceMetrics(deps.metrics, cache);
   const sync = new DeviceCacheSync(deps.database, cache, logger, metrics);
-  const routes = deviceRoutes({ ...deps, cache, metrics });
-  const admin = adminRoutes(deps);
+  const routes = deviceRoutes({ ...deps, cache, metrics, registry: deps.metrics });
+  const admin = adminRoutes({ ...deps, logger, changed: (uuids) => sync.refreshDevices(uuids) });
   const plugin: HttpPlugin = async (app) => {
     // Answer waiting long polls (304) so shutdown does not wait for them to time out.
     app.addHook('preClose', async () => cache.releaseAll());

@@ -24,28 +24,32 @@ const names = (maxProperties: number) => ({
   propertyNames: { pattern: NAME_PATTERN },
 });
 
-/** The target document: apps → services → image (other settings pass through). */
-export const targetAppsSchema = {
-  type: 'object',
-  ...names(MAX_APPS),
-  additionalProperties: {
+/** apps → services → `service`, with bounded names and counts at every level. */
+function appsSchema(service: object, appRequired: string[]) {
+  return {
     type: 'object',
-    required: ['services'],
-    maxProperties: MAX_SETTINGS,
-    properties: {
-      services: {
-        type: 'object',
-        ...names(MAX_SERVICES),
-        additionalProperties: {
-          type: 'object',
-          required: ['image'],
-          maxProperties: MAX_SETTINGS,
-          properties: { image: { type: 'string', minLength: 1, maxLength: 512 } },
-        },
+    ...names(MAX_APPS),
+    additionalProperties: {
+      type: 'object',
+      required: appRequired,
+      maxProperties: MAX_SETTINGS,
+      properties: {
+        services: { type: 'object', ...names(MAX_SERVICES), additionalProperties: service },
       },
     },
+  };
+}
+
+/** The target document: apps → services → image (other settings pass through). */
+export const targetAppsSchema = appsSchema(
+  {
+    type: 'object',
+    required: ['image'],
+    maxProperties: MAX_SETTINGS,
+    properties: { image: { type: 'string', minLength: 1, maxLength: 512 } },
   },
-} as const;
+  ['services'],
+);
 
 const labelsSchema = {
   type: 'object',
@@ -105,29 +109,18 @@ export const reportSchema = {
     required: ['apps'],
     maxProperties: MAX_SETTINGS,
     properties: {
-      apps: {
-        type: 'object',
-        ...names(MAX_APPS),
-        additionalProperties: {
+      apps: appsSchema(
+        {
           type: 'object',
           maxProperties: MAX_SETTINGS,
           properties: {
-            services: {
-              type: 'object',
-              ...names(MAX_SERVICES),
-              additionalProperties: {
-                type: 'object',
-                maxProperties: MAX_SETTINGS,
-                properties: {
-                  image: { type: 'string', maxLength: 512 },
-                  status: { type: 'string', maxLength: 64 },
-                  health: { enum: ['healthy', 'unhealthy', 'unknown'] },
-                },
-              },
-            },
+            image: { type: 'string', maxLength: 512 },
+            status: { type: 'string', maxLength: 64 },
+            health: { enum: ['healthy', 'unhealthy', 'unknown'] },
           },
         },
-      },
+        [],
+      ),
     },
   },
 } as const;

@@ -34,6 +34,9 @@ export function etagOf(apps: TargetApps): string {
   return createHash('sha256').update(canonicalJson(apps)).digest('base64url').slice(0, 27);
 }
 
+/** ETag of the empty document, the target of a device registered without apps. */
+export const EMPTY_TARGET_ETAG = etagOf({});
+
 /** Result of rewriting a document's images: the new document and what each changed service ran. */
 export interface ImageRewrite {
   apps: TargetApps;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { POLL_INTERVAL_HEADER } from '../devices/device-routes.js';
+import { POLL_INTERVAL_HEADER } from '../devices/poll-handler.js';
 import type { TargetApps } from '../devices/target-document.js';
 import type { DeviceCredentials } from './options.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCredentials } from '../../src/simulator/credentials-file.js';
 import { databaseBackends } from '../support/database.js';
-import { startTestDeviceApi, type TestDeviceApi } from '../support/device-api-server.js';
+import { type ServedDeviceApi, serveDeviceApi } from '../support/device-api-server.js';
 
 interface Exit {
   code: number | null;
@@ -43,12 +43,12 @@ async function until(check: () => boolean, child: ChildProcess, timeoutMs = 30_0
 }
 
 describe.each(databaseBackends)('fleet-rollout simulate on %s', (backend) => {
-  let api: TestDeviceApi;
+  let api: ServedDeviceApi;
   let dir: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    api = await startTestDeviceApi(backend);
+    api = await serveDeviceApi(backend);
     dir = await mkdtemp(join(tmpdir(), 'simulate-'));
     env = {
       FLEET_ROLLOUT_API_URL: api.url,
@@ -119,7 +119,7 @@ describe.each(databaseBackends)('fleet-rollout simulate on %s', (backend) => {
     ],
     [
       ['--devices', '1'],
-      { FLEET_ROLLOUT_ADMIN_TOKEN: 'wrong-token' },
+      { FLEET_ROLLOUT_ADMIN_TOKEN: 'not-the-admin-token-at-all' },
       'register a device: HTTP 401',
     ],
     [['--devices', '1', '--fleet', 'Not_A_Label'], {}, 'register a device: HTTP 400'],

@@ -4,7 +4,7 @@ import { createMembership } from '../../src/db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../../src/db/rollout-target-store.js';
 import { type Simulator, startSimulator } from '../../src/simulator/simulator.js';
 import { databaseBackends } from '../support/database.js';
-import { startTestDeviceApi, type TestDeviceApi } from '../support/device-api-server.js';
+import { type ServedDeviceApi, serveDeviceApi } from '../support/device-api-server.js';
 
 const OLD = 'docker.io/library/nginx:1.27';
 const NEW = 'docker.io/library/nginx:1.28';
@@ -15,11 +15,11 @@ const DEVICES = 1000;
  * controller writes it (membership, batch starts, rollback) through the real device API.
  */
 describe.each(databaseBackends)('1,000 simulated devices on %s', (backend) => {
-  let api: TestDeviceApi;
+  let api: ServedDeviceApi;
   let simulator: Simulator;
 
   beforeAll(async () => {
-    api = await startTestDeviceApi(backend, { maxLongPollSeconds: 30 });
+    api = await serveDeviceApi(backend, { maxLongPollSeconds: 30 });
     simulator = await startSimulator({
       apiUrl: api.url,
       register: {

@@ -4,7 +4,7 @@ import { assignFates } from '../../src/simulator/fates.js';
 import type { SimulatorOptions } from '../../src/simulator/options.js';
 import { type Simulator, startSimulator } from '../../src/simulator/simulator.js';
 import { databaseBackends } from '../support/database.js';
-import { startTestDeviceApi, type TestDeviceApi } from '../support/device-api-server.js';
+import { type ServedDeviceApi, serveDeviceApi } from '../support/device-api-server.js';
 
 const OLD = 'docker.io/library/nginx:1.27';
 const NEW = 'docker.io/library/nginx:1.28';
@@ -17,11 +17,11 @@ function appsWith(image: string): TargetApps {
 const healthy = (image: string) => ({ image, status: 'running', health: 'healthy' });
 
 describe.each(databaseBackends)('simulated devices against the device API on %s', (backend) => {
-  let api: TestDeviceApi;
+  let api: ServedDeviceApi;
   const running: Simulator[] = [];
 
   beforeAll(async () => {
-    api = await startTestDeviceApi(backend, { pollIntervalSeconds: 1 });
+    api = await serveDeviceApi(backend, { pollIntervalSeconds: 1 });
   });
   afterEach(async () => {
     for (const simulator of running.splice(0)) await simulator.stop();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { type Database, openDatabase } from '../../src/db/client.js';
+import { createDatabase, dropDatabase } from '../../src/db/databases.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /** The database backends the suite runs on: PGlite always, Postgres when TEST_DATABASE_URL is set. */
@@ -26,8 +26,7 @@ export async function createTestDatabase(backend: 'pglite' | 'postgres'): Promis
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `fleet_rollout_test_${randomBytes(6).toString('hex')}`;
-  await withAdminClient(adminUrl, (client) => client.query(`create database ${name}`));
-  const url = databaseUrl(adminUrl, name);
+  const url = await createDatabase(adminUrl, name);
   const database = await openDatabase({ url, logger: silentLogger() });
   await database.migrate();
   return {
@@ -35,26 +34,7 @@ export async function createTestDatabase(backend: 'pglite' | 'postgres'): Promis
     url,
     async drop() {
       await database.close();
-      await withAdminClient(adminUrl, (client) =>
-        client.query(`drop database if exists ${name} with (force)`),
-      );
+      await dropDatabase(adminUrl, name);
     },
   };
-}
-
-/** The same server and credentials as `url`, another database. */
-function databaseUrl(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function withAdminClient<T>(url: string, use: (client: pg.Client) => Promise<T>) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }

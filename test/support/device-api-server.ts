@@ -1,19 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { createDeviceApi, type DeviceApi } from '../../src/devices/device-api.js';
+import type { DeviceApi } from '../../src/devices/device-api.js';
 import type { TargetApps } from '../../src/devices/target-document.js';
-import { createHttpServer } from '../../src/http/server.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { ADMIN, ADMIN_TOKEN, startDeviceApi } from './device-api.js';
 
-/** A real device API on a fresh test database, listening on an ephemeral loopback port. */
-export interface TestDeviceApi {
+/** A real device API on a fresh test database of its own, served over loopback HTTP. */
+export interface ServedDeviceApi {
   url: string;
   adminToken: string;
   test: TestDatabase;
   /** The device API itself: its cache and the sync that keeps it fresh. */
   deviceApi: DeviceApi;
-  /** Calls the admin API; answers the status and the parsed JSON body (if any). */
+  /** Calls the admin API over HTTP; answers the status and the parsed JSON body (if any). */
   admin<T = Record<string, unknown>>(
     method: string,
     path: string,
@@ -26,49 +23,31 @@ export interface TestDeviceApi {
   stop(): Promise<void>;
 }
 
-/** Starts the device API in-process against a new database of `backend`. */
-export async function startTestDeviceApi(
+/** Starts the device API in-process on a new database of `backend`, listening on port 0. */
+export async function serveDeviceApi(
   backend: 'pglite' | 'postgres',
   settings: { pollIntervalSeconds?: number; maxLongPollSeconds?: number } = {},
-): Promise<TestDeviceApi> {
+): Promise<ServedDeviceApi> {
   const test = await createTestDatabase(backend);
-  const logger = silentLogger();
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const adminToken = randomBytes(24).toString('base64url');
-  const api = createDeviceApi({
-    database: test.database,
-    logger,
-    metrics,
-    adminToken,
+  const server = await startDeviceApi(test.database, {
     pollIntervalSeconds: settings.pollIntervalSeconds ?? 1,
     maxLongPollSeconds: settings.maxLongPollSeconds ?? 30,
+    listen: true,
   });
-  await api.start();
-  const server = await createHttpServer({
-    logger,
-    metrics,
-    database: test.database,
-    plugins: [api.plugin],
-    keepAliveTimeoutMs: api.keepAliveTimeoutMs,
-  });
-  const url = await server.listen({ host: '127.0.0.1', port: 0 });
   const admin = async <T>(method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}${path}`, {
+    const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: {
-        authorization: `Bearer ${adminToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
+      headers: { ...ADMIN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
   return {
-    url,
-    adminToken,
+    url: server.url,
+    adminToken: ADMIN_TOKEN,
     test,
-    deviceApi: api,
+    deviceApi: server.api,
     admin,
     async setTargets(uuids, apps) {
       await inParallel(uuids, async (uuid) => {
@@ -92,7 +71,6 @@ export async function startTestDeviceApi(
     },
     async stop() {
       await server.close();
-      await api.stop();
       await test.drop();
     },
   };

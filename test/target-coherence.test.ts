@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { createMembership, fold } from '../src/db/rollout-members-store.js';
+import { createRolloutTarget, rollBack, startBatch } from '../src/db/rollout-target-store.js';
+import { getBaseTarget } from '../src/db/target-store.js';
+import type { TargetApps } from '../src/devices/target-document.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { createTestDatabase, databaseBackends, type TestDatabase } from './support/database.js';
+import {
+  ADMIN,
+  appsWith,
+  eventually,
+  poll,
+  register,
+  startDeviceApi,
+  type TestDeviceApi,
+} from './support/device-api.js';
+
+const NGINX = 'docker.io/library/nginx';
+type Device = { uuid: string; apiKey: string };
+
+describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
+  let test: TestDatabase;
+  let second: Database;
+  let a: TestDeviceApi;
+  let b: TestDeviceApi;
+
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+    // Two instances, as two processes would run them: on Postgres each has its own pool and
+    // listener connection; PGlite is single-process, so they share it.
+    second = test.url
+      ? await openDatabase({ url: test.url, logger: silentLogger() })
+      : test.database;
+    a = await startDeviceApi(test.database);
+    b = await startDeviceApi(second);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    if (second !== test.database) await second?.close();
+    await test?.drop();
+  });
+
+  const db = () => test.database.db;
+  /** What instance `server` serves the device now, given the ETag the device holds. */
+  const served = async (server: TestDeviceApi, device: Device, etag: string) => {
+    const response = await poll(server.app, device, etag);
+    return {
+      status: response.statusCode,
+      etag: response.headers.etag as string,
+      apps:
+        response.statusCode === 200 ? (response.json()[device.uuid].apps as TargetApps) : undefined,
+    };
+  };
+  /** Waits until `server` answers 200 to a device holding `etag`; what it then serves. */
+  const changedOn = (server: TestDeviceApi, device: Device, etag: string) =>
+    eventually(async () => {
+      const seen = await served(server, device, etag);
+      expect(seen.status).toBe(200);
+      return seen;
+    });
+  const etagOn = async (server: TestDeviceApi, device: Device) =>
+    (await poll(server.app, device)).headers.etag as string;
+  const newRollout = (image: string) =>
+    createRolloutTarget(db(), {
+      uid: randomUUID(),
+      namespace: 'ns',
+      name: 'r',
+      repository: NGINX,
+      image,
+    });
+  /** The device's ETag, once both instances hold it in their caches (the 304 path). */
+  const serveSame = async (device: Device) => {
+    const etag = await etagOn(a, device);
+    await eventually(() => {
+      for (const server of [a, b]) expect(server.api.cache.get(device.uuid)?.etag).toBe(etag);
+    });
+    expect((await served(b, device, etag)).status).toBe(304);
+    return etag;
+  };
+
+  it('serves a change made through one instance from the other within a second', async () => {
+    const device = await register(a.app, { apps: appsWith('nginx:1.0') });
+    const etag = await eventually(() => serveSame(device));
+    await a.app.inject({
+      method: 'PUT',
+      url: `/api/v1/devices/${device.uuid}/target`,
+      headers: ADMIN,
+      payload: { apps: appsWith('nginx:1.1') },
+    });
+    const changedAt = Date.now();
+    const seen = await changedOn(b, device, etag);
+    expect(Date.now() - changedAt).toBeLessThan(1000);
+    expect(seen.apps).toEqual(appsWith('nginx:1.1'));
+    expect(await served(b, device, seen.etag)).toMatchObject({ status: 304 });
+  });
+
+  it('flips a started batch on every instance, recomputes a device edited after planning, and rolls back exactly', async () => {
+    const [one, two, later, edited] = [
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.2', 'proxy') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+    ];
+    const before = new Map<string, string>();
+    for (const device of [one, two, later, edited])
+      before.set(device.uuid, await serveSame(device));
+    const r = await newRollout(`${NGINX}:2.0`);
+    await createMembership(db(), r.uid, [
+      { uuid: one.uuid, rank: 1, batch: 1 },
+      { uuid: two.uuid, rank: 2, batch: 1 },
+      { uuid: edited.uuid, rank: 3, batch: 1 },
+      { uuid: later.uuid, rank: 4, batch: 2 },
+    ]);
+    // An admin edits a planned device before its batch starts: the planned ETags no longer hold.
+    const editedBase: TargetApps = {
+      ...appsWith('nginx:1.1'),
+      tools: { services: { shell: { image: 'busybox:1' } } },
+    };
+    await a.app.inject({
+      method: 'PUT',
+      url: `/api/v1/devices/${edited.uuid}/target`,
+      headers: ADMIN,
+      payload: { apps: editedBase },
+    });
+    const editedEtag = await serveSame(edited);
+
+    await startBatch(db(), r.uid, 1);
+    const flipped = new Map<string, string>();
+    for (const server of [a, b]) {
+      for (const device of [one, two]) {
+        const now = await changedOn(server, device, before.get(device.uuid) as string);
+        expect(Object.values(now.apps?.app?.services ?? {})[0]?.image).toBe(`${NGINX}:2.0`);
+        flipped.set(device.uuid, now.etag);
+      }
+      const editedNow = await changedOn(server, edited, editedEtag);
+      expect(editedNow.apps).toEqual({
+        ...editedBase,
+        app: { services: { main: { image: `${NGINX}:2.0` } } },
+      });
+      expect(await served(server, edited, editedNow.etag)).toMatchObject({ status: 304 });
+      expect(await served(server, later, before.get(later.uuid) as string)).toMatchObject({
+        status: 304,
+      });
+    }
+
+    await rollBack(db(), r.uid);
+    for (const server of [a, b]) {
+      for (const device of [one, two]) {
+        const back = await changedOn(server, device, flipped.get(device.uuid) as string);
+        expect(back.etag).toBe(before.get(device.uuid));
+      }
+      await eventually(async () =>
+        expect((await served(server, edited, editedEtag)).status).toBe(304),
+      );
+    }
+  });
+
+  it('keeps every ETag when a rollout is folded, and a restarted instance serves the same', async () => {
+    const device = await register(a.app, { apps: appsWith('nginx:1.0') });
+    const first = await serveSame(device);
+    const r = await newRollout(`${NGINX}:3.0`);
+    await createMembership(db(), r.uid, [{ uuid: device.uuid, rank: 1, batch: 1 }]);
+    await startBatch(db(), r.uid, 1);
+    const rolled = (await changedOn(b, device, first)).etag;
+    const restarted = await startDeviceApi(second);
+    try {
+      expect(await served(restarted, device, rolled)).toMatchObject({ status: 304 });
+      await fold(db(), r.uid);
+      expect((await getBaseTarget(db(), device.uuid))?.app?.services.main?.image).toBe(
+        `${NGINX}:3.0`,
+      );
+      await eventually(() => expect(b.api.cache.get(device.uuid)?.overlays).toEqual([]));
+      for (const server of [a, b, restarted])
+        expect(await served(server, device, rolled)).toMatchObject({ status: 304 });
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('wakes a long poll on another instance when the batch starts', async () => {
+    const device = await register(a.app, { apps: appsWith('nginx:1.0') });
+    const etag = await serveSame(device);
+    const r = await newRollout(`${NGINX}:4.0`);
+    await createMembership(db(), r.uid, [{ uuid: device.uuid, rank: 1, batch: 1 }]);
+    const waiting = poll(b.app, device, etag, '?wait=10');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const startedAt = Date.now();
+    await startBatch(db(), r.uid, 1);
+    const woken = await waiting;
+    expect(woken.statusCode).toBe(200);
+    expect(woken.json()[device.uuid].apps.app.services.main.image).toBe(`${NGINX}:4.0`);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+  });
+});
+
+describe.each(databaseBackends.filter((backend) => backend === 'postgres'))(
+  'device cache after a lost notification connection on %s',
+  (backend) => {
+    let test: TestDatabase;
+    let server: TestDeviceApi;
+    beforeAll(async () => {
+      test = await createTestDatabase(backend);
+      server = await startDeviceApi(test.database);
+    });
+    afterAll(async () => {
+      await server?.close();
+      await test?.drop();
+    });
+
+    it('reloads everything after reconnecting, catching changes it was not told about', async () => {
+      const device = await register(server.app, { apps: appsWith('nginx:1.0') });
+      const etag = (await poll(server.app, device)).headers.etag as string;
+      expect(server.api.cache.size).toBe(1);
+      // Drop the listener's connection, then change the target behind the cache's back.
+      await test.database.query(
+        sql`select pg_terminate_backend(pid) from pg_stat_activity
+            where datname = current_database() and query like 'LISTEN%'`,
+      );
+      await test.database.query(
+        sql`update device_targets set apps = ${JSON.stringify(appsWith('nginx:1.9'))}::jsonb, etag = 'changed-behind-its-back'`,
+      );
+      const now = await eventually(async () => {
+        const response = await poll(server.app, device, etag);
+        expect(response.statusCode).toBe(200);
+        return response;
+      }, 5000);
+      expect(now.json()[device.uuid].apps).toEqual(appsWith('nginx:1.9'));
+      expect(server.api.cache.get(device.uuid)?.etag).toBe('"changed-behind-its-back"');
+    });
+  },
+);
