@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config.js';
 import { assignFates, jittered, labelsFor, randomSource } from '../../src/simulator/fates.js';
+import { resolveOptions } from '../../src/simulator/options.js';
 
 const uuids = Array.from(
   { length: 200 },
@@ -116,5 +118,40 @@ describe('randomSource and jittered', () => {
       const delay = jittered(1000, 0.1, random);
       expect(delay >= 900 && delay <= 1100).toBe(true);
     }
+  });
+});
+
+describe('resolveOptions', () => {
+  const base = { apiUrl: 'http://127.0.0.1:8080', attach: [{ uuid: 'u', apiKey: 'k' }] };
+
+  it('fills in the defaults', () => {
+    expect(resolveOptions(base)).toMatchObject({
+      seed: 'fleet-rollout',
+      pollIntervalMs: undefined,
+      longPollSeconds: 0,
+      reportIntervalMs: 30_000,
+      failureRate: 0,
+      failureMode: 'unhealthy',
+      offlineFraction: 0,
+      concurrency: 64,
+    });
+  });
+
+  it.each([
+    [{ apiUrl: 'not a url' }, 'apiUrl "not a url" is not a URL'],
+    [{ apiUrl: 'ftp://host' }, 'apiUrl must be http or https'],
+    [{ attach: [] }, 'no devices to simulate'],
+    [{ register: { count: 1.5, adminToken: 't' } }, 'devices must be an integer'],
+    [{ failureRate: -0.1 }, 'failureRate must be a fraction from 0 to 1'],
+    [{ offlineFraction: Number.NaN }, 'offlineFraction must be a fraction'],
+    [{ failureRate: 0.6, offlineFraction: 0.5 }, 'add up to more than 1'],
+    [{ failureMode: 'flaky' as never }, 'failureMode must be'],
+    [{ pollIntervalMs: 0 }, 'pollInterval must be from 1 ms to 24 h'],
+    [{ longPollSeconds: 2.5 }, 'longPollSeconds must be an integer'],
+    [{ pullDelayMs: -1 }, 'pullDelay must be from 0 ms'],
+    [{ concurrency: 0 }, 'concurrency must be an integer from 1'],
+  ])('rejects %j', (options, message) => {
+    expect(() => resolveOptions({ ...base, ...options })).toThrow(ConfigError);
+    expect(() => resolveOptions({ ...base, ...options })).toThrow(message);
   });
 });
