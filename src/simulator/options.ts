@@ -114,6 +114,8 @@ function validate(options: ResolvedOptions): void {
   const count = options.register?.count ?? 0;
   requireInteger('devices', count, 0, 1_000_000);
   if (count + options.attach.length === 0) throw new ConfigError('no devices to simulate');
+  const uuids = new Set(options.attach.map((device) => device.uuid));
+  if (uuids.size < options.attach.length) throw new ConfigError('attach lists a device twice');
   requireFraction('failureRate', options.failureRate);
   requireFraction('offlineFraction', options.offlineFraction);
   if (options.failureRate + options.offlineFraction > 1) {

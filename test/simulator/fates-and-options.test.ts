@@ -122,7 +122,8 @@ describe('randomSource and jittered', () => {
 });
 
 describe('resolveOptions', () => {
-  const base = { apiUrl: 'http://127.0.0.1:8080', attach: [{ uuid: 'u', apiKey: 'k' }] };
+  const device = { uuid: 'u', apiKey: 'k' };
+  const base = { apiUrl: 'http://127.0.0.1:8080', attach: [device] };
 
   it('fills in the defaults', () => {
     expect(resolveOptions(base)).toMatchObject({
@@ -141,6 +142,7 @@ describe('resolveOptions', () => {
     [{ apiUrl: 'not a url' }, 'apiUrl "not a url" is not a URL'],
     [{ apiUrl: 'ftp://host' }, 'apiUrl must be http or https'],
     [{ attach: [] }, 'no devices to simulate'],
+    [{ attach: [device, device] }, 'attach lists a device twice'],
     [{ register: { count: 1.5, adminToken: 't' } }, 'devices must be an integer'],
     [{ failureRate: -0.1 }, 'failureRate must be a fraction from 0 to 1'],
     [{ offlineFraction: Number.NaN }, 'offlineFraction must be a fraction'],
