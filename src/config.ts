@@ -23,6 +23,10 @@ export interface Config {
   };
   kube: KubeSettings;
   apiserver: ApiServerConfig;
+  simulator: {
+    /** Device API the `simulate` command talks to; undefined means this host's FLEET_ROLLOUT_PORT. */
+    apiUrl: string | undefined;
+  };
 }
 
 /** How to reach the Kubernetes API and how the controller elects its leader. */
@@ -76,6 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     kube: loadKubeSettings(env),
     apiserver: loadApiServerConfig(env),
+    simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
   };
 }
 

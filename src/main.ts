@@ -6,6 +6,7 @@ import { type Database, openDatabase } from './db/client.js';
 import { resolveAdminToken } from './devices/admin-token.js';
 import { createDeviceApi } from './devices/device-api.js';
 import { createHttpServer, type HttpPlugin } from './http/server.js';
+import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 
@@ -20,7 +21,8 @@ commands:
   start       run every role in one process on embedded defaults
   device-api  run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)
   apiserver   run only the local Kubernetes API server
-  migrate     apply database migrations and exit`;
+  migrate     apply database migrations and exit
+  simulate    run simulated devices against a device API (simulate --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
@@ -43,6 +45,14 @@ async function main(argv: string[]): Promise<number> {
     case 'apiserver':
       await runUntilSignal(await apiserverOnly(config, logger), logger);
       return 0;
+    case 'simulate':
+      return runSimulate(argv.slice(1), {
+        config,
+        logger,
+        out: process.stdout,
+        err: process.stderr,
+        interrupted: signalled(logger),
+      });
     default:
       process.stderr.write(`fleet-rollout: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;
@@ -134,15 +144,22 @@ async function serveDeviceApi(
 }
 
 async function runUntilSignal(running: Running[], logger: Logger): Promise<void> {
-  await new Promise<void>((resolve) => {
+  await signalled(logger);
+  await stopAll(running, logger);
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function signalled(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       logger.info({ signal }, 'shutting down');
-      resolve();
+      resolve(signal);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  await stopAll(running, logger);
 }
 
 async function stopAll(running: Running[], logger: Logger): Promise<void> {
