@@ -77,6 +77,8 @@ export class JsonReader {
     const value = this.at(path).value;
     if (value === undefined || value === null || value === '') return undefined;
     if (typeof value !== 'string') throw this.wrongType(path, 'a string', value);
+    if (value.includes('\u0000'))
+      throw new PayloadError(`${this.join(path)} contains a NUL character`);
     if (value.length > MAX_STRING_LENGTH) {
       throw new PayloadError(
         `${this.join(path)} is longer than ${MAX_STRING_LENGTH} characters (${value.length})`,

@@ -1,3 +1,4 @@
 /** Every table of the project; drizzle-kit generates migrations from this module. */
 export * from './devices.js';
 export * from './events.js';
+export * from './webhooks.js';

@@ -1,0 +1,189 @@
+import { formatImageReference } from '../api/image-reference.js';
+import type { ImagePolicy, ImageRollout } from '../api/types.js';
+import type { WebhookStore } from '../db/webhook-store.js';
+import { isAlreadyExists, type ResourceClient } from '../kube/port.js';
+import type { Logger } from '../telemetry/logger.js';
+import { buildRollout, imageIdentity, type RolloutImage } from './build-rollout.js';
+import type { DigestResolver } from './digest-resolver.js';
+import { matchingPolicies } from './match.js';
+import type { WebhookMetrics } from './metrics.js';
+import type { ImagePush, ParsedDelivery, RegistryKind } from './push.js';
+
+/** A claimed delivery whose replica has not finished after this long is taken over. */
+const CLAIM_LEASE_MS = 60_000;
+
+/** What the receiver does through the Kubernetes API: list policies, create rollouts. */
+export interface WebhookKube {
+  imagePolicies: Pick<ResourceClient<ImagePolicy>, 'list'>;
+  imageRollouts: Pick<ResourceClient<ImageRollout>, 'create'>;
+}
+
+/** What processing a delivery needs; all of it injected. */
+export interface ProcessDeps {
+  kube: WebhookKube;
+  store: WebhookStore;
+  resolveDigest: DigestResolver;
+  metrics: WebhookMetrics;
+  logger: Logger;
+  now: () => Date;
+  dedupeWindowSeconds: number;
+}
+
+/** One policy's rollout of one pushed image. */
+export interface RolloutResult {
+  namespace: string;
+  name: string;
+  policy: string;
+  image: string;
+  tag: string;
+  digest?: string;
+  /** False when the rollout existed already (a repeat, or the same digest under another tag). */
+  created: boolean;
+}
+
+/** What a delivery did. */
+export interface DeliveryOutcome {
+  rollouts: RolloutResult[];
+  /** Delivery ids another copy of the delivery has claimed. */
+  duplicates: string[];
+  /** Pushed images that matched no active policy. */
+  unmatched: string[];
+}
+
+/**
+ * Turns the pushes of a parsed delivery into ImageRollouts: claims each delivery id once across
+ * replicas, matches every active policy of every namespace, resolves digests where a policy asks,
+ * and creates each rollout under its deterministic name. A failure marks the claims failed and
+ * rethrows, so the registry's retry is processed again.
+ */
+export async function processDelivery(
+  delivery: ParsedDelivery,
+  deps: ProcessDeps,
+): Promise<DeliveryOutcome> {
+  const outcome: DeliveryOutcome = { rollouts: [], duplicates: [], unmatched: [] };
+  const groups = new Map<string, ImagePush[]>();
+  for (const push of delivery.pushes) {
+    groups.set(push.deliveryId, [...(groups.get(push.deliveryId) ?? []), push]);
+  }
+  const claimed: Array<[string, ImagePush[]]> = [];
+  const times = {
+    now: deps.now(),
+    leaseMs: CLAIM_LEASE_MS,
+    windowMs: deps.dedupeWindowSeconds * 1000,
+  };
+  for (const [id, pushes] of groups) {
+    const mine = await deps.store.claimDelivery(delivery.source, id, times);
+    if (mine) claimed.push([id, pushes]);
+    else outcome.duplicates.push(id);
+  }
+  if (claimed.length === 0) return outcome;
+  try {
+    const policies = await deps.kube.imagePolicies.list(undefined);
+    for (const push of claimed.flatMap(([, pushes]) => pushes)) {
+      await rolloutsFor(push, policies, delivery.source, outcome, deps);
+    }
+  } catch (error) {
+    const failure = { error: (error as Error).message };
+    for (const [id] of claimed) {
+      await deps.store.finishDelivery(delivery.source, id, 'failed', failure).catch(() => {});
+    }
+    throw error;
+  }
+  for (const [id] of claimed) {
+    const rollouts = outcome.rollouts.map(({ namespace, name, created }) => ({
+      namespace,
+      name,
+      created,
+    }));
+    await deps.store.finishDelivery(delivery.source, id, 'done', { rollouts });
+  }
+  return outcome;
+}
+
+async function rolloutsFor(
+  push: ImagePush,
+  policies: ImagePolicy[],
+  source: RegistryKind,
+  outcome: DeliveryOutcome,
+  deps: ProcessDeps,
+): Promise<void> {
+  const matched = matchingPolicies(policies, push);
+  if (matched.length === 0) {
+    outcome.unmatched.push(formatImageReference(push));
+    return;
+  }
+  let resolving: Promise<RolloutImage> | undefined;
+  for (const policy of matched) {
+    const image =
+      policy.spec.resolveDigest && !push.digest
+        ? await (resolving ??= withResolvedDigest(push, deps))
+        : { ...push, ...(push.digest ? { digestSource: 'event' as const } : {}) };
+    outcome.rollouts.push(await ensureRollout(policy, image, source, deps));
+  }
+}
+
+/** The push pinned to the digest its tag has now; on failure, the tag alone and why. */
+async function withResolvedDigest(push: ImagePush, deps: ProcessDeps): Promise<RolloutImage> {
+  try {
+    const digest = await deps.resolveDigest(push);
+    deps.metrics.digestResolutions.inc({ result: 'resolved' });
+    return { ...push, digest, digestSource: 'registry' };
+  } catch (error) {
+    deps.metrics.digestResolutions.inc({ result: 'failed' });
+    const reason = (error as Error).message;
+    deps.logger.warn(
+      { err: error, repository: push.repository, tag: push.tag },
+      'digest resolution failed; rolling out the tag',
+    );
+    return { ...push, digestResolutionError: reason };
+  }
+}
+
+/** Creates the policy's rollout of the image unless it has (or had) one already. */
+async function ensureRollout(
+  policy: ImagePolicy,
+  image: RolloutImage,
+  source: RegistryKind,
+  deps: ProcessDeps,
+): Promise<RolloutResult> {
+  const { namespace = 'default', name: policyName = '' } = policy.metadata;
+  const policyUid = policy.metadata.uid ?? `${namespace}/${policyName}`;
+  const identity = imageIdentity(image);
+  const result = {
+    policy: policyName,
+    image: image.repository,
+    tag: image.tag,
+    digest: image.digest,
+  };
+  const known = await deps.store.findRollout(policyUid, identity);
+  if (known) return { ...result, namespace: known.namespace, name: known.name, created: false };
+  const rollout = buildRollout(policy, image, source);
+  const name = rollout.metadata.name ?? '';
+  let created = true;
+  try {
+    await deps.kube.imageRollouts.create(rollout);
+  } catch (error) {
+    if (!isAlreadyExists(error))
+      throw new Error(`create ImageRollout ${namespace}/${name}`, { cause: error });
+    created = false;
+  }
+  const { deliveryId } = image;
+  await deps.store.recordRollout({
+    policyUid,
+    image: identity,
+    namespace,
+    name,
+    source,
+    deliveryId,
+  });
+  if (created) {
+    deps.metrics.rolloutsCreated.inc({ registry: source });
+    await deps.store.appendEvent('image.rollout_created', `${namespace}/${name}`, {
+      ...result,
+      source,
+      deliveryId,
+    });
+    deps.logger.info({ namespace, name, ...result }, 'rollout created');
+  }
+  return { ...result, namespace, name, created };
+}
