@@ -112,11 +112,16 @@ async function rolloutsFor(
     outcome.unmatched.push(formatImageReference(push));
     return;
   }
+  // Resolve at most once per push, and only when a matching policy asks for it.
   let resolving: Promise<RolloutImage> | undefined;
+  const resolved = () => {
+    resolving ??= withResolvedDigest(push, deps);
+    return resolving;
+  };
   for (const policy of matched) {
     const image =
       policy.spec.resolveDigest && !push.digest
-        ? await (resolving ??= withResolvedDigest(push, deps))
+        ? await resolved()
         : { ...push, ...(push.digest ? { digestSource: 'event' as const } : {}) };
     outcome.rollouts.push(await ensureRollout(policy, image, source, deps));
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { API_VERSION, type ImagePolicy, type ImagePolicySpec } from '../../src/api/types.js';
 
 const FOLDER = fileURLToPath(new URL('../fixtures/registry-webhooks/', import.meta.url));
 
@@ -28,4 +29,18 @@ export function taggedGhcrPackage(tag: string, digest: string): Record<string, u
   version.container_metadata = { ...version.container_metadata, tag: { name: tag, digest } };
   version.package_url = `ghcr.io/Codertocat/hello-world:${tag}`;
   return body;
+}
+
+/** An ImagePolicy with a uid, matching `ghcr.io/acme/*` for fleet `lab` unless `spec` says otherwise. */
+export function testPolicy(
+  name: string,
+  spec: Partial<ImagePolicySpec> = {},
+  namespace = 'fleet',
+): ImagePolicy {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ImagePolicy',
+    metadata: { name, namespace, uid: `uid-${name}-${namespace}` },
+    spec: { image: 'ghcr.io/acme/*', selector: { fleets: ['lab'] }, ...spec },
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, type ImagePolicy, type ImagePolicySpec } from '../../src/api/types.js';
+import { API_VERSION } from '../../src/api/types.js';
 import {
   buildRollout,
   imageIdentity,
@@ -8,6 +8,7 @@ import {
 } from '../../src/webhooks/build-rollout.js';
 import { matchingPolicies, matchPolicy } from '../../src/webhooks/match.js';
 import type { ImagePush } from '../../src/webhooks/push.js';
+import { testPolicy } from './fixtures.js';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;
@@ -15,19 +16,6 @@ const DIGEST_B = `sha256:${'b'.repeat(64)}`;
 function push(repository: string, tag: string, digest?: string): ImagePush {
   const registry = repository.split('/')[0] ?? '';
   return { registry, repository, tag, digest, pushedAt: undefined, deliveryId: 'd1' };
-}
-
-function policy(
-  name: string,
-  spec: Partial<ImagePolicySpec> = {},
-  namespace = 'fleet',
-): ImagePolicy {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ImagePolicy',
-    metadata: { name, namespace, uid: `uid-${name}` },
-    spec: { image: 'ghcr.io/acme/*', selector: { fleets: ['f1'] }, ...spec },
-  };
 }
 
 describe('matchPolicy', () => {
@@ -71,16 +59,16 @@ describe('matchPolicy', () => {
   });
 
   it('skips suspended policies and policies being deleted', () => {
-    const deleting = policy('deleting');
+    const deleting = testPolicy('deleting');
     deleting.metadata.deletionTimestamp = '2024-01-01T00:00:00Z';
-    const policies = [policy('active'), policy('paused', { suspend: true }), deleting];
+    const policies = [testPolicy('active'), testPolicy('paused', { suspend: true }), deleting];
     const matched = matchingPolicies(policies, push('ghcr.io/acme/app', '1.0.0'));
     expect(matched.map((p) => p.metadata.name)).toEqual(['active']);
   });
 });
 
 describe('rollout names', () => {
-  const web = policy('web');
+  const web = testPolicy('web');
 
   it('is the same for the same policy and image, and a DNS-1123 label', () => {
     const name = rolloutName(web, push('ghcr.io/acme/app', '1.0.0'));
@@ -107,7 +95,7 @@ describe('rollout names', () => {
 
   it('differs between policies and namespaces', () => {
     const image = push('ghcr.io/acme/app', '1.0.0', DIGEST_A);
-    const names = [policy('web'), policy('api'), policy('web', {}, 'other')].map((p) =>
+    const names = [testPolicy('web'), testPolicy('api'), testPolicy('web', {}, 'other')].map((p) =>
       rolloutName(p, image),
     );
     expect(new Set(names).size).toBe(3);
@@ -119,7 +107,7 @@ describe('rollout names', () => {
     'x.y.z',
     `${'a'.repeat(50)}-${'b'.repeat(10)}`,
   ])('stays a DNS-1123 label for policy %s', (name) => {
-    const result = rolloutName(policy(name), push('ghcr.io/acme/app', '1.0.0'));
+    const result = rolloutName(testPolicy(name), push('ghcr.io/acme/app', '1.0.0'));
     expect(result.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
     expect(result).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
@@ -132,7 +120,7 @@ describe('rollout names', () => {
 
 describe('buildRollout', () => {
   it('snapshots the policy and links to it and to the delivery', () => {
-    const source = policy('web', {
+    const source = testPolicy('web', {
       strategy: { type: 'Staged', batches: [10, 100], interval: '5m' },
       health: { soakTime: '2m' },
       failurePolicy: { maxFailurePercent: 10, action: 'Rollback' },
@@ -163,7 +151,7 @@ describe('buildRollout', () => {
             apiVersion: API_VERSION,
             kind: 'ImagePolicy',
             name: 'web',
-            uid: 'uid-web',
+            uid: 'uid-web-fleet',
             controller: true,
           },
         ],
@@ -173,7 +161,7 @@ describe('buildRollout', () => {
         image: 'ghcr.io/acme/app',
         tag: '1.0.0',
         digest: DIGEST_A,
-        selector: { fleets: ['f1'] },
+        selector: { fleets: ['lab'] },
         strategy: { type: 'Staged', batches: [10, 100], interval: '5m' },
         health: { soakTime: '2m' },
         failurePolicy: { maxFailurePercent: 10, action: 'Rollback' },

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { API_VERSION, type ImagePolicy } from '../../src/api/types.js';
 import { events, webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 import { MemoryKube } from '../support/memory-kube.js';
@@ -10,22 +9,12 @@ import {
   TEST_SECRETS,
   type TestReceiver,
 } from '../support/webhook-receiver.js';
-import { fixtureText, taggedGhcrPackage } from './fixtures.js';
+import { fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const BEARER = { authorization: `Bearer ${TEST_SECRETS.header}` };
 const hmac = (body: string) =>
   `sha256=${createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex')}`;
-
-/** A policy in namespace `fleet` that matches `image` (a glob). */
-export function testPolicy(name: string, image: string, extra: Partial<ImagePolicy['spec']> = {}) {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ImagePolicy',
-    metadata: { name, namespace: 'fleet', uid: `uid-${name}` },
-    spec: { image, selector: { fleets: ['lab'] }, ...extra },
-  } satisfies ImagePolicy;
-}
 
 describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
   let test: TestDatabase;
@@ -41,7 +30,7 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     await test.database.db.delete(webhookRollouts);
     await test.database.db.delete(events);
     kube = new MemoryKube();
-    kube.policies = [testPolicy('everything', '**')];
+    kube.policies = [testPolicy('everything', { image: '**' })];
     receiver = await createTestReceiver({ database: test.database, kube });
   });
 
@@ -314,8 +303,8 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
 
   it('creates nothing for a push no policy matches, or only suspended ones', async () => {
     kube.policies = [
-      testPolicy('other', 'ghcr.io/other/*'),
-      testPolicy('paused', '**', { suspend: true }),
+      testPolicy('other', { image: 'ghcr.io/other/*' }),
+      testPolicy('paused', { image: '**', suspend: true }),
     ];
     const response = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
     expect(response.json()).toMatchObject({
