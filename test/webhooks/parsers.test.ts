@@ -86,6 +86,16 @@ describe('registry samples', () => {
       warnings: 0,
     },
     {
+      file: 'distribution-2.8-manifest-push.json',
+      registry: 'distribution',
+      headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json' },
+      pushes: [
+        '127.0.0.1:41499/acme/app:v1@sha256:bbfbd38c9b83195b63dda4927ddba8013ca2b80a27b30525ba0d12a8533afa6a',
+      ],
+      ignored: [],
+      warnings: 0,
+    },
+    {
       // The documentation truncates the digest ("sha256:6ec128e26cd5..."): dropped with a warning.
       file: 'gar-pubsub-push-envelope.json',
       registry: 'gar',
