@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -26,6 +26,7 @@ describe('webhook configuration', () => {
       FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET_FILE: join(dir, 'ghcr'),
       FLEET_ROLLOUT_WEBHOOK_QUAY_SECRET: TOKEN,
     });
+    rmSync(dir, { recursive: true });
     expect(webhooks.secrets.ghcr?.reveal()).toBe('from-a-mounted-file-123');
     expect(webhooks.secrets.quay?.reveal()).toBe(TOKEN);
     const printed = `${JSON.stringify(webhooks)} ${inspect(webhooks)} ${String(webhooks.secrets.quay)}`;
