@@ -61,43 +61,47 @@ export async function processDelivery(
   deps: ProcessDeps,
 ): Promise<DeliveryOutcome> {
   const outcome: DeliveryOutcome = { rollouts: [], duplicates: [], unmatched: [] };
-  const groups = new Map<string, ImagePush[]>();
-  for (const push of delivery.pushes) {
-    groups.set(push.deliveryId, [...(groups.get(push.deliveryId) ?? []), push]);
-  }
-  const claimed: Array<[string, ImagePush[]]> = [];
-  const times = {
-    now: deps.now(),
-    leaseMs: CLAIM_LEASE_MS,
-    windowMs: deps.dedupeWindowSeconds * 1000,
-  };
-  for (const [id, pushes] of groups) {
-    const mine = await deps.store.claimDelivery(delivery.source, id, times);
-    if (mine) claimed.push([id, pushes]);
-    else outcome.duplicates.push(id);
-  }
+  const claimed = await claimAll(delivery, deps, outcome);
   if (claimed.length === 0) return outcome;
+  const finish = (state: 'done' | 'failed', result: Record<string, unknown>) =>
+    Promise.all(
+      claimed.map(([id]) => deps.store.finishDelivery(delivery.source, id, state, result)),
+    );
   try {
     const policies = await deps.kube.imagePolicies.list(undefined);
     for (const push of claimed.flatMap(([, pushes]) => pushes)) {
       await rolloutsFor(push, policies, delivery.source, outcome, deps);
     }
   } catch (error) {
-    const failure = { error: (error as Error).message };
-    for (const [id] of claimed) {
-      await deps.store.finishDelivery(delivery.source, id, 'failed', failure).catch(() => {});
-    }
+    await finish('failed', { error: (error as Error).message }).catch(() => {});
     throw error;
   }
-  for (const [id] of claimed) {
-    const rollouts = outcome.rollouts.map(({ namespace, name, created }) => ({
-      namespace,
-      name,
-      created,
-    }));
-    await deps.store.finishDelivery(delivery.source, id, 'done', { rollouts });
-  }
+  const rollouts = outcome.rollouts.map(({ namespace, name, created }) => ({
+    namespace,
+    name,
+    created,
+  }));
+  await finish('done', { rollouts });
   return outcome;
+}
+
+/** Claims each delivery id of the delivery; the ones another copy holds are duplicates. */
+async function claimAll(delivery: ParsedDelivery, deps: ProcessDeps, outcome: DeliveryOutcome) {
+  const groups = new Map<string, ImagePush[]>();
+  for (const push of delivery.pushes) {
+    groups.set(push.deliveryId, [...(groups.get(push.deliveryId) ?? []), push]);
+  }
+  const times = {
+    now: deps.now(),
+    leaseMs: CLAIM_LEASE_MS,
+    windowMs: deps.dedupeWindowSeconds * 1000,
+  };
+  const claimed: Array<[string, ImagePush[]]> = [];
+  for (const [id, pushes] of groups) {
+    if (await deps.store.claimDelivery(delivery.source, id, times)) claimed.push([id, pushes]);
+    else outcome.duplicates.push(id);
+  }
+  return claimed;
 }
 
 async function rolloutsFor(

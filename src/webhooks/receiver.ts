@@ -6,10 +6,10 @@ import type { WebhookConfig } from '../config.js';
 import type { WebhookStore } from '../db/webhook-store.js';
 import { HttpProblem, sendProblem } from '../http/problem.js';
 import type { Logger } from '../telemetry/logger.js';
-import { createAuthenticator } from './auth.js';
+import { type Authenticator, createAuthenticator } from './auth.js';
 import { createDigestResolver, type DigestResolver } from './digest-resolver.js';
 import { parseJson } from './json-reader.js';
-import { createWebhookMetrics, type DeliveryOutcomeLabel } from './metrics.js';
+import { createWebhookMetrics, type DeliveryOutcomeLabel, type WebhookMetrics } from './metrics.js';
 import { detectRegistry, PARSERS } from './parsers/index.js';
 import {
   type DeliveryOutcome,
@@ -19,6 +19,7 @@ import {
 } from './process-delivery.js';
 import { isRegistryKind, type ParsedDelivery, PayloadError, type RegistryKind } from './push.js';
 import { RateLimiter } from './rate-limit.js';
+import { isRecorded, outcomeOfStatus, Rejection, toProblem } from './rejection.js';
 
 /** Where the receiver's routes live. */
 export const WEBHOOK_PREFIX = '/api/v1/webhooks';
@@ -42,108 +43,26 @@ export interface WebhookReceiverOptions {
   resolveDigest?: DigestResolver;
 }
 
-type Params = { registry: string; token?: string };
-
-/** A delivery refused before processing; `reason` is recorded, never sent. */
-class Rejection extends HttpProblem {
-  constructor(
-    status: number,
-    readonly reason: string,
-    title: string,
-    detail?: string,
-    headers?: Record<string, string>,
-  ) {
-    super(status, title, detail, undefined, headers);
-  }
-}
-
 /**
  * The registry webhook receiver as a fastify plugin (encapsulated: its body parsing and error
  * handling stay inside). `POST /api/v1/webhooks/<registry>[/<token>]` for each registry and
  * `docker-registry` (auto-detection); `GET /api/v1/webhooks/docker-registry/test`.
  */
 export async function webhookReceiver(app: FastifyInstance, options: WebhookReceiverOptions) {
-  const { config, store } = options;
-  const now = options.now ?? (() => new Date());
-  const logger = options.logger.child({ component: 'webhooks' });
-  const metrics = createWebhookMetrics(options.metrics);
-  const authenticate = createAuthenticator(config);
-  const limiter = new RateLimiter({ ...config.rateLimit, now: () => now().getTime() });
-  const deps: ProcessDeps = {
-    kube: options.kube,
-    store,
-    resolveDigest: options.resolveDigest ?? createDigestResolver(config.resolve),
-    metrics,
-    logger,
-    now,
-    dedupeWindowSeconds: config.dedupeWindowSeconds,
-  };
-  const labels = new WeakMap<FastifyRequest, string>();
-  const labelOf = (request: FastifyRequest) => labels.get(request) ?? 'unknown';
-
+  const receiver = new Receiver(options);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
-  app.setErrorHandler(async (error, request, reply) => {
-    const problem = toProblem(error);
-    const registry = labelOf(request);
-    metrics.deliveries.inc({ registry, outcome: outcomeOfStatus(problem.status) });
-    if (problem.status >= 500) {
-      logger.error({ err: error, registry }, 'webhook delivery failed; the registry will retry');
-    } else if (problem.status !== 404 && problem.status !== 429) {
-      const reason = problem instanceof Rejection ? problem.reason : problem.title;
-      logger.warn({ registry, status: problem.status, reason, ip: request.ip }, 'webhook rejected');
-      await store
-        .appendEvent('image.webhook_rejected', registry, {
-          status: problem.status,
-          reason,
-          detail: problem.detail,
-          ip: request.ip,
-        })
-        .catch((cause: unknown) => logger.error({ err: cause }, 'cannot record rejection'));
-    }
-    return sendProblem(reply, problem);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.duration.observe({ registry: labelOf(request) }, reply.elapsedTime / 1000);
-  });
-
+  app.setErrorHandler(receiver.onError);
+  app.addHook('onResponse', receiver.onResponse);
   app.get(`${WEBHOOK_PREFIX}/${AUTO_DETECT}/test`, async () => ({ status: 'ok' }));
-
-  const route = { bodyLimit: config.bodyLimitBytes, logSerializers: { req: redactedRequest } };
-  const receive = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-    const target = request.params.registry;
-    if (!isRegistryKind(target) && target !== AUTO_DETECT) {
-      throw new HttpProblem(
-        404,
-        'Unknown registry',
-        `no webhook receiver for "${target.slice(0, 40)}"`,
-      );
-    }
-    labels.set(request, target);
-    takeToken(limiter, `${target} ${request.ip}`);
-    const raw = bodyOf(request);
-    const headers = lowerCaseHeaders(request.headers);
-    const { registry, body } = identify(target, raw, headers);
-    labels.set(request, registry);
-    const auth = await authenticate({
-      registry,
-      headers,
-      rawBody: raw,
-      pathToken: request.params.token,
-    });
-    if (!auth.ok) throw new Rejection(401, auth.reason, 'Unauthorized');
-    if (auth.insecure) logger.warn({ registry }, 'accepted an unauthenticated delivery (insecure)');
-    const bodyHash = createHash('sha256').update(raw).digest('hex');
-    const parsed = PARSERS[registry]({ body: body ?? parseBody(raw), headers, bodyHash });
-    await store.appendEvent('image.webhook_received', registry, received(parsed, raw));
-    const outcome = await processDelivery(parsed, deps);
-    metrics.deliveries.inc({ registry, outcome: outcomeOf(parsed, outcome) });
-    return reply.send({ registry, ...outcome, ignored: parsed.ignored, warnings: parsed.warnings });
+  const route = {
+    bodyLimit: options.config.bodyLimitBytes,
+    logSerializers: { req: redactedRequest },
   };
-  app.post(`${WEBHOOK_PREFIX}/:registry`, route, receive);
-  app.post(`${WEBHOOK_PREFIX}/:registry/:token`, route, receive);
+  app.post(`${WEBHOOK_PREFIX}/:registry`, route, receiver.receive);
+  app.post(`${WEBHOOK_PREFIX}/:registry/:token`, route, receiver.receive);
 }
 
 /** The receiver as an option-less plugin, for `createHttpServer({ plugins: [...] })`. */
@@ -151,13 +70,101 @@ export function createWebhookPlugin(options: WebhookReceiverOptions): FastifyPlu
   return (app) => webhookReceiver(app, options);
 }
 
-function takeToken(limiter: RateLimiter, key: string): void {
-  const decision = limiter.take(key);
-  if (decision.allowed) return;
-  const retryAfter = String(decision.retryAfterSeconds);
-  throw new Rejection(429, 'RateLimited', 'Too many requests', `retry in ${retryAfter} s`, {
-    'retry-after': retryAfter,
-  });
+type Params = { registry: string; token?: string };
+type Headers = Record<string, string | undefined>;
+
+/** The request handlers, sharing the receiver's dependencies. */
+class Receiver {
+  private readonly logger: Logger;
+  private readonly metrics: WebhookMetrics;
+  private readonly authenticate: Authenticator;
+  private readonly limiter: RateLimiter;
+  private readonly deps: ProcessDeps;
+  /** The registry label of each request, for metrics and records of failures. */
+  private readonly labels = new WeakMap<FastifyRequest, string>();
+
+  constructor(private readonly options: WebhookReceiverOptions) {
+    const { config } = options;
+    const now = options.now ?? (() => new Date());
+    this.logger = options.logger.child({ component: 'webhooks' });
+    this.metrics = createWebhookMetrics(options.metrics);
+    this.authenticate = createAuthenticator(config);
+    this.limiter = new RateLimiter({ ...config.rateLimit, now: () => now().getTime() });
+    this.deps = {
+      kube: options.kube,
+      store: options.store,
+      resolveDigest: options.resolveDigest ?? createDigestResolver(config.resolve),
+      metrics: this.metrics,
+      logger: this.logger,
+      now,
+      dedupeWindowSeconds: config.dedupeWindowSeconds,
+    };
+  }
+
+  /** Limit, authenticate, parse, record, then create the rollouts. */
+  readonly receive = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const target = this.targetOf(request);
+    this.takeToken(`${target} ${request.ip}`);
+    const raw = bodyOf(request);
+    const headers = lowerCaseHeaders(request.headers);
+    const { registry, body } = identify(target, raw, headers);
+    this.labels.set(request, registry);
+    const pathToken = request.params.token;
+    const auth = await this.authenticate({ registry, headers, rawBody: raw, pathToken });
+    if (!auth.ok) throw new Rejection(401, auth.reason, 'Unauthorized');
+    if (auth.insecure) this.logger.warn({ registry }, 'accepted an unauthenticated delivery');
+    const bodyHash = createHash('sha256').update(raw).digest('hex');
+    const parsed = PARSERS[registry]({ body: body ?? parseBody(raw), headers, bodyHash });
+    await this.options.store.appendEvent('image.webhook_received', registry, received(parsed, raw));
+    const outcome = await processDelivery(parsed, this.deps);
+    this.metrics.deliveries.inc({ registry, outcome: outcomeOf(parsed, outcome) });
+    return reply.send({ registry, ...outcome, ignored: parsed.ignored, warnings: parsed.warnings });
+  };
+
+  /** Answers a problem; counts it, logs it and records rejections (never their secrets). */
+  readonly onError = async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toProblem(error);
+    const registry = this.labels.get(request) ?? 'unknown';
+    this.metrics.deliveries.inc({ registry, outcome: outcomeOfStatus(problem.status) });
+    if (problem.status >= 500) {
+      this.logger.error(
+        { err: error, registry },
+        'webhook delivery failed; the registry will retry',
+      );
+    } else if (isRecorded(problem.status)) {
+      const reason = problem instanceof Rejection ? problem.reason : problem.title;
+      const record = { status: problem.status, reason, detail: problem.detail, ip: request.ip };
+      this.logger.warn({ registry, ...record }, 'webhook rejected');
+      await this.options.store
+        .appendEvent('image.webhook_rejected', registry, record)
+        .catch((cause: unknown) => this.logger.error({ err: cause }, 'cannot record rejection'));
+    }
+    return sendProblem(reply, problem);
+  };
+
+  readonly onResponse = async (request: FastifyRequest, reply: FastifyReply) => {
+    const registry = this.labels.get(request) ?? 'unknown';
+    this.metrics.duration.observe({ registry }, reply.elapsedTime / 1000);
+  };
+
+  private targetOf(request: FastifyRequest<{ Params: Params }>) {
+    const target = request.params.registry;
+    if (!isRegistryKind(target) && target !== AUTO_DETECT) {
+      const detail = `no webhook receiver for "${target.slice(0, 40)}"`;
+      throw new HttpProblem(404, 'Unknown registry', detail);
+    }
+    this.labels.set(request, target);
+    return target;
+  }
+
+  private takeToken(key: string): void {
+    const decision = this.limiter.take(key);
+    if (decision.allowed) return;
+    const retryAfter = String(decision.retryAfterSeconds);
+    throw new Rejection(429, 'RateLimited', 'Too many requests', `retry in ${retryAfter} s`, {
+      'retry-after': retryAfter,
+    });
+  }
 }
 
 function bodyOf(request: FastifyRequest): Buffer {
@@ -182,8 +189,6 @@ function identify(target: RegistryKind | typeof AUTO_DETECT, raw: Buffer, header
   }
   return { registry, body };
 }
-
-type Headers = Record<string, string | undefined>;
 
 function lowerCaseHeaders(headers: FastifyRequest['headers']): Headers {
   const result: Headers = {};
@@ -213,47 +218,6 @@ function outcomeOf(parsed: ParsedDelivery, outcome: DeliveryOutcome): DeliveryOu
   if (outcome.unmatched.length > 0) return 'unmatched';
   if (outcome.duplicates.length > 0) return 'duplicate';
   return parsed.pushes.length === 0 ? 'ignored' : 'unmatched';
-}
-
-const STATUS_OUTCOMES: Record<number, DeliveryOutcomeLabel> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  404: 'not_found',
-  413: 'too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-};
-
-function outcomeOfStatus(status: number): DeliveryOutcomeLabel {
-  return STATUS_OUTCOMES[status] ?? (status < 500 ? 'bad_request' : 'unavailable');
-}
-
-/** Maps anything thrown while receiving to the problem answer the sender gets. */
-function toProblem(error: unknown): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  if (error instanceof PayloadError) {
-    return new Rejection(400, 'MalformedPayload', 'Malformed webhook payload', error.message);
-  }
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status === 413) {
-    return new Rejection(413, 'TooLarge', 'Payload too large', (error as Error).message);
-  }
-  if (status === 415) {
-    const detail = 'send application/json (or a +json media type)';
-    return new Rejection(415, 'UnsupportedMediaType', 'Unsupported media type', detail);
-  }
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new Rejection(status, 'BadRequest', 'Bad request', (error as Error).message);
-  }
-  return new HttpProblem(
-    503,
-    'Service unavailable',
-    'cannot process the delivery now; retry',
-    undefined,
-    {
-      'retry-after': '30',
-    },
-  );
 }
 
 /** Request log fields without the URL's path token (Docker Hub and Quay secrets live there). */
