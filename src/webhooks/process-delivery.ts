@@ -1,7 +1,7 @@
 import { formatImageReference } from '../api/image-reference.js';
 import type { ImagePolicy, ImageRollout } from '../api/types.js';
 import type { WebhookStore } from '../db/webhook-store.js';
-import { isAlreadyExists, type ResourceClient } from '../kube/port.js';
+import { isAlreadyExists, KubeApiError, type ResourceClient } from '../kube/port.js';
 import type { Logger } from '../telemetry/logger.js';
 import { buildRollout, imageIdentity, type RolloutImage } from './build-rollout.js';
 import type { DigestResolver } from './digest-resolver.js';
@@ -39,6 +39,8 @@ export interface RolloutResult {
   digest?: string;
   /** False when the rollout existed already (a repeat, or the same digest under another tag). */
   created: boolean;
+  /** Why the API server refused the rollout as invalid (nothing a retry can fix). */
+  error?: string;
 }
 
 /** What a delivery did. */
@@ -168,15 +170,13 @@ async function ensureRollout(
   if (known) return { ...result, namespace: known.namespace, name: known.name, created: false };
   const rollout = buildRollout(policy, image, source);
   const name = rollout.metadata.name ?? '';
-  let created = true;
-  try {
-    await deps.kube.imageRollouts.create(rollout);
-  } catch (error) {
-    if (!isAlreadyExists(error))
-      throw new Error(`create ImageRollout ${namespace}/${name}`, { cause: error });
-    created = false;
-  }
+  const created = await create(rollout, deps);
   const { deliveryId } = image;
+  const record = { ...result, source, deliveryId };
+  if (typeof created === 'string') {
+    await recordInvalid(`${namespace}/${name}`, { ...record, reason: created }, deps);
+    return { ...result, namespace, name, created: false, error: created };
+  }
   await deps.store.recordRollout({
     policyUid,
     image: identity,
@@ -187,12 +187,27 @@ async function ensureRollout(
   });
   if (created) {
     deps.metrics.rolloutsCreated.inc({ registry: source });
-    await deps.store.appendEvent('image.rollout_created', `${namespace}/${name}`, {
-      ...result,
-      source,
-      deliveryId,
-    });
-    deps.logger.info({ namespace, name, ...result }, 'rollout created');
+    await deps.store.appendEvent('image.rollout_created', `${namespace}/${name}`, record);
+    deps.logger.info({ namespace, name, ...record }, 'rollout created');
   }
   return { ...result, namespace, name, created };
+}
+
+/** Logs and records a rollout the API server refused as invalid. */
+async function recordInvalid(subject: string, record: Record<string, unknown>, deps: ProcessDeps) {
+  deps.logger.warn({ rollout: subject, ...record }, 'rollout refused as invalid');
+  await deps.store.appendEvent('image.rollout_rejected', subject, record);
+}
+
+/** Creates a rollout: true when created, false when it exists, the reason when it is invalid. */
+async function create(rollout: ImageRollout, deps: ProcessDeps): Promise<boolean | string> {
+  try {
+    await deps.kube.imageRollouts.create(rollout);
+    return true;
+  } catch (error) {
+    if (isAlreadyExists(error)) return false;
+    if (error instanceof KubeApiError && error.code === 422) return error.message;
+    const { namespace, name } = rollout.metadata;
+    throw new Error(`create ImageRollout ${namespace}/${name}`, { cause: error });
+  }
 }

@@ -10,6 +10,8 @@ export class MemoryKube implements WebhookKube {
   policies: ImagePolicy[] = [];
   readonly rollouts = new Map<string, ImageRollout>();
   failCreates = false;
+  /** Refuses rollouts whose image is longer than the CRD allows, as the API server does (422). */
+  readonly maxImageLength = 255;
 
   readonly imagePolicies = {
     list: async () => structuredClone(this.policies),
@@ -20,6 +22,9 @@ export class MemoryKube implements WebhookKube {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.failCreates)
         throw new KubeApiError('connect ECONNREFUSED', 503, 'ServiceUnavailable');
+      if (rollout.spec.image.length > this.maxImageLength) {
+        throw new KubeApiError('spec.image: Too long', 422, 'Invalid');
+      }
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
       if (this.rollouts.has(key)) {
         throw new KubeApiError(`imagerollouts "${key}" already exists`, 409, 'AlreadyExists');

@@ -314,6 +314,23 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     expect(kube.rollouts.size).toBe(0);
   });
 
+  it('reports a rollout the API server refuses as invalid, and does not ask for a retry', async () => {
+    const image = `registry.example.com/${'a'.repeat(250)}`;
+    const response = await post('generic', JSON.stringify({ image, tag: '1' }), BEARER);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().rollouts).toEqual([
+      expect.objectContaining({ created: false, error: 'spec.image: Too long' }),
+    ]);
+    const rows = await test.database.db
+      .select()
+      .from(events)
+      .where(eq(events.type, 'image.rollout_rejected'));
+    expect(rows[0]?.payload).toMatchObject({
+      reason: 'spec.image: Too long',
+      policy: 'everything',
+    });
+  });
+
   it('answers 503 when rollouts cannot be created, and processes the retry', async () => {
     kube.failCreates = true;
     const failed = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);

@@ -15,7 +15,7 @@ export function parseGeneric({ body, bodyHash }: RawDelivery): ParsedDelivery {
   const digest = pick('digest', image.digest, doc.optionalString('digest'));
   if (tag === undefined) throw new PayloadError('tag is required (in "tag" or in "image")');
   if (digest !== undefined && !isPinnableDigest(digest)) {
-    throw new PayloadError('digest must be sha256: and 64 hex digits (or sha512: and 128)');
+    throw new PayloadError('digest must be sha256: and 64 hex digits');
   }
   const pushedAt = doc.optionalString('pushedAt');
   if (pushedAt !== undefined && Number.isNaN(Date.parse(pushedAt))) {
