@@ -1,10 +1,17 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Secret, WebhookConfig } from '../config.js';
 import type { RegistryKind } from './push.js';
 
-/** Why a delivery was not believed. Logged and recorded, never told to the sender. */
-export type AuthFailure = 'NotConfigured' | 'MissingCredentials' | 'InvalidCredentials';
+/**
+ * Why a delivery was not believed. Logged and recorded, never told to the sender.
+ * `KeysUnavailable`: the token could not be checked because the signing keys could not be fetched.
+ */
+export type AuthFailure =
+  | 'NotConfigured'
+  | 'MissingCredentials'
+  | 'InvalidCredentials'
+  | 'KeysUnavailable';
 
 /** The outcome of an authenticity check. */
 export type AuthResult = { ok: true; insecure?: boolean } | { ok: false; reason: AuthFailure };
@@ -102,8 +109,13 @@ async function verifyPubSubToken(
     });
     const verified = payload.email === gar.serviceAccount && payload.email_verified === true;
     return verified ? { ok: true } : { ok: false, reason: 'InvalidCredentials' };
-  } catch {
-    return { ok: false, reason: 'InvalidCredentials' };
+  } catch (error) {
+    // A JOSE error is about the token; anything else (fetch failed) or a JWKS error is about the keys.
+    const keys =
+      !(error instanceof errors.JOSEError) ||
+      error instanceof errors.JWKSTimeout ||
+      error instanceof errors.JWKSInvalid;
+    return { ok: false, reason: keys ? 'KeysUnavailable' : 'InvalidCredentials' };
   }
 }
 

@@ -111,6 +111,9 @@ class Receiver {
     this.labels.set(request, registry);
     const pathToken = request.params.token;
     const auth = await this.authenticate({ registry, headers, rawBody: raw, pathToken });
+    if (!auth.ok && auth.reason === 'KeysUnavailable') {
+      throw new Error('cannot fetch the token signing keys to verify a delivery');
+    }
     if (!auth.ok) throw new Rejection(401, auth.reason, 'Unauthorized');
     if (auth.insecure) this.logger.warn({ registry }, 'accepted an unauthenticated delivery');
     const bodyHash = createHash('sha256').update(raw).digest('hex');

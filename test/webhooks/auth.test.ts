@@ -1,11 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret, type WebhookConfig } from '../../src/config.js';
 import { type AuthInput, createAuthenticator } from '../../src/webhooks/auth.js';
 import type { RegistryKind } from '../../src/webhooks/push.js';
+import { PUBSUB, startTokenIssuer, type TokenIssuer } from '../support/google-tokens.js';
 
 const SECRET = 'a-shared-secret-of-enough-length';
 const PATH_TOKEN = 'Zk3l-9qP_x2mN8vR4tY7wB1cD5eF0gH6';
@@ -138,41 +136,19 @@ describe('registries without a secret', () => {
 });
 
 describe('Google Pub/Sub push tokens', () => {
-  const audience = 'https://fleet.example.com/api/v1/webhooks/gar';
-  const serviceAccount = 'pubsub-push@my-project.iam.gserviceaccount.com';
-  let server: Server;
+  let issuer: TokenIssuer;
   let gar: NonNullable<WebhookConfig['gar']>;
-  let signingKey: CryptoKey;
-  let strangerKey: CryptoKey;
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256');
-    signingKey = pair.privateKey;
-    strangerKey = (await generateKeyPair('RS256')).privateKey;
-    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    server = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    gar = { audience, serviceAccount, jwksUrl: `http://127.0.0.1:${port}/certs` };
+    issuer = await startTokenIssuer();
+    gar = { ...PUBSUB, jwksUrl: issuer.jwksUrl };
   });
-  afterAll(() => new Promise((resolve) => server?.close(resolve)));
+  afterAll(() => issuer?.close());
 
-  function token(
-    claims: Record<string, unknown> = {},
-    options: { key?: CryptoKey; expires?: string } = {},
-  ) {
-    const { iss = 'https://accounts.google.com', aud = audience, ...rest } = claims;
-    return new SignJWT({ email: serviceAccount, email_verified: true, ...rest })
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setIssuer(iss as string)
-      .setAudience(aud as string)
-      .setIssuedAt()
-      .setExpirationTime(options.expires ?? '5m')
-      .sign(options.key ?? signingKey);
-  }
+  const token = (
+    claims?: Record<string, unknown>,
+    options?: { stranger?: boolean; expires?: string },
+  ) => issuer.sign(claims, options);
 
   it.each([
     ['a valid token', () => token(), 'ok'],
@@ -186,12 +162,23 @@ describe('Google Pub/Sub push tokens', () => {
     ['another service account', () => token({ email: 'me@example.com' }), 'InvalidCredentials'],
     ['an unverified email', () => token({ email_verified: false }), 'InvalidCredentials'],
     ['an expired token', () => token({}, { expires: '-1m' }), 'InvalidCredentials'],
-    ['a token signed by another key', () => token({}, { key: strangerKey }), 'InvalidCredentials'],
+    ['a token signed by another key', () => token({}, { stranger: true }), 'InvalidCredentials'],
     ['garbage', async () => 'not.a.jwt', 'InvalidCredentials'],
   ])('%s → %s', async (_case, make, expected) => {
     const authenticate = createAuthenticator({ secrets: {}, gar, insecureRegistries: [] });
     const result = await authenticate(input('gar', { authorization: `Bearer ${await make()}` }));
     expect(result.ok ? 'ok' : result.reason).toBe(expected);
+  });
+
+  it('says the keys are unavailable when the key set cannot be fetched', async () => {
+    const unreachable = { ...gar, jwksUrl: 'http://127.0.0.1:1/certs' };
+    const authenticate = createAuthenticator({
+      secrets: {},
+      gar: unreachable,
+      insecureRegistries: [],
+    });
+    const result = await authenticate(input('gar', { authorization: `Bearer ${await token()}` }));
+    expect(result).toEqual({ ok: false, reason: 'KeysUnavailable' });
   });
 
   it('rejects a request without a token', async () => {

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { events, webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { PUBSUB, startTokenIssuer, type TokenIssuer } from '../support/google-tokens.js';
 import { MemoryKube } from '../support/memory-kube.js';
 import {
   createTestReceiver,
@@ -328,6 +329,47 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     expect(rows[0]?.payload).toMatchObject({
       reason: 'spec.image: Too long',
       policy: 'everything',
+    });
+  });
+
+  describe('Google Artifact Registry through Pub/Sub push', () => {
+    let issuer: TokenIssuer;
+    beforeAll(async () => {
+      issuer = await startTokenIssuer();
+    });
+    afterAll(() => issuer?.close());
+
+    async function garReceiver(jwksUrl: string) {
+      const env = {
+        FLEET_ROLLOUT_WEBHOOK_GAR_AUDIENCE: PUBSUB.audience,
+        FLEET_ROLLOUT_WEBHOOK_GAR_SERVICE_ACCOUNT: PUBSUB.serviceAccount,
+        FLEET_ROLLOUT_WEBHOOK_GAR_JWKS_URL: jwksUrl,
+      };
+      receiver = await createTestReceiver({ database: test.database, kube, env });
+    }
+    const envelope = fixtureText('gar-pubsub-push-envelope.json');
+
+    it('creates a rollout for a push with a valid token, and refuses others', async () => {
+      await garReceiver(issuer.jwksUrl);
+      const stranger = await issuer.sign({}, { stranger: true });
+      expect(
+        (await post('gar', envelope, { authorization: `Bearer ${stranger}` })).statusCode,
+      ).toBe(401);
+      expect((await post('gar', envelope)).statusCode).toBe(401);
+      const valid = await post('gar', envelope, { authorization: `Bearer ${await issuer.sign()}` });
+      expect(valid.statusCode).toBe(200);
+      expect([...kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
+        'us-west1-docker.pkg.dev/my-project/my-repo/hello-world:1.1',
+      ]);
+    });
+
+    it('answers 503 when the signing keys cannot be fetched', async () => {
+      await garReceiver('http://127.0.0.1:1/certs');
+      const response = await post('gar', envelope, {
+        authorization: `Bearer ${await issuer.sign()}`,
+      });
+      expect(response.statusCode).toBe(503);
+      expect(kube.rollouts.size).toBe(0);
     });
   });
 
