@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { events } from './schema/events.js';
 import { webhookDeliveries, webhookRollouts } from './schema/webhooks.js';
@@ -34,6 +34,8 @@ export interface WebhookStore {
     state: 'done' | 'failed',
     outcome: Record<string, unknown>,
   ): Promise<void>;
+  /** Forgets finished deliveries claimed before `before`; returns how many. */
+  pruneDeliveries(before: Date): Promise<number>;
   /** The rollout a policy already has for an image, if any. */
   findRollout(policyUid: string, image: string): Promise<WebhookRolloutRecord | undefined>;
   /** Remembers a policy's rollout of an image; the first record wins. */
@@ -74,6 +76,14 @@ export function createWebhookStore(db: Db): WebhookStore {
         .update(d)
         .set({ state, outcome, completedAt: sql`now()` })
         .where(and(eq(d.source, source), eq(d.deliveryId, deliveryId)));
+    },
+
+    async pruneDeliveries(before) {
+      const pruned = await db
+        .delete(d)
+        .where(and(inArray(d.state, ['done', 'failed']), lt(d.claimedAt, before)))
+        .returning({ id: d.id });
+      return pruned.length;
     },
 
     async findRollout(policyUid, image) {

@@ -27,6 +27,8 @@ export const WEBHOOK_PREFIX = '/api/v1/webhooks';
 const AUTO_DETECT = 'docker-registry';
 /** Media types a delivery may have: JSON and any `+json` type (Distribution, CloudEvents). */
 const JSON_MEDIA_TYPES = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+/** How often delivery ids older than twice the de-duplication window are forgotten. */
+const PRUNE_INTERVAL_MS = 3_600_000;
 /** How much of a delivery's body the event log keeps. */
 const RECORDED_BODY_CHARS = 16_384;
 
@@ -56,6 +58,8 @@ export async function webhookReceiver(app: FastifyInstance, options: WebhookRece
   );
   app.setErrorHandler(receiver.onError);
   app.addHook('onResponse', receiver.onResponse);
+  const pruning = setInterval(receiver.prune, PRUNE_INTERVAL_MS).unref();
+  app.addHook('onClose', async () => clearInterval(pruning));
   app.get(`${WEBHOOK_PREFIX}/${AUTO_DETECT}/test`, async () => ({ status: 'ok' }));
   const route = {
     bodyLimit: options.config.bodyLimitBytes,
@@ -143,6 +147,17 @@ class Receiver {
         .catch((cause: unknown) => this.logger.error({ err: cause }, 'cannot record rejection'));
     }
     return sendProblem(reply, problem);
+  };
+
+  /** Forgets deliveries seen more than two de-duplication windows ago. */
+  readonly prune = async () => {
+    const before = new Date(this.deps.now().getTime() - 2000 * this.deps.dedupeWindowSeconds);
+    try {
+      const pruned = await this.options.store.pruneDeliveries(before);
+      if (pruned > 0) this.logger.info({ pruned }, 'forgot old webhook deliveries');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'cannot prune webhook deliveries');
+    }
   };
 
   readonly onResponse = async (request: FastifyRequest, reply: FastifyReply) => {

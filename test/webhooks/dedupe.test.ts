@@ -156,6 +156,20 @@ describe.each(databaseBackends)('de-duplication on %s', (backend) => {
     expect(row).toMatchObject({ state: 'done', attempts: 2 });
   });
 
+  it('forgets finished deliveries claimed before a time, and keeps the rest', async () => {
+    const store = createWebhookStore(test.database.db);
+    const claim = { leaseMs: 60_000, windowMs: 86_400_000 };
+    const at = (ms: number) => ({ ...claim, now: new Date(ms) });
+    await store.claimDelivery('quay', 'old-done', at(now - 10_000));
+    await store.finishDelivery('quay', 'old-done', 'done', {});
+    await store.claimDelivery('quay', 'old-processing', at(now - 10_000));
+    await store.claimDelivery('quay', 'new-done', at(now));
+    await store.finishDelivery('quay', 'new-done', 'done', {});
+    expect(await store.pruneDeliveries(new Date(now - 1000))).toBe(1);
+    const left = await test.database.db.select().from(webhookDeliveries);
+    expect(left.map((row) => row.deliveryId).sort()).toEqual(['new-done', 'old-processing']);
+  });
+
   describe('digest resolution', () => {
     const dockerHubPush = (tag: string) =>
       JSON.stringify({
