@@ -23,6 +23,21 @@ export interface Config {
     maxLongPollSeconds: number;
   };
   webhooks: WebhookConfig;
+  apiserver: ApiServerConfig;
+}
+
+/** The local Kubernetes-compatible API server. */
+export interface ApiServerConfig {
+  /** Whether `start` runs it; by default when neither KUBECONFIG nor an in-cluster config is set. */
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Bearer token; undefined means one is generated and kept under dataDir. */
+  token: string | undefined;
+  /** How long watches can resume from an old resourceVersion (change log retention). */
+  watchRetentionSeconds: number;
+  /** How long an event is kept after it was last seen. */
+  eventTtlSeconds: number;
 }
 
 /** A secret value that prints as `[redacted]` in logs, JSON and inspection; `reveal()` reads it. */
@@ -79,8 +94,36 @@ export function loadConfig(env: Env = process.env): Config {
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
     webhooks: webhookConfig(env),
+    apiserver: loadApiServerConfig(env),
   };
 }
+
+function loadApiServerConfig(env: Env): ApiServerConfig {
+  const external =
+    optionalString(env, 'KUBECONFIG') ?? optionalString(env, 'KUBERNETES_SERVICE_HOST');
+  const enabled = oneOf(
+    env,
+    'FLEET_ROLLOUT_APISERVER_ENABLED',
+    BOOLEANS,
+    external ? 'false' : 'true',
+  );
+  return {
+    enabled: enabled === 'true',
+    host: optionalString(env, 'FLEET_ROLLOUT_APISERVER_HOST') ?? '127.0.0.1',
+    port: integer(env, 'FLEET_ROLLOUT_APISERVER_PORT', 6443, 0, 65535),
+    token: optionalString(env, 'FLEET_ROLLOUT_APISERVER_TOKEN'),
+    watchRetentionSeconds: integer(
+      env,
+      'FLEET_ROLLOUT_APISERVER_WATCH_RETENTION_SECONDS',
+      600,
+      10,
+      604800,
+    ),
+    eventTtlSeconds: integer(env, 'FLEET_ROLLOUT_APISERVER_EVENT_TTL_SECONDS', 3600, 60, 2592000),
+  };
+}
+
+const BOOLEANS = ['true', 'false'] as const;
 
 const WEBHOOK = 'FLEET_ROLLOUT_WEBHOOK_';
 /** Registries that can only send a secret in the URL path: their tokens must be long and URL-safe. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { runLocalApiServer } from './apiserver/run.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
+import { createMetricsRegistry } from './telemetry/metrics.js';
 
 /** A running part of the process; `stop` releases what it holds. */
 interface Running {
@@ -11,8 +13,9 @@ interface Running {
 const USAGE = `usage: fleet-rollout <command>
 
 commands:
-  start     run every role in one process on embedded defaults
-  migrate   apply database migrations and exit`;
+  start       run every role in one process on embedded defaults
+  apiserver   run only the local Kubernetes API server
+  migrate     apply database migrations and exit`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
@@ -28,6 +31,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
       await runUntilSignal(await start(config, logger), logger);
+      return 0;
+    case 'apiserver':
+      await runUntilSignal(await apiserverOnly(config, logger), logger);
       return 0;
     default:
       process.stderr.write(`fleet-rollout: unknown command "${command}"\n\n${USAGE}\n`);
@@ -49,7 +55,22 @@ async function start(config: Config, logger: Logger): Promise<Running[]> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
   await database.migrate();
   logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
-  return [{ stop: () => database.close() }];
+  const running: Running[] = [{ stop: () => database.close() }];
+  const metrics = createMetricsRegistry();
+  if (config.apiserver.enabled) {
+    running.push(await runLocalApiServer(config, { database, logger, metrics }));
+  }
+  return running;
+}
+
+async function apiserverOnly(config: Config, logger: Logger): Promise<Running[]> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+  await database.migrate();
+  const metrics = createMetricsRegistry();
+  return [
+    { stop: () => database.close() },
+    await runLocalApiServer(config, { database, logger, metrics }),
+  ];
 }
 
 async function runUntilSignal(running: Running[], logger: Logger): Promise<void> {

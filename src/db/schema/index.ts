@@ -1,4 +1,5 @@
 /** Every table of the project; drizzle-kit generates migrations from this module. */
+export * from './apiserver.js';
 export * from './devices.js';
 export * from './events.js';
 export * from './webhooks.js';

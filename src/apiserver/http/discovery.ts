@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GroupVersion, ResourceRegistry } from '../resources/registry.js';
+import { apiVersionOf, type ResourceType } from '../resources/types.js';
+import { pathNotFound } from '../status.js';
+import { aggregatedDiscoveryVersion, sendAs } from './negotiate.js';
+
+/**
+ * Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<group>[/<version>]`, in both the
+ * legacy documents and the aggregated `apidiscovery.k8s.io` lists kubectl ≥ 1.30 asks for.
+ */
+
+/**
+ * The version reported at `/version`. The gcloud kubectl dispatcher on this machine runs the
+ * installed `kubectl.1.<minor>` matching it.
+ */
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '33',
+  gitVersion: 'v1.33.0',
+  gitCommit: 'fleet-rollout-local-apiserver',
+  gitTreeState: 'clean',
+  buildDate: '2025-01-01T00:00:00Z',
+  goVersion: 'go1.24',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const STATUS_VERBS = ['get', 'patch', 'update'];
+
+function legacyResources(gv: GroupVersion) {
+  return gv.resources.flatMap((type) => {
+    const main = {
+      name: type.plural,
+      singularName: type.singular,
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: VERBS,
+      ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
+      ...(type.categories.length ? { categories: type.categories } : {}),
+    };
+    if (!type.statusSubresource) return [main];
+    const status = {
+      name: `${type.plural}/status`,
+      singularName: '',
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: STATUS_VERBS,
+    };
+    return [main, status];
+  });
+}
+
+/** The `APIResourceList` of one group-version. */
+export function resourceList(gv: GroupVersion) {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf(gv),
+    resources: legacyResources(gv),
+  };
+}
+
+function apiGroup(name: string, versions: GroupVersion[]) {
+  const entries = versions.map((gv) => ({ groupVersion: apiVersionOf(gv), version: gv.version }));
+  return { name, versions: entries, preferredVersion: entries[0] };
+}
+
+function discoveryResource(type: ResourceType) {
+  const responseKind = { group: type.group, version: type.version, kind: type.kind };
+  return {
+    resource: type.plural,
+    responseKind,
+    scope: type.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: type.singular,
+    verbs: VERBS,
+    ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
+    ...(type.categories.length ? { categories: type.categories } : {}),
+    ...(type.statusSubresource
+      ? { subresources: [{ subresource: 'status', responseKind, verbs: STATUS_VERBS }] }
+      : {}),
+  };
+}
+
+/** An aggregated `APIGroupDiscoveryList` of the given group-versions. */
+export function groupDiscoveryList(version: string, groupVersions: GroupVersion[]) {
+  const groups = new Map<string, GroupVersion[]>();
+  for (const gv of groupVersions) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv]);
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: `apidiscovery.k8s.io/${version}`,
+    metadata: {},
+    items: [...groups].map(([group, versions]) => ({
+      metadata: { name: group, creationTimestamp: null },
+      versions: versions.map((gv) => ({
+        version: gv.version,
+        resources: gv.resources.map(discoveryResource),
+        freshness: 'Current',
+      })),
+    })),
+  };
+}
+
+function sendAggregated(reply: FastifyReply, version: string, groupVersions: GroupVersion[]) {
+  const contentType = `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
+  return sendAs(
+    reply.header('Vary', 'Accept'),
+    contentType,
+    groupDiscoveryList(version, groupVersions),
+  );
+}
+
+/** Registers the discovery routes. */
+export function registerDiscovery(app: FastifyInstance, registry: ResourceRegistry) {
+  const core = () => registry.groupVersions().filter((gv) => gv.group === '');
+  const named = () => registry.groupVersions().filter((gv) => gv.group !== '');
+
+  app.get('/version', async () => SERVER_VERSION);
+  app.get('/api', async (request: FastifyRequest, reply) => {
+    const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
+    if (aggregated) return sendAggregated(reply, aggregated, core());
+    reply.header('Vary', 'Accept');
+    const address = request.host;
+    return {
+      kind: 'APIVersions',
+      versions: core().map((gv) => gv.version),
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: address }],
+    };
+  });
+  app.get('/apis', async (request: FastifyRequest, reply) => {
+    const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
+    if (aggregated) return sendAggregated(reply, aggregated, named());
+    reply.header('Vary', 'Accept');
+    const groups = new Map<string, GroupVersion[]>();
+    for (const gv of named()) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv]);
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [...groups].map(([name, versions]) => apiGroup(name, versions)),
+    };
+  });
+  app.get('/api/v1', async () => resourceList(core()[0] as GroupVersion));
+  app.get<{ Params: { group: string } }>('/apis/:group', async (request) => {
+    const versions = named().filter((gv) => gv.group === request.params.group);
+    if (versions.length === 0) throw pathNotFound();
+    return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(request.params.group, versions) };
+  });
+  app.get<{ Params: { group: string; version: string } }>(
+    '/apis/:group/:version',
+    async (request) => {
+      const gv = registry.groupVersion(request.params.group, request.params.version);
+      if (!gv || gv.group === '') throw pathNotFound();
+      return resourceList(gv);
+    },
+  );
+}

@@ -1,0 +1,110 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../telemetry/logger.js';
+import type { ApiServerMetrics } from '../metrics.js';
+import { ApiError, pathNotFound, requestTooLarge, unauthorized } from '../status.js';
+import { registerDiscovery } from './discovery.js';
+import { registerOpenApi } from './openapi.js';
+import { type ResourceDeps, registerResources } from './resources.js';
+
+/** Request bodies above this are refused, as the real API server's 3 MiB limit. */
+export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+/** Paths anyone may read, as a cluster's anonymous public-info role allows. */
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+
+/** What the HTTP layer needs besides the resource endpoints' dependencies. */
+export interface AppOptions extends ResourceDeps {
+  logger: Logger;
+  metrics: ApiServerMetrics;
+  /** Registry rendered at `/metrics`. */
+  metricsRegistry: Registry;
+  token: string;
+  /** Whether the database answers, for `/readyz`. */
+  ready: () => Promise<boolean>;
+  /** The serving certificate: the server speaks HTTPS only. */
+  tls: { cert: string; key: string };
+}
+
+/** Builds the fastify app of the local API server (without listening). */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    https: options.tls,
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
+  const log = options.logger;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request) => {
+    request.startedAt = performance.now();
+    if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
+    if (!authorized(request, options.token)) throw unauthorized();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const verb = request.verb ?? 'other';
+    const resource = request.resourceLabel ?? 'none';
+    options.metrics.requests.inc({ verb, resource, code: String(reply.statusCode) });
+    options.metrics.duration.observe(
+      { verb, resource },
+      (performance.now() - (request.startedAt ?? 0)) / 1000,
+    );
+    log.debug({ method: request.method, url: request.url, code: reply.statusCode }, 'request');
+  });
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.code >= 500)
+      log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    return reply.code(apiError.code).type('application/json').send(apiError.toStatus());
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('application/json').send(pathNotFound().toStatus());
+  });
+
+  for (const path of ['/healthz', '/livez']) app.get(path, async () => 'ok');
+  app.get('/readyz', async (_request, reply) => {
+    if (await options.ready()) return 'ok';
+    return reply.code(503).send('database unavailable');
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(options.metricsRegistry.contentType).send(await options.metricsRegistry.metrics()),
+  );
+  registerDiscovery(app, options.registry);
+  registerOpenApi(app, options.registry);
+  registerResources(app, options);
+  return app;
+}
+
+function authorized(request: FastifyRequest, token: string): boolean {
+  const header = request.headers.authorization ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  if (!match) return false;
+  const given = Buffer.from(match[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function toApiError(error: FastifyError | ApiError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return requestTooLarge(BODY_LIMIT_BYTES);
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new ApiError(status, 'BadRequest', error.message);
+  return new ApiError(
+    500,
+    'InternalError',
+    'Internal error occurred: the server could not handle the request',
+    undefined,
+    {
+      cause: error,
+    },
+  );
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    startedAt?: number;
+  }
+}

@@ -1,0 +1,60 @@
+import type { ServedCrd } from '../schema/index.js';
+import { leaseResource, namespaceResource } from './builtins.js';
+import { customResource } from './define.js';
+import { coreEventResource, eventResource } from './events.js';
+import type { ResourceType } from './types.js';
+
+/** One served group-version and its resources. */
+export interface GroupVersion {
+  group: string;
+  version: string;
+  resources: ResourceType[];
+}
+
+/** Every served resource: the CRDs' kinds plus Namespace, Lease and Event. */
+export class ResourceRegistry {
+  readonly types: ResourceType[];
+  private readonly byPath = new Map<string, ResourceType>();
+
+  constructor(crds: ServedCrd[]) {
+    this.types = [
+      namespaceResource,
+      coreEventResource,
+      leaseResource,
+      eventResource,
+      ...crds.map(customResource),
+    ];
+    for (const type of this.types) {
+      this.byPath.set(`${type.group}/${type.version}/${type.plural}`, type);
+    }
+  }
+
+  /** The type served at `/apis/<group>/<version>/<plural>` (group '' for `/api/v1`). */
+  find(group: string, version: string, plural: string): ResourceType | undefined {
+    return this.byPath.get(`${group}/${version}/${plural}`);
+  }
+
+  /** The Namespace type. */
+  get namespaces(): ResourceType {
+    return namespaceResource;
+  }
+
+  /** Served group-versions in discovery order: the core group first, then by group name. */
+  groupVersions(): GroupVersion[] {
+    const result = new Map<string, GroupVersion>();
+    for (const type of this.types) {
+      const key = `${type.group}/${type.version}`;
+      const entry = result.get(key) ?? { group: type.group, version: type.version, resources: [] };
+      entry.resources.push(type);
+      result.set(key, entry);
+    }
+    return [...result.values()].sort((a, b) =>
+      a.group === b.group ? a.version.localeCompare(b.version) : a.group.localeCompare(b.group),
+    );
+  }
+
+  /** The group-version, if served. */
+  groupVersion(group: string, version: string): GroupVersion | undefined {
+    return this.groupVersions().find((gv) => gv.group === group && gv.version === version);
+  }
+}

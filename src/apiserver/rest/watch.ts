@@ -1,0 +1,140 @@
+import type { JsonObject } from '../json.js';
+import { apiVersionOf } from '../resources/types.js';
+import { fieldError } from '../schema/field-errors.js';
+import { ApiError, invalid } from '../status.js';
+import type { ChangeFeed, Subscription } from '../storage/change-feed.js';
+import type { Change } from '../storage/store.js';
+import { meta, type RequestContext, type Services, toView } from './context.js';
+import { type ListOptions, objectFilter, parseResourceVersion } from './read.js';
+
+/** One watch event as it goes on the wire. */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: JsonObject;
+}
+
+/** Watch parameters beyond those of a list. */
+export interface WatchOptions extends ListOptions {
+  allowWatchBookmarks: boolean;
+  sendInitialEvents?: boolean;
+}
+
+/** A running watch. */
+export interface RunningWatch {
+  /** Sends a BOOKMARK with the latest resourceVersion delivered (if bookmarks were asked for). */
+  bookmark(): void;
+  close(): void;
+}
+
+/** The annotation of the bookmark that ends the initial events of a watch-list. */
+export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+
+/**
+ * Starts a watch: the initial state when asked (`resourceVersion` unset or 0, or
+ * `sendInitialEvents=true`), then every change after it, filtered by namespace and selectors
+ * the way the watch cache filters (an object that stops matching is DELETED for this watcher).
+ * A version older than the compacted log ends the watch with an ERROR event (410 Expired).
+ */
+export async function startWatch(
+  services: Services,
+  feed: ChangeFeed,
+  ctx: RequestContext,
+  options: WatchOptions,
+  emit: (event: WatchEvent) => void,
+  end: () => void,
+): Promise<RunningWatch> {
+  checkOptions(options);
+  const matches = objectFilter(ctx, options);
+  const bookmarkObject = (resourceVersion: number, annotations?: Record<string, string>) => ({
+    kind: ctx.type.kind,
+    apiVersion: apiVersionOf(ctx.type),
+    metadata: { resourceVersion: String(resourceVersion), ...(annotations ? { annotations } : {}) },
+  });
+  let from: number;
+  const initial =
+    options.sendInitialEvents === true ||
+    !options.resourceVersion ||
+    options.resourceVersion === '0';
+  if (initial) {
+    const page = await services.store.list({
+      resource: ctx.type.storage,
+      ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
+      filter: (object) => matches(toView(ctx, object)),
+    });
+    for (const object of page.objects) emit({ type: 'ADDED', object: toView(ctx, object) });
+    from = page.resourceVersion;
+    if (options.sendInitialEvents) {
+      emit({ type: 'BOOKMARK', object: bookmarkObject(from, { [INITIAL_EVENTS_END]: 'true' }) });
+    }
+  } else {
+    from = parseResourceVersion(options.resourceVersion as string);
+  }
+  let subscription: Subscription;
+  try {
+    subscription = await feed.subscribe(ctx.type.storage, from, {
+      deliver: (change) => {
+        const event = toEvent(ctx, change, matches);
+        if (event) emit(event);
+      },
+      expire: (error) => {
+        emit({ type: 'ERROR', object: error.toStatus() as unknown as JsonObject });
+        end();
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    emit({ type: 'ERROR', object: error.toStatus() as unknown as JsonObject });
+    end();
+    return { bookmark: () => {}, close: () => {} };
+  }
+  return {
+    bookmark: () => {
+      if (options.allowWatchBookmarks) {
+        emit({ type: 'BOOKMARK', object: bookmarkObject(subscription.progress()) });
+      }
+    },
+    close: () => subscription.close(),
+  };
+}
+
+function checkOptions(options: WatchOptions) {
+  if (options.sendInitialEvents === undefined) return;
+  const errors = [];
+  if (options.resourceVersionMatch !== 'NotOlderThan') {
+    errors.push(
+      fieldError.forbidden(
+        'resourceVersionMatch',
+        'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+      ),
+    );
+  }
+  if (options.sendInitialEvents && !options.allowWatchBookmarks) {
+    errors.push(
+      fieldError.forbidden(
+        'allowWatchBookmarks',
+        'allowWatchBookmarks required when sendInitialEvents is true',
+      ),
+    );
+  }
+  if (errors.length > 0) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errors);
+}
+
+/** The event a watcher sees for one change, or none when the object never matched. */
+function toEvent(
+  ctx: RequestContext,
+  change: Change,
+  matches: (o: JsonObject) => boolean,
+): WatchEvent | undefined {
+  const object = toView(ctx, change.object);
+  if (change.type === 'DELETED') return matches(object) ? { type: 'DELETED', object } : undefined;
+  const now = matches(object);
+  const before = change.prevObject ? matches(toView(ctx, change.prevObject)) : false;
+  if (now && !before) return { type: 'ADDED', object };
+  if (now && before) return { type: 'MODIFIED', object };
+  if (!now && before && change.prevObject) {
+    const previous = structuredClone(toView(ctx, change.prevObject));
+    meta(previous).resourceVersion = String(change.resourceVersion);
+    return { type: 'DELETED', object: previous };
+  }
+  return undefined;
+}

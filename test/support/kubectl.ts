@@ -1,0 +1,79 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiServer } from '../../src/apiserver/index.js';
+
+/** The outcome of one kubectl run. */
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The real kubectl (the PATH's gcloud dispatcher) pointed at a server through a kubeconfig in a
+ * temporary HOME, so nothing under the user's ~/.kube is read or written.
+ */
+export async function kubectlFor(server: ApiServer) {
+  const home = await mkdtemp(join(tmpdir(), 'fleet-rollout-kubectl-'));
+  const kubeconfig = join(home, 'kubeconfig');
+  await writeFile(kubeconfig, server.kubeconfig(), { mode: 0o600 });
+  const env = {
+    ...process.env,
+    HOME: home,
+    KUBECONFIG: kubeconfig,
+    KUBECACHEDIR: join(home, 'cache'),
+  };
+  const children = new Set<ChildProcess>();
+  return {
+    home,
+    /** Runs kubectl to completion. */
+    run(args: string[], timeoutMs = 30_000): Promise<KubectlResult> {
+      return new Promise((resolve) => {
+        execFile('kubectl', args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        });
+      });
+    },
+    /** Starts kubectl in the background; `output()` is what it printed so far, `done` its end. */
+    start(args: string[]) {
+      const child = spawn('kubectl', args, { env });
+      children.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const done = new Promise<KubectlResult>((resolve) =>
+        child.on('close', (code) => {
+          children.delete(child);
+          resolve({ code: code ?? 1, stdout, stderr });
+        }),
+      );
+      return { output: () => stdout, done, stop: () => child.kill('SIGTERM') };
+    },
+    async cleanup() {
+      for (const child of children) child.kill('SIGTERM');
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once `check` passes, polling; rejects with its last error after `timeoutMs`. */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
