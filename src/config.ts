@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { isRegistryKind, REGISTRY_KINDS, type RegistryKind } from './webhooks/push.js';
@@ -23,7 +25,26 @@ export interface Config {
     maxLongPollSeconds: number;
   };
   webhooks: WebhookConfig;
+  kube: KubeSettings;
   apiserver: ApiServerConfig;
+}
+
+/** How to reach the Kubernetes API and how the controller elects its leader. */
+export interface KubeSettings {
+  /** `KUBECONFIG` (one path or several joined by the path delimiter); wins over in-cluster. */
+  kubeconfig: string | undefined;
+  /** Running in a pod (`KUBERNETES_SERVICE_HOST` set): use its service account. */
+  inCluster: boolean;
+  leaderElection: {
+    /** Namespace and name of the controller's coordination.k8s.io/v1 Lease. */
+    namespace: string;
+    leaseName: string;
+    /** Unique per process: hostname plus a random suffix unless set. */
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
 }
 
 /** The local Kubernetes-compatible API server. */
@@ -94,7 +115,34 @@ export function loadConfig(env: Env = process.env): Config {
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
     webhooks: webhookConfig(env),
+    kube: loadKubeSettings(env),
     apiserver: loadApiServerConfig(env),
+  };
+}
+
+function loadKubeSettings(env: Env): KubeSettings {
+  const seconds = (name: string, fallback: number) => integer(env, name, fallback, 1, 3600) * 1000;
+  const leaseDurationMs = seconds('FLEET_ROLLOUT_LEASE_DURATION_SECONDS', 15);
+  const renewDeadlineMs = seconds('FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS', 10);
+  const retryPeriodMs = seconds('FLEET_ROLLOUT_RETRY_PERIOD_SECONDS', 2);
+  if (renewDeadlineMs >= leaseDurationMs || retryPeriodMs >= renewDeadlineMs) {
+    throw new ConfigError(
+      'FLEET_ROLLOUT_RETRY_PERIOD_SECONDS < FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS < FLEET_ROLLOUT_LEASE_DURATION_SECONDS must hold',
+    );
+  }
+  return {
+    kubeconfig: optionalString(env, 'KUBECONFIG'),
+    inCluster: optionalString(env, 'KUBERNETES_SERVICE_HOST') !== undefined,
+    leaderElection: {
+      namespace: optionalString(env, 'FLEET_ROLLOUT_LEASE_NAMESPACE') ?? 'default',
+      leaseName: optionalString(env, 'FLEET_ROLLOUT_LEASE_NAME') ?? 'fleet-rollout-controller',
+      identity:
+        optionalString(env, 'FLEET_ROLLOUT_LEADER_IDENTITY') ??
+        `${hostname()}_${randomUUID().slice(0, 8)}`,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+    },
   };
 }
 

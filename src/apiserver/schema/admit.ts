@@ -19,7 +19,7 @@ const BLOCKING: ReadonlySet<FieldError['type']> = new Set([
 
 /** The error the API server adds in place of the CEL rules it skipped. */
 const RULES_NOT_CHECKED = fieldError.invalid(
-  '<nil>',
+  '',
   null,
   'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
 );
@@ -53,7 +53,7 @@ export function admitCustomResource(
     const detail = `body must be of type object: "${jsonType(object)}"`;
     return {
       object,
-      errors: [fieldError.typeInvalid('<nil>', jsonType(object), detail)],
+      errors: [fieldError.typeInvalid('', jsonType(object), detail)],
       warnings: [],
       unknownFields: [],
     };

@@ -21,31 +21,34 @@ function body(kind: string, value: unknown, detail: string): string {
   return detail ? `${head}: ${detail}` : head;
 }
 
+/** The resource root has no path; apimachinery prints its nil `*field.Path` as `<nil>`. */
+const at = (field: string) => field || '<nil>';
+
 /** Builders of Kubernetes field errors, with the messages `k8s.io/apimachinery` writes. */
 export const fieldError = {
   required: (field: string, detail = ''): FieldError => ({
     type: 'FieldValueRequired',
-    field,
+    field: at(field),
     message: detail ? `Required value: ${detail}` : 'Required value',
   }),
   forbidden: (field: string, detail: string): FieldError => ({
     type: 'FieldValueForbidden',
-    field,
+    field: at(field),
     message: `Forbidden: ${detail}`,
   }),
   invalid: (field: string, value: unknown, detail: string): FieldError => ({
     type: 'FieldValueInvalid',
-    field,
+    field: at(field),
     message: body('Invalid value', value, detail),
   }),
   typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({
     type: 'FieldValueTypeInvalid',
-    field,
+    field: at(field),
     message: body('Invalid value', value, detail),
   }),
   notSupported: (field: string, value: unknown, supported: unknown[]): FieldError => ({
     type: 'FieldValueNotSupported',
-    field,
+    field: at(field),
     message: body(
       'Unsupported value',
       value,
@@ -54,17 +57,17 @@ export const fieldError = {
   }),
   tooLong: (field: string, maxLength: number): FieldError => ({
     type: 'FieldValueTooLong',
-    field,
+    field: at(field),
     message: `Too long: may not be more than ${maxLength} ${maxLength === 1 ? 'byte' : 'bytes'}`,
   }),
   tooMany: (field: string, actual: number, max: number): FieldError => ({
     type: 'FieldValueTooMany',
-    field,
+    field: at(field),
     message: `Too many: ${actual}: must have at most ${max} ${max === 1 ? 'item' : 'items'}`,
   }),
   duplicate: (field: string, value: unknown): FieldError => ({
     type: 'FieldValueDuplicate',
-    field,
+    field: at(field),
     message: body('Duplicate value', value, ''),
   }),
 };

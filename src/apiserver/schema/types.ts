@@ -19,7 +19,8 @@ export interface ValidationRule {
 
 /**
  * An OpenAPI v3 schema node as `apiextensions.k8s.io/v1` structural schemas allow it, minus the
- * logical junctors (allOf, anyOf, oneOf, not), which this project's CRDs do not use.
+ * logical junctors (allOf, anyOf, oneOf, not), which this project's CRDs do not use. Admission
+ * carries `x-kubernetes-embedded-resource` through but gives embedded objects no special checks.
  */
 export interface JSONSchemaProps {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';

@@ -38,18 +38,18 @@ describe('loadServedCrds', () => {
 
     it('reads multi-document files, skips other kinds and unserved versions', () => {
       writeFileSync(
-        join(dir, 'widgets.yaml'),
+        join(dir, 'gadgets.yaml'),
         `apiVersion: v1
 kind: ConfigMap
 metadata: {name: x}
 ---
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
+metadata: {name: gadgets.example.com}
 spec:
   group: example.com
   scope: Cluster
-  names: {kind: Widget, plural: widgets}
+  names: {kind: Gadget, plural: gadgets}
   versions:
     - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}
     - {name: v0, served: false, storage: false, schema: {openAPIV3Schema: {type: object}}}
@@ -59,10 +59,10 @@ spec:
         {
           group: 'example.com',
           version: 'v1',
-          kind: 'Widget',
-          listKind: 'WidgetList',
-          plural: 'widgets',
-          singular: 'widget',
+          kind: 'Gadget',
+          listKind: 'GadgetList',
+          plural: 'gadgets',
+          singular: 'gadget',
           shortNames: [],
           categories: [],
           namespaced: false,

@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1
+# One image, every role: `fleet-rollout start | controller | device-api | webhooks | apiserver | migrate`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    FLEET_ROLLOUT_DATA_DIR=/var/lib/fleet-rollout
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY drizzle ./drizzle
+COPY crds ./crds
+RUN mkdir -p /var/lib/fleet-rollout && chown node:node /var/lib/fleet-rollout
+USER node
+EXPOSE 8080 6443
+ENTRYPOINT ["node", "bin/fleet-rollout.js"]
+CMD ["start"]
