@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events } from '../../src/db/schema/index.js';
+import { webhookDeliveries } from '../../src/db/schema/index.js';
 import { createDigestResolver } from '../../src/webhooks/digest-resolver.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startRegistry, type TestRegistry } from '../support/distribution-registry.js';
-import { MemoryKube } from '../support/memory-kube.js';
+import { eventually } from '../support/fixtures.js';
+import { type KubeServerHarness, startKubeServer } from '../support/kube-server.js';
 import { writeOciLayout } from '../support/oci-layout.js';
 import {
   createTestReceiver,
@@ -17,27 +18,21 @@ import {
 } from '../support/webhook-receiver.js';
 import { testPolicy } from './fixtures.js';
 
-/** Polls until `check` returns true or the time is up. */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const backend = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
-describe('a real Distribution registry notifying the receiver', () => {
+describe('a real Distribution registry → the receiver → the local API server', () => {
+  let server: KubeServerHarness;
   let test: TestDatabase;
-  let kube: MemoryKube;
   let receiver: TestReceiver;
   let registry: TestRegistry;
   let layout: string;
   let digest: string;
 
   beforeAll(async () => {
-    test = await createTestDatabase(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite');
-    kube = new MemoryKube();
-    receiver = await createTestReceiver({ database: test.database, kube });
+    server = await startKubeServer(backend);
+    await server.namespace('fleet');
+    test = await createTestDatabase(backend);
+    receiver = await createTestReceiver({ database: test.database, kube: server.kube });
     await receiver.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = receiver.app.server.address() as AddressInfo;
     registry = await startRegistry({
@@ -45,30 +40,40 @@ describe('a real Distribution registry notifying the receiver', () => {
       authorization: `Bearer ${TEST_SECRETS.header}`,
     });
     layout = mkdtempSync(join(tmpdir(), 'fleet-rollout-oci-'));
-    digest = writeOciLayout(layout, 'v1', 'hello from the e2e test');
-    kube.policies = [
-      testPolicy('edge-app', { image: `${registry.host}/acme/app`, tags: { pattern: '*' } }),
+    digest = writeOciLayout(layout, 'v1', 'hello from the integration test');
+    for (const policy of [
+      testPolicy('edge-app', { image: `${registry.host}/acme/app` }),
       testPolicy('edge-web', { image: `${registry.host}/acme/web` }),
-    ];
-  }, 60_000);
+    ]) {
+      await server.kube.imagePolicies.create({
+        ...policy,
+        metadata: { name: policy.metadata.name, namespace: 'fleet' },
+      });
+    }
+  }, 90_000);
   afterAll(async () => {
     await registry?.stop();
     await receiver?.app.close();
     await test?.drop();
+    await server?.stop();
     if (layout) rmSync(layout, { recursive: true, force: true });
   });
 
-  it('creates exactly one rollout for one digest pushed under three tags, none for other policies', async () => {
+  it('creates exactly one ImageRollout for one digest pushed under three tags, none for the other policy', async () => {
     for (const tag of ['v1', 'stable', 'latest'])
       await registry.push(layout, 'v1', 'acme/app', tag);
-    await eventually(async () => {
-      const received = await test.database.db
-        .select()
-        .from(events)
-        .where(eq(events.type, 'image.webhook_received'));
-      return received.flatMap((row) => row.payload.pushes as string[]).length >= 3;
-    }, 'three manifest pushes to arrive');
-    const rollouts = [...kube.rollouts.values()];
+    await eventually(
+      'the three manifest pushes to be processed',
+      async () => {
+        const done = await test.database.db
+          .select()
+          .from(webhookDeliveries)
+          .where(eq(webhookDeliveries.state, 'done'));
+        return done.length >= 3;
+      },
+      30_000,
+    );
+    const rollouts = await server.kube.imageRollouts.list(undefined);
     expect(rollouts).toHaveLength(1);
     expect(rollouts[0]).toMatchObject({
       metadata: {
