@@ -15,6 +15,9 @@ export const TEST_SECRETS = {
   path: 'Zk3l-9qP_x2mN8vR4tY7wB1cD5eF0gH6',
 };
 
+/** The Authorization header the Harbor, Distribution, ECR and generic receivers accept. */
+export const BEARER = { authorization: `Bearer ${TEST_SECRETS.header}` };
+
 /** Environment for the test receivers: every shared-secret registry configured. */
 export const TEST_ENV: Record<string, string> = {
   FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET: TEST_SECRETS.ghcr,

@@ -3,15 +3,8 @@ import type { ImagePolicy, ImageRollout } from '../../src/api/types.js';
 import { webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 import { type KubeServerHarness, startKubeServer } from '../support/kube-server.js';
-import {
-  createTestReceiver,
-  TEST_SECRETS,
-  type TestReceiver,
-} from '../support/webhook-receiver.js';
-import { testPolicy } from './fixtures.js';
-
-const DIGEST_A = `sha256:${'a'.repeat(64)}`;
-const BEARER = { authorization: `Bearer ${TEST_SECRETS.header}` };
+import { BEARER, createTestReceiver, type TestReceiver } from '../support/webhook-receiver.js';
+import { DIGEST_A, testPolicy } from './fixtures.js';
 
 function generic(tag: string, id: string, digest = DIGEST_A): string {
   return JSON.stringify({ image: 'registry.example.com/acme/app', tag, digest, id });

@@ -8,15 +8,12 @@ import type { DigestResolver } from '../../src/webhooks/digest-resolver.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 import { MemoryKube } from '../support/memory-kube.js';
 import {
+  BEARER,
   createTestReceiver,
   TEST_SECRETS,
   type TestReceiver,
 } from '../support/webhook-receiver.js';
-import { testPolicy } from './fixtures.js';
-
-const DIGEST_A = `sha256:${'a'.repeat(64)}`;
-const DIGEST_B = `sha256:${'b'.repeat(64)}`;
-const BEARER = { authorization: `Bearer ${TEST_SECRETS.header}` };
+import { DIGEST_A, DIGEST_B, testPolicy } from './fixtures.js';
 
 /** A Distribution envelope announcing one manifest pushed under `tag`. */
 function manifestPush(id: string, tag: string, digest = DIGEST_A): string {

@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { API_VERSION, type ImagePolicy, type ImagePolicySpec } from '../../src/api/types.js';
 
+/** Two well-formed digests for tests. */
+export const DIGEST_A = `sha256:${'a'.repeat(64)}`;
+export const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+
 const FOLDER = fileURLToPath(new URL('../fixtures/registry-webhooks/', import.meta.url));
 
 /** The raw text of a sample in test/fixtures/registry-webhooks. */

@@ -8,10 +8,7 @@ import {
 } from '../../src/webhooks/build-rollout.js';
 import { matchingPolicies, matchPolicy } from '../../src/webhooks/match.js';
 import type { ImagePush } from '../../src/webhooks/push.js';
-import { testPolicy } from './fixtures.js';
-
-const DIGEST_A = `sha256:${'a'.repeat(64)}`;
-const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+import { DIGEST_A, DIGEST_B, testPolicy } from './fixtures.js';
 
 function push(repository: string, tag: string, digest?: string): ImagePush {
   const registry = repository.split('/')[0] ?? '';

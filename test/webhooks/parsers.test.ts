@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseJson } from '../../src/webhooks/json-reader.js';
 import { detectRegistry, PARSERS } from '../../src/webhooks/parsers/index.js';
 import type { ParsedDelivery, RegistryKind } from '../../src/webhooks/push.js';
-import { fixtureText, sha256, taggedGhcrPackage } from './fixtures.js';
-
-const DIGEST_A = `sha256:${'a'.repeat(64)}`;
+import { DIGEST_A, fixtureText, sha256, taggedGhcrPackage } from './fixtures.js';
 
 /** Parses raw text as the receiver does: depth-limited JSON, then the registry's parser. */
 function parse(

@@ -6,14 +6,13 @@ import { createTestDatabase, databaseBackends, type TestDatabase } from '../supp
 import { PUBSUB, startTokenIssuer, type TokenIssuer } from '../support/google-tokens.js';
 import { MemoryKube } from '../support/memory-kube.js';
 import {
+  BEARER,
   createTestReceiver,
   TEST_SECRETS,
   type TestReceiver,
 } from '../support/webhook-receiver.js';
-import { fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
+import { DIGEST_A, fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
 
-const DIGEST_A = `sha256:${'a'.repeat(64)}`;
-const BEARER = { authorization: `Bearer ${TEST_SECRETS.header}` };
 const hmac = (body: string) =>
   `sha256=${createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex')}`;
 
