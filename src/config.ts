@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { inspect } from 'node:util';
+import { isRegistryKind, REGISTRY_KINDS, type RegistryKind } from './webhooks/push.js';
 
 /** Thrown when the environment holds a value that cannot be used; the message names the variable. */
 export class ConfigError extends Error {}
@@ -21,6 +24,7 @@ export interface Config {
     /** Upper bound for `?wait=` long polls, in seconds. */
     maxLongPollSeconds: number;
   };
+  webhooks: WebhookConfig;
   kube: KubeSettings;
   apiserver: ApiServerConfig;
   simulator: {
@@ -61,6 +65,42 @@ export interface ApiServerConfig {
   eventTtlSeconds: number;
 }
 
+/** A secret value that prints as `[redacted]` in logs, JSON and inspection; `reveal()` reads it. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+/** The registry webhook receiver: secrets per registry, limits, digest resolution. */
+export interface WebhookConfig {
+  /** The secret of each registry that has one: HMAC key, Authorization token or path token. */
+  secrets: Partial<Record<RegistryKind, Secret>>;
+  /** Google Pub/Sub push OIDC tokens; undefined when GAR is not configured. */
+  gar: { audience: string; serviceAccount: string; jwksUrl: string } | undefined;
+  /** Registries explicitly accepted without any authenticity check (when they have no secret). */
+  insecureRegistries: RegistryKind[];
+  bodyLimitBytes: number;
+  rateLimit: { perMinute: number; burst: number };
+  /** How long a delivery id counts as seen. */
+  dedupeWindowSeconds: number;
+  /** Tag → digest resolution: request timeout, and registries spoken to over plain HTTP. */
+  resolve: { timeoutMs: number; plainHttpRegistries: string[] };
+}
+
 type Env = Record<string, string | undefined>;
 
 /** Parses and validates the environment; throws ConfigError naming the bad variable. */
@@ -78,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
+    webhooks: webhookConfig(env),
     kube: loadKubeSettings(env),
     apiserver: loadApiServerConfig(env),
     simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
@@ -136,6 +177,82 @@ function loadApiServerConfig(env: Env): ApiServerConfig {
 }
 
 const BOOLEANS = ['true', 'false'] as const;
+
+const WEBHOOK = 'FLEET_ROLLOUT_WEBHOOK_';
+/** Registries that can only send a secret in the URL path: their tokens must be long and URL-safe. */
+const PATH_TOKEN_REGISTRIES: readonly RegistryKind[] = ['dockerhub', 'quay'];
+const GOOGLE_JWKS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
+
+function webhookConfig(env: Env): WebhookConfig {
+  const secrets: WebhookConfig['secrets'] = {};
+  for (const kind of REGISTRY_KINDS) {
+    if (kind === 'gar') continue;
+    const value = secret(env, `${WEBHOOK}${kind.toUpperCase()}_SECRET`, kind);
+    if (value) secrets[kind] = value;
+  }
+  return {
+    secrets,
+    gar: garConfig(env),
+    insecureRegistries: list(env, `${WEBHOOK}INSECURE_REGISTRIES`).map((kind) => {
+      if (isRegistryKind(kind)) return kind;
+      throw new ConfigError(`${WEBHOOK}INSECURE_REGISTRIES: unknown registry "${kind}"`);
+    }),
+    bodyLimitBytes: integer(env, `${WEBHOOK}BODY_LIMIT_BYTES`, 1_048_576, 1024, 16_777_216),
+    rateLimit: {
+      perMinute: integer(env, `${WEBHOOK}RATE_LIMIT_PER_MINUTE`, 300, 1, 1_000_000),
+      burst: integer(env, `${WEBHOOK}RATE_LIMIT_BURST`, 100, 1, 1_000_000),
+    },
+    dedupeWindowSeconds: integer(env, `${WEBHOOK}DEDUPE_WINDOW_SECONDS`, 86_400, 60, 31_536_000),
+    resolve: {
+      timeoutMs: integer(env, `${WEBHOOK}RESOLVE_TIMEOUT_MS`, 5000, 100, 60_000),
+      plainHttpRegistries: list(env, `${WEBHOOK}PLAIN_HTTP_REGISTRIES`),
+    },
+  };
+}
+
+/** A secret from `<name>` or from the file named by `<name>_FILE` (a mounted Secret). */
+function secret(env: Env, name: string, kind: RegistryKind): Secret | undefined {
+  const inline = optionalString(env, name);
+  const file = optionalString(env, `${name}_FILE`);
+  if (inline && file) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
+  let value = inline;
+  if (file) {
+    try {
+      value = readFileSync(file, 'utf8').trim();
+    } catch (cause) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file}`, { cause });
+    }
+  }
+  if (!value) return undefined;
+  const pathToken = PATH_TOKEN_REGISTRIES.includes(kind);
+  const minimum = pathToken ? 32 : 16;
+  if (value.length < minimum)
+    throw new ConfigError(`${name} must be at least ${minimum} characters`);
+  if (pathToken && !/^[A-Za-z0-9._~-]+$/.test(value)) {
+    throw new ConfigError(`${name} goes into a URL path: use only letters, digits and . _ ~ -`);
+  }
+  return new Secret(value);
+}
+
+function garConfig(env: Env): WebhookConfig['gar'] {
+  const audience = optionalString(env, `${WEBHOOK}GAR_AUDIENCE`);
+  const serviceAccount = optionalString(env, `${WEBHOOK}GAR_SERVICE_ACCOUNT`);
+  if (!audience && !serviceAccount) return undefined;
+  if (!audience || !serviceAccount) {
+    throw new ConfigError(`set both ${WEBHOOK}GAR_AUDIENCE and ${WEBHOOK}GAR_SERVICE_ACCOUNT`);
+  }
+  const jwksUrl = optionalString(env, `${WEBHOOK}GAR_JWKS_URL`) ?? GOOGLE_JWKS_URL;
+  if (!URL.canParse(jwksUrl)) throw new ConfigError(`${WEBHOOK}GAR_JWKS_URL must be a URL`);
+  return { audience, serviceAccount, jwksUrl };
+}
+
+/** A comma-separated list; empty when unset. */
+function list(env: Env, name: string): string[] {
+  return (optionalString(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -3,12 +3,16 @@ import type { Registry } from 'prom-client';
 import { runLocalApiServer } from './apiserver/run.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
+import { createWebhookStore } from './db/webhook-store.js';
 import { resolveAdminToken } from './devices/admin-token.js';
-import { createDeviceApi } from './devices/device-api.js';
+import { createDeviceApi, type DeviceApi } from './devices/device-api.js';
 import { createHttpServer, type HttpPlugin } from './http/server.js';
+import { configuredConnection, createKubePort, loadKubeConfig } from './kube/client-node.js';
+import type { KubePort } from './kube/port.js';
 import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
+import { createWebhookPlugin } from './webhooks/receiver.js';
 
 /** A running part of the process; `stop` releases what it holds. */
 interface Running {
@@ -20,6 +24,7 @@ const USAGE = `usage: fleet-rollout <command>
 commands:
   start       run every role in one process on embedded defaults
   device-api  run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)
+  webhooks    run the registry webhook receiver alone (needs DATABASE_URL and KUBECONFIG)
   apiserver   run only the local Kubernetes API server
   migrate     apply database migrations and exit
   simulate    run simulated devices against a device API (simulate --help)`;
@@ -41,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'device-api':
       await runUntilSignal(await deviceApiOnly(config, logger), logger);
+      return 0;
+    case 'webhooks':
+      await runUntilSignal(await webhooksOnly(config, logger), logger);
       return 0;
     case 'apiserver':
       await runUntilSignal(await apiserverOnly(config, logger), logger);
@@ -73,8 +81,21 @@ async function start(config: Config, logger: Logger): Promise<Running[]> {
   const admin = await resolveAdminToken(config.devices.adminToken, config.dataDir);
   if (admin.file) logger.info({ file: admin.file }, 'admin token is in this file');
   return startRoles(config, logger, async (deps, running) => {
-    if (config.apiserver.enabled) running.push(await runLocalApiServer(config, deps));
-    await serveDeviceApi(config, deps, admin.token, running);
+    let connection = configuredConnection(config.kube);
+    if (config.apiserver.enabled) {
+      const local = await runLocalApiServer(config, deps);
+      running.push(local);
+      connection ??= { kind: 'kubeconfig', path: local.kubeconfigPath };
+    }
+    if (!connection) {
+      throw new ConfigError('no Kubernetes API: set KUBECONFIG or enable the local API server');
+    }
+    const kube = createKubePort(loadKubeConfig(connection));
+    const deviceApi = await startDeviceApi(config, deps, admin.token, running);
+    await serveHttp(config, deps, running, {
+      plugins: [deviceApi.plugin, webhookPlugin(config, deps, kube)],
+      keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
+    });
   });
 }
 
@@ -89,8 +110,22 @@ async function deviceApiOnly(config: Config, logger: Logger): Promise<Running[]>
   if (!config.databaseUrl)
     throw new ConfigError('device-api needs DATABASE_URL (a shared Postgres)');
   if (!token) throw new ConfigError('device-api needs FLEET_ROLLOUT_ADMIN_TOKEN');
+  return startRoles(config, logger, async (deps, running) => {
+    const deviceApi = await startDeviceApi(config, deps, token, running);
+    await serveHttp(config, deps, running, {
+      plugins: [deviceApi.plugin],
+      keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
+    });
+  });
+}
+
+async function webhooksOnly(config: Config, logger: Logger): Promise<Running[]> {
+  if (!config.databaseUrl) throw new ConfigError('webhooks needs DATABASE_URL (a shared Postgres)');
+  const connection = configuredConnection(config.kube);
+  if (!connection) throw new ConfigError('webhooks needs KUBECONFIG or an in-cluster config');
+  const kube = createKubePort(loadKubeConfig(connection));
   return startRoles(config, logger, (deps, running) =>
-    serveDeviceApi(config, deps, token, running),
+    serveHttp(config, deps, running, { plugins: [webhookPlugin(config, deps, kube)] }),
   );
 }
 
@@ -125,19 +160,38 @@ async function startRoles(
   }
 }
 
-/** The device API, and the shared HTTP server it is mounted on (other roles add plugins). */
-async function serveDeviceApi(
+/** Starts the device API's cache and notification listener; its routes go on the HTTP server. */
+async function startDeviceApi(
   config: Config,
   deps: RoleDeps,
   adminToken: string,
   running: Running[],
-): Promise<void> {
+): Promise<DeviceApi> {
   const deviceApi = createDeviceApi({ ...config.devices, ...deps, adminToken });
   await deviceApi.start();
   running.push(deviceApi);
-  const plugins: HttpPlugin[] = [deviceApi.plugin];
-  const keepAliveTimeoutMs = deviceApi.keepAliveTimeoutMs;
-  const server = await createHttpServer({ ...deps, plugins, keepAliveTimeoutMs });
+  return deviceApi;
+}
+
+/** The registry webhook receiver, creating ImageRollouts through `kube`. */
+function webhookPlugin(config: Config, deps: RoleDeps, kube: KubePort): HttpPlugin {
+  return createWebhookPlugin({
+    config: config.webhooks,
+    kube,
+    store: createWebhookStore(deps.database.db),
+    logger: deps.logger.child({ role: 'webhooks' }),
+    metrics: deps.metrics,
+  });
+}
+
+/** The shared HTTP server (metrics, health, problem errors) carrying the roles' routes. */
+async function serveHttp(
+  config: Config,
+  deps: RoleDeps,
+  running: Running[],
+  options: { plugins: HttpPlugin[]; keepAliveTimeoutMs?: number },
+): Promise<void> {
+  const server = await createHttpServer({ ...deps, ...options });
   running.push({ stop: () => server.close() });
   const url = await server.listen({ host: config.http.host, port: config.http.port });
   deps.logger.info({ url }, 'serving HTTP');

@@ -21,6 +21,18 @@ const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 const HOST =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-fA-F:]+\](?::\d{1,5})?$/;
 
+const PINNABLE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** True for a tag Docker accepts: a word character, then up to 127 of `[A-Za-z0-9_.-]`. */
+export function isValidTag(tag: string): boolean {
+  return TAG.test(tag);
+}
+
+/** True for a digest a rollout can pin (the ImageRollout CRD's form): `sha256:` and 64 hex digits. */
+export function isPinnableDigest(digest: string): boolean {
+  return PINNABLE_DIGEST.test(digest);
+}
+
 /** Thrown for a string that is not a valid image reference; the message says why. */
 export class InvalidImageReference extends Error {}
 

@@ -3,3 +3,4 @@ export * from './apiserver.js';
 export * from './devices.js';
 export * from './events.js';
 export * from './rollout-targets.js';
+export * from './webhooks.js';

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import { formatImageReference } from '../api/image-reference.js';
+import type { WebhookConfig } from '../config.js';
+import type { WebhookStore } from '../db/webhook-store.js';
+import { HttpProblem, sendProblem } from '../http/problem.js';
+import type { Logger } from '../telemetry/logger.js';
+import { type Authenticator, createAuthenticator } from './auth.js';
+import { createDigestResolver, type DigestResolver } from './digest-resolver.js';
+import { parseJson } from './json-reader.js';
+import { createWebhookMetrics, type DeliveryOutcomeLabel, type WebhookMetrics } from './metrics.js';
+import { detectRegistry, PARSERS } from './parsers/index.js';
+import {
+  type DeliveryOutcome,
+  type ProcessDeps,
+  processDelivery,
+  type WebhookKube,
+} from './process-delivery.js';
+import { isRegistryKind, type ParsedDelivery, PayloadError, type RegistryKind } from './push.js';
+import { RateLimiter } from './rate-limit.js';
+import { isRecorded, outcomeOfStatus, Rejection, toProblem } from './rejection.js';
+
+/** Where the receiver's routes live. */
+export const WEBHOOK_PREFIX = '/api/v1/webhooks';
+/** The registry segment of the URL that detects the registry from the delivery. */
+const AUTO_DETECT = 'docker-registry';
+/** Media types a delivery may have: JSON and any `+json` type (Distribution, CloudEvents). */
+const JSON_MEDIA_TYPES = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+/** How often delivery ids older than twice the de-duplication window are forgotten. */
+const PRUNE_INTERVAL_MS = 3_600_000;
+/** How much of a delivery's body the event log keeps. */
+const RECORDED_BODY_CHARS = 16_384;
+
+/** What the receiver needs, all injected: the lead mounts it on the shared HTTP server. */
+export interface WebhookReceiverOptions {
+  config: WebhookConfig;
+  /** A KubePort (or anything with its policy list and rollout create). */
+  kube: WebhookKube;
+  store: WebhookStore;
+  logger: Logger;
+  /** The process's metrics registry; the receiver registers its metrics there. */
+  metrics: Registry;
+  now?: () => Date;
+  resolveDigest?: DigestResolver;
+}
+
+/**
+ * The registry webhook receiver as a fastify plugin (encapsulated: its body parsing and error
+ * handling stay inside). `POST /api/v1/webhooks/<registry>[/<token>]` for each registry and
+ * `docker-registry` (auto-detection); `GET /api/v1/webhooks/docker-registry/test`.
+ */
+export async function webhookReceiver(app: FastifyInstance, options: WebhookReceiverOptions) {
+  const receiver = new Receiver(options);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.setErrorHandler(receiver.onError);
+  app.addHook('onResponse', receiver.onResponse);
+  const pruning = setInterval(receiver.prune, PRUNE_INTERVAL_MS).unref();
+  app.addHook('onClose', async () => clearInterval(pruning));
+  app.get(`${WEBHOOK_PREFIX}/${AUTO_DETECT}/test`, async () => ({ status: 'ok' }));
+  const route = {
+    bodyLimit: options.config.bodyLimitBytes,
+    logSerializers: { req: redactedRequest },
+  };
+  app.post(`${WEBHOOK_PREFIX}/:registry`, route, receiver.receive);
+  app.post(`${WEBHOOK_PREFIX}/:registry/:token`, route, receiver.receive);
+}
+
+/** The receiver as an option-less plugin, for `createHttpServer({ plugins: [...] })`. */
+export function createWebhookPlugin(options: WebhookReceiverOptions): FastifyPluginAsync {
+  return (app) => webhookReceiver(app, options);
+}
+
+type Params = { registry: string; token?: string };
+type Headers = Record<string, string | undefined>;
+
+/** The request handlers, sharing the receiver's dependencies. */
+class Receiver {
+  private readonly logger: Logger;
+  private readonly metrics: WebhookMetrics;
+  private readonly authenticate: Authenticator;
+  private readonly limiter: RateLimiter;
+  private readonly deps: ProcessDeps;
+  /** The registry label of each request, for metrics and records of failures. */
+  private readonly labels = new WeakMap<FastifyRequest, string>();
+
+  constructor(private readonly options: WebhookReceiverOptions) {
+    const { config } = options;
+    const now = options.now ?? (() => new Date());
+    this.logger = options.logger.child({ component: 'webhooks' });
+    this.metrics = createWebhookMetrics(options.metrics);
+    this.authenticate = createAuthenticator(config);
+    this.limiter = new RateLimiter({ ...config.rateLimit, now: () => now().getTime() });
+    this.deps = {
+      kube: options.kube,
+      store: options.store,
+      resolveDigest: options.resolveDigest ?? createDigestResolver(config.resolve),
+      metrics: this.metrics,
+      logger: this.logger,
+      now,
+      dedupeWindowSeconds: config.dedupeWindowSeconds,
+    };
+  }
+
+  /** Limit, authenticate, parse, record, then create the rollouts. */
+  readonly receive = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const target = this.targetOf(request);
+    this.takeToken(`${target} ${request.ip}`);
+    const raw = bodyOf(request);
+    const headers = lowerCaseHeaders(request.headers);
+    const { registry, body } = identify(target, raw, headers);
+    this.labels.set(request, registry);
+    const pathToken = request.params.token;
+    const auth = await this.authenticate({ registry, headers, rawBody: raw, pathToken });
+    if (!auth.ok && auth.reason === 'KeysUnavailable') {
+      throw new Error('cannot fetch the token signing keys to verify a delivery');
+    }
+    if (!auth.ok) throw new Rejection(401, auth.reason, 'Unauthorized');
+    if (auth.insecure) this.logger.warn({ registry }, 'accepted an unauthenticated delivery');
+    const bodyHash = createHash('sha256').update(raw).digest('hex');
+    const parsed = PARSERS[registry]({ body: body ?? parseBody(raw), headers, bodyHash });
+    await this.options.store.appendEvent('image.webhook_received', registry, received(parsed, raw));
+    const outcome = await processDelivery(parsed, this.deps);
+    this.metrics.deliveries.inc({ registry, outcome: outcomeOf(parsed, outcome) });
+    return reply.send({ registry, ...outcome, ignored: parsed.ignored, warnings: parsed.warnings });
+  };
+
+  /** Answers a problem; counts it, logs it and records rejections (never their secrets). */
+  readonly onError = async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toProblem(error);
+    const registry = this.labels.get(request) ?? 'unknown';
+    this.metrics.deliveries.inc({ registry, outcome: outcomeOfStatus(problem.status) });
+    if (problem.status >= 500) {
+      this.logger.error(
+        { err: error, registry },
+        'webhook delivery failed; the registry will retry',
+      );
+    } else if (isRecorded(problem.status)) {
+      const reason = problem instanceof Rejection ? problem.reason : problem.title;
+      const record = { status: problem.status, reason, detail: problem.detail, ip: request.ip };
+      this.logger.warn({ registry, ...record }, 'webhook rejected');
+      await this.options.store
+        .appendEvent('image.webhook_rejected', registry, record)
+        .catch((cause: unknown) => this.logger.error({ err: cause }, 'cannot record rejection'));
+    }
+    return sendProblem(reply, problem);
+  };
+
+  /** Forgets deliveries seen more than two de-duplication windows ago. */
+  readonly prune = async () => {
+    const before = new Date(this.deps.now().getTime() - 2000 * this.deps.dedupeWindowSeconds);
+    try {
+      const pruned = await this.options.store.pruneDeliveries(before);
+      if (pruned > 0) this.logger.info({ pruned }, 'forgot old webhook deliveries');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'cannot prune webhook deliveries');
+    }
+  };
+
+  readonly onResponse = async (request: FastifyRequest, reply: FastifyReply) => {
+    const registry = this.labels.get(request) ?? 'unknown';
+    this.metrics.duration.observe({ registry }, reply.elapsedTime / 1000);
+  };
+
+  private targetOf(request: FastifyRequest<{ Params: Params }>) {
+    const target = request.params.registry;
+    if (!isRegistryKind(target) && target !== AUTO_DETECT) {
+      const detail = `no webhook receiver for "${target.slice(0, 40)}"`;
+      throw new HttpProblem(404, 'Unknown registry', detail);
+    }
+    this.labels.set(request, target);
+    return target;
+  }
+
+  private takeToken(key: string): void {
+    const decision = this.limiter.take(key);
+    if (decision.allowed) return;
+    const retryAfter = String(decision.retryAfterSeconds);
+    throw new Rejection(429, 'RateLimited', 'Too many requests', `retry in ${retryAfter} s`, {
+      'retry-after': retryAfter,
+    });
+  }
+}
+
+function bodyOf(request: FastifyRequest): Buffer {
+  const body = request.body;
+  if (Buffer.isBuffer(body) && body.length > 0) return body;
+  throw new Rejection(400, 'EmptyBody', 'Malformed webhook payload', 'the request has no body');
+}
+
+function parseBody(raw: Buffer): unknown {
+  return parseJson(raw.toString('utf8'));
+}
+
+/** The registry a delivery is for: the URL's, or detected from headers and body. */
+function identify(target: RegistryKind | typeof AUTO_DETECT, raw: Buffer, headers: Headers) {
+  if (target !== AUTO_DETECT) return { registry: target, body: undefined };
+  const body = parseBody(raw);
+  const registry = detectRegistry({ body, headers });
+  if (registry === undefined) {
+    throw new PayloadError(
+      'cannot tell which registry sent this delivery; use /api/v1/webhooks/<registry>',
+    );
+  }
+  return { registry, body };
+}
+
+function lowerCaseHeaders(headers: FastifyRequest['headers']): Headers {
+  const result: Headers = {};
+  for (const [name, value] of Object.entries(headers)) {
+    result[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return result;
+}
+
+/** The `image.webhook_received` event: what arrived, with the body kept up to a bound. */
+function received(parsed: ParsedDelivery, raw: Buffer): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  return {
+    deliveryIds: [...new Set(parsed.pushes.map((push) => push.deliveryId))],
+    pushes: parsed.pushes.map(formatImageReference),
+    ignored: parsed.ignored,
+    warnings: parsed.warnings,
+    bytes: raw.length,
+    body: text.slice(0, RECORDED_BODY_CHARS),
+    truncated: text.length > RECORDED_BODY_CHARS,
+  };
+}
+
+function outcomeOf(parsed: ParsedDelivery, outcome: DeliveryOutcome): DeliveryOutcomeLabel {
+  if (outcome.rollouts.some((rollout) => rollout.created)) return 'created';
+  if (outcome.rollouts.length > 0) return 'existing';
+  if (outcome.unmatched.length > 0) return 'unmatched';
+  if (outcome.duplicates.length > 0) return 'duplicate';
+  return parsed.pushes.length === 0 ? 'ignored' : 'unmatched';
+}
+
+/** Request log fields without the URL's path token (Docker Hub and Quay secrets live there). */
+function redactedRequest(request: FastifyRequest) {
+  const url = request.url.replace(/^(\/api\/v1\/webhooks\/[^/?]+\/)[^/?]+/, '$1[redacted]');
+  return { method: request.method, url, remoteAddress: request.ip };
+}

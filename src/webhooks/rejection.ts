@@ -1,0 +1,55 @@
+import { HttpProblem } from '../http/problem.js';
+import type { DeliveryOutcomeLabel } from './metrics.js';
+import { PayloadError } from './push.js';
+
+/** A delivery refused before processing; `reason` is logged and recorded, never sent. */
+export class Rejection extends HttpProblem {
+  constructor(
+    status: number,
+    readonly reason: string,
+    title: string,
+    detail?: string,
+    headers?: Record<string, string>,
+  ) {
+    super(status, title, detail, undefined, headers);
+  }
+}
+
+/** Maps anything thrown while receiving to the problem answer the sender gets. */
+export function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof PayloadError) {
+    return new Rejection(400, 'MalformedPayload', 'Malformed webhook payload', error.message);
+  }
+  const status = (error as { statusCode?: number }).statusCode;
+  const message = (error as Error).message;
+  if (status === 413) return new Rejection(413, 'TooLarge', 'Payload too large', message);
+  if (status === 415) {
+    const detail = 'send application/json (or a +json media type)';
+    return new Rejection(415, 'UnsupportedMediaType', 'Unsupported media type', detail);
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new Rejection(status, 'BadRequest', 'Bad request', message);
+  }
+  const detail = 'cannot process the delivery now; retry';
+  return new HttpProblem(503, 'Service unavailable', detail, undefined, { 'retry-after': '30' });
+}
+
+const STATUS_OUTCOMES: Record<number, DeliveryOutcomeLabel> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+/** The metrics outcome of a refused delivery. */
+export function outcomeOfStatus(status: number): DeliveryOutcomeLabel {
+  return STATUS_OUTCOMES[status] ?? (status < 500 ? 'bad_request' : 'unavailable');
+}
+
+/** Whether a refusal is recorded in the event log (not unknown URLs, not rate-limited floods). */
+export function isRecorded(status: number): boolean {
+  return status < 500 && status !== 404 && status !== 429;
+}

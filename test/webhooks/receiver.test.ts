@@ -1,0 +1,385 @@
+import { createHmac } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { events, webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
+import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { PUBSUB, startTokenIssuer, type TokenIssuer } from '../support/google-tokens.js';
+import { MemoryKube } from '../support/memory-kube.js';
+import {
+  BEARER,
+  createTestReceiver,
+  TEST_SECRETS,
+  type TestReceiver,
+} from '../support/webhook-receiver.js';
+import { DIGEST_A, fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
+
+const hmac = (body: string) =>
+  `sha256=${createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex')}`;
+
+describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
+  let test: TestDatabase;
+  let kube: MemoryKube;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+  });
+  afterAll(() => test?.drop());
+  beforeEach(async () => {
+    await test.database.db.delete(webhookDeliveries);
+    await test.database.db.delete(webhookRollouts);
+    await test.database.db.delete(events);
+    kube = new MemoryKube();
+    kube.policies = [testPolicy('everything', { image: '**' })];
+    receiver = await createTestReceiver({ database: test.database, kube });
+  });
+
+  function post(path: string, body: string, headers: Record<string, string> = {}) {
+    return receiver.app.inject({
+      method: 'POST',
+      url: `/api/v1/webhooks/${path}`,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: body,
+    });
+  }
+
+  const ghcrBody = JSON.stringify(taggedGhcrPackage('v1.2.0', DIGEST_A));
+  it.each([
+    [
+      'dockerhub',
+      `dockerhub/${TEST_SECRETS.path}`,
+      fixtureText('dockerhub.json'),
+      {},
+      'docker.io/svendowideit/testhook:latest',
+    ],
+    [
+      'quay',
+      `quay/${TEST_SECRETS.path}`,
+      fixtureText('quay-repo-push.json'),
+      {},
+      'quay.io/mynamespace/repository:latest',
+    ],
+    [
+      'harbor',
+      'harbor',
+      fixtureText('harbor-push-artifact.json'),
+      BEARER,
+      'hub.harbor.com/test-webhook/debian:latest',
+    ],
+    [
+      'harbor CloudEvents',
+      'harbor',
+      fixtureText('harbor-cloudevents-artifact-pushed.json'),
+      { ...BEARER, 'content-type': 'application/cloudevents+json' },
+      'harbor.dev/library/busybox:1.36.0',
+    ],
+    [
+      'ecr',
+      'ecr',
+      fixtureText('ecr-eventbridge-image-push.json'),
+      BEARER,
+      '123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repository-name:latest',
+    ],
+    [
+      'ghcr',
+      'ghcr',
+      ghcrBody,
+      {
+        'x-github-event': 'package',
+        'x-github-delivery': 'gh-1',
+        'x-hub-signature-256': hmac(ghcrBody),
+      },
+      'ghcr.io/codertocat/hello-world:v1.2.0',
+    ],
+    [
+      'generic',
+      'generic',
+      JSON.stringify({ image: 'registry.example.com/acme/app', tag: '2.0.0', digest: DIGEST_A }),
+      { ...BEARER, 'content-type': 'application/json; charset=utf-8' },
+      'registry.example.com/acme/app:2.0.0',
+    ],
+    [
+      'auto-detected Harbor',
+      'docker-registry',
+      fixtureText('harbor-push-artifact.json'),
+      BEARER,
+      'hub.harbor.com/test-webhook/debian:latest',
+    ],
+    [
+      'auto-detected Docker Hub',
+      `docker-registry/${TEST_SECRETS.path}`,
+      fixtureText('dockerhub.json'),
+      {},
+      'docker.io/svendowideit/testhook:latest',
+    ],
+  ])('%s delivery creates a rollout', async (_case, path, body, headers, image) => {
+    const response = await post(path, body, headers);
+    expect(response.statusCode).toBe(200);
+    const rollouts = [...kube.rollouts.values()];
+    expect(rollouts.map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([image]);
+    expect(response.json().rollouts).toEqual([
+      expect.objectContaining({
+        namespace: 'fleet',
+        name: rollouts[0]?.metadata.name,
+        created: true,
+      }),
+    ]);
+  });
+
+  it('answers the GHCR sample (an untagged manifest) with what it ignored', async () => {
+    const body = fixtureText('ghcr-package-published.json');
+    const response = await post('ghcr', body, {
+      'x-github-event': 'package',
+      'x-hub-signature-256': hmac(body),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ rollouts: [], ignored: [{ reason: 'Untagged' }] });
+    expect(kube.rollouts.size).toBe(0);
+  });
+
+  it('reads a Distribution envelope sent with its own media type', async () => {
+    const response = await post(
+      'distribution',
+      fixtureText('distribution-notification-envelope.json'),
+      {
+        ...BEARER,
+        'content-type': 'application/vnd.docker.distribution.events.v2+json',
+      },
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.json().ignored).toHaveLength(3);
+  });
+
+  it.each([
+    ['no credentials', 'harbor', {}],
+    ['a wrong bearer', 'harbor', { authorization: 'Bearer nope-nope-nope-nope' }],
+    ['a wrong path token', 'dockerhub/not-the-token', {}],
+    ['no path token', 'dockerhub', {}],
+    ['a bad signature', 'ghcr', { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }],
+    ['an unconfigured registry', 'gar', BEARER],
+  ])('answers 401 to %s, without saying why, and records why', async (_case, path, headers) => {
+    const response = await post(path, fixtureText('harbor-push-artifact.json'), headers);
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json()).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401 });
+    expect(kube.rollouts.size).toBe(0);
+    const [rejected] = await test.database.db
+      .select()
+      .from(events)
+      .where(eq(events.type, 'image.webhook_rejected'));
+    expect(rejected?.payload).toMatchObject({
+      status: 401,
+      reason: expect.stringMatching(/Credentials|NotConfigured/),
+    });
+  });
+
+  it.each([
+    ['text/plain', 415],
+    ['application/x-www-form-urlencoded', 415],
+    ['application/xml', 415],
+  ])('answers %s with %i', async (contentType, status) => {
+    const response = await post('harbor', fixtureText('harbor-push-artifact.json'), {
+      ...BEARER,
+      'content-type': contentType,
+    });
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toMatchObject({ status, title: 'Unsupported media type' });
+  });
+
+  it.each([
+    ['invalid JSON', '{"type":', /not valid JSON/],
+    [
+      'a wrong type',
+      '{"type":"PUSH_ARTIFACT","event_data":{"resources":"x"}}',
+      /resources must be an array/,
+    ],
+    ['deep nesting', `${'['.repeat(100)}${']'.repeat(100)}`, /nested deeper/],
+    ['an empty body', '', /no body/],
+    ['a NUL in a field', '{"type":"PUSH_ARTIFACT\\u0000"}', /NUL character/],
+  ])('answers %s with 400 and a clear message', async (_case, body, detail) => {
+    const response = await post('harbor', body, BEARER);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      status: 400,
+      title: 'Malformed webhook payload',
+      detail: expect.stringMatching(detail),
+    });
+  });
+
+  it('answers an unknown registry with 404 and a body over the limit with 413', async () => {
+    expect((await post('nexus', '{}', BEARER)).statusCode).toBe(404);
+    const huge = JSON.stringify({ image: 'a/b', tag: '1', pad: 'x'.repeat(2_000_000) });
+    const response = await post('generic', huge, BEARER);
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ status: 413, title: 'Payload too large' });
+  });
+
+  it('answers an undetectable delivery to the auto-detecting URL with 400', async () => {
+    const response = await post('docker-registry', '{"hello":"world"}', BEARER);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().detail).toMatch(/cannot tell which registry/);
+  });
+
+  it('answers the reachability check', async () => {
+    const response = await receiver.app.inject({
+      method: 'GET',
+      url: '/api/v1/webhooks/docker-registry/test',
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('limits each source, answering 429 with Retry-After', async () => {
+    let now = Date.parse('2024-01-01T00:00:00Z');
+    receiver = await createTestReceiver({
+      database: test.database,
+      kube,
+      now: () => new Date(now),
+      config: { rateLimit: { perMinute: 60, burst: 2 } },
+    });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post('generic', '{}', BEARER)).statusCode);
+    expect(statuses).toEqual([400, 400, 429]);
+    const limited = await post('generic', '{}', BEARER);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect((await post('harbor', '{}', BEARER)).statusCode).toBe(400);
+    now += 1000;
+    expect((await post('generic', '{}', BEARER)).statusCode).toBe(400);
+  });
+
+  it('keeps secrets out of logs and answers', async () => {
+    await post(`dockerhub/${TEST_SECRETS.path}`, fixtureText('dockerhub.json'));
+    await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    await post('dockerhub/wrong-token', fixtureText('dockerhub.json'));
+    const logs = receiver.logs.join('\n');
+    expect(logs).toContain('/api/v1/webhooks/dockerhub/[redacted]');
+    for (const secret of Object.values(TEST_SECRETS)) expect(logs).not.toContain(secret);
+    const stored = JSON.stringify(await test.database.db.select().from(events));
+    for (const secret of Object.values(TEST_SECRETS)) expect(stored).not.toContain(secret);
+  });
+
+  it('records what arrived and what it created, keeping a bounded payload', async () => {
+    const padded = JSON.stringify({
+      image: 'registry.example.com/acme/app',
+      tag: '3.0.0',
+      pad: 'p'.repeat(40_000),
+    });
+    await post('generic', padded, BEARER);
+    const rows = await test.database.db.select().from(events);
+    const received = rows.find((row) => row.type === 'image.webhook_received');
+    expect(received?.subject).toBe('generic');
+    expect(received?.payload).toMatchObject({
+      pushes: ['registry.example.com/acme/app:3.0.0'],
+      bytes: padded.length,
+      truncated: true,
+    });
+    expect(String(received?.payload.body).length).toBe(16_384);
+    const [rollout] = [...kube.rollouts.values()];
+    const created = rows.find((row) => row.type === 'image.rollout_created');
+    expect(created?.subject).toBe(`fleet/${rollout?.metadata.name}`);
+    expect(created?.payload).toMatchObject({
+      policy: 'everything',
+      tag: '3.0.0',
+      source: 'generic',
+    });
+  });
+
+  it('counts deliveries by registry and outcome', async () => {
+    await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    await post('harbor', '{}', {});
+    const text = await receiver.metrics();
+    expect(text).toContain(
+      'fleet_rollout_webhook_deliveries_total{registry="harbor",outcome="created"} 1',
+    );
+    expect(text).toContain(
+      'fleet_rollout_webhook_deliveries_total{registry="harbor",outcome="duplicate"} 1',
+    );
+    expect(text).toContain(
+      'fleet_rollout_webhook_deliveries_total{registry="harbor",outcome="unauthorized"} 1',
+    );
+    expect(text).toContain('fleet_rollout_webhook_rollouts_created_total{registry="harbor"} 1');
+  });
+
+  it('creates nothing for a push no policy matches, or only suspended ones', async () => {
+    kube.policies = [
+      testPolicy('other', { image: 'ghcr.io/other/*' }),
+      testPolicy('paused', { image: '**', suspend: true }),
+    ];
+    const response = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    expect(response.json()).toMatchObject({
+      rollouts: [],
+      unmatched: [expect.stringContaining('debian:latest')],
+    });
+    expect(kube.rollouts.size).toBe(0);
+  });
+
+  it('reports a rollout the API server refuses as invalid, and does not ask for a retry', async () => {
+    const image = `registry.example.com/${'a'.repeat(250)}`;
+    const response = await post('generic', JSON.stringify({ image, tag: '1' }), BEARER);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().rollouts).toEqual([
+      expect.objectContaining({ created: false, error: 'spec.image: Too long' }),
+    ]);
+    const rows = await test.database.db
+      .select()
+      .from(events)
+      .where(eq(events.type, 'image.rollout_rejected'));
+    expect(rows[0]?.payload).toMatchObject({
+      reason: 'spec.image: Too long',
+      policy: 'everything',
+    });
+  });
+
+  describe('Google Artifact Registry through Pub/Sub push', () => {
+    let issuer: TokenIssuer;
+    beforeAll(async () => {
+      issuer = await startTokenIssuer();
+    });
+    afterAll(() => issuer?.close());
+
+    async function garReceiver(jwksUrl: string) {
+      const env = {
+        FLEET_ROLLOUT_WEBHOOK_GAR_AUDIENCE: PUBSUB.audience,
+        FLEET_ROLLOUT_WEBHOOK_GAR_SERVICE_ACCOUNT: PUBSUB.serviceAccount,
+        FLEET_ROLLOUT_WEBHOOK_GAR_JWKS_URL: jwksUrl,
+      };
+      receiver = await createTestReceiver({ database: test.database, kube, env });
+    }
+    const envelope = fixtureText('gar-pubsub-push-envelope.json');
+
+    it('creates a rollout for a push with a valid token, and refuses others', async () => {
+      await garReceiver(issuer.jwksUrl);
+      const stranger = await issuer.sign({}, { stranger: true });
+      expect(
+        (await post('gar', envelope, { authorization: `Bearer ${stranger}` })).statusCode,
+      ).toBe(401);
+      expect((await post('gar', envelope)).statusCode).toBe(401);
+      const valid = await post('gar', envelope, { authorization: `Bearer ${await issuer.sign()}` });
+      expect(valid.statusCode).toBe(200);
+      expect([...kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
+        'us-west1-docker.pkg.dev/my-project/my-repo/hello-world:1.1',
+      ]);
+    });
+
+    it('answers 503 when the signing keys cannot be fetched', async () => {
+      await garReceiver('http://127.0.0.1:1/certs');
+      const response = await post('gar', envelope, {
+        authorization: `Bearer ${await issuer.sign()}`,
+      });
+      expect(response.statusCode).toBe(503);
+      expect(kube.rollouts.size).toBe(0);
+    });
+  });
+
+  it('answers 503 when rollouts cannot be created, and processes the retry', async () => {
+    kube.failCreates = true;
+    const failed = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['retry-after']).toBe('30');
+    kube.failCreates = false;
+    const retried = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    expect(retried.statusCode).toBe(200);
+    expect(kube.rollouts.size).toBe(1);
+  });
+});
