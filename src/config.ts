@@ -187,7 +187,7 @@ function webhookConfig(env: Env): WebhookConfig {
   const secrets: WebhookConfig['secrets'] = {};
   for (const kind of REGISTRY_KINDS) {
     if (kind === 'gar') continue;
-    const value = secret(env, `${WEBHOOK}${kind.toUpperCase()}_SECRET`, kind);
+    const value = webhookSecret(env, `${WEBHOOK}${kind.toUpperCase()}_SECRET`, kind);
     if (value) secrets[kind] = value;
   }
   return {
@@ -210,24 +210,11 @@ function webhookConfig(env: Env): WebhookConfig {
   };
 }
 
-/** A secret from `<name>` or from the file named by `<name>_FILE` (a mounted Secret). */
-function secret(env: Env, name: string, kind: RegistryKind): Secret | undefined {
-  const inline = optionalString(env, name);
-  const file = optionalString(env, `${name}_FILE`);
-  if (inline && file) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
-  let value = inline;
-  if (file) {
-    try {
-      value = readFileSync(file, 'utf8').trim();
-    } catch (cause) {
-      throw new ConfigError(`${name}_FILE: cannot read ${file}`, { cause });
-    }
-  }
-  if (!value) return undefined;
+/** A registry's webhook secret; path tokens (Docker Hub, Quay) must be long and URL-safe. */
+function webhookSecret(env: Env, name: string, kind: RegistryKind): Secret | undefined {
   const pathToken = PATH_TOKEN_REGISTRIES.includes(kind);
-  const minimum = pathToken ? 32 : 16;
-  if (value.length < minimum)
-    throw new ConfigError(`${name} must be at least ${minimum} characters`);
+  const value = secret(env, name, pathToken ? 32 : 16);
+  if (value === undefined) return undefined;
   if (pathToken && !/^[A-Za-z0-9._~-]+$/.test(value)) {
     throw new ConfigError(`${name} goes into a URL path: use only letters, digits and . _ ~ -`);
   }
@@ -262,9 +249,22 @@ export function optionalString(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-/** A secret of at least `minLength` characters, or undefined when unset; never echoed in errors. */
+/**
+ * A secret from `<name>`, or from the file `<name>_FILE` names (a mounted Secret), of at least
+ * `minLength` characters; undefined when neither is set. Error messages never echo the value.
+ */
 export function secret(env: Env, name: string, minLength: number): string | undefined {
-  const value = optionalString(env, name);
+  const inline = optionalString(env, name);
+  const file = optionalString(env, `${name}_FILE`);
+  if (inline && file) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
+  let value = inline;
+  if (file) {
+    try {
+      value = readFileSync(file, 'utf8').trim() || undefined;
+    } catch (cause) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file}`, { cause });
+    }
+  }
   if (value !== undefined && value.length < minLength) {
     throw new ConfigError(`${name} must be at least ${minLength} characters long`);
   }
