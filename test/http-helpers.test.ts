@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { depthOf } from '../src/api/json-depth.js';
 import { parseTargetNotification } from '../src/db/target-notifications.js';
 import {
   apiKeyDigest,
@@ -10,7 +11,6 @@ import {
   storedHashBytes,
 } from '../src/devices/credentials.js';
 import { etagMatches } from '../src/devices/etag.js';
-import { depthOf } from '../src/http/json-body.js';
 
 describe('bearerToken', () => {
   it.each([

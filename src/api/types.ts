@@ -257,6 +257,3 @@ export const ConditionTypes = {
   Progressing: 'Progressing',
   Degraded: 'Degraded',
 } as const;
-
-/** Batches of a Staged or Manual strategy without `batches` (AllAtOnce: `[100]`). */
-export const DEFAULT_BATCHES: readonly number[] = [10, 50, 100];

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
 import { HttpProblem } from './problem.js';
-
-/** Deepest JSON nesting any body may have; our documents need far less. */
-export const MAX_JSON_DEPTH = 32;
 
 /**
  * Replaces the JSON parser with fastify's own (prototype poisoning rejected) plus a nesting
@@ -23,18 +21,4 @@ export function limitJsonBodies(app: FastifyInstance): void {
       done(null, value);
     });
   });
-}
-
-/** Nesting depth of a parsed JSON value, computed without recursion. */
-export function depthOf(value: unknown): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > MAX_JSON_DEPTH) return deepest;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
-  }
-  return deepest;
 }

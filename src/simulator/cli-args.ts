@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { InvalidImageReference, parseImageReference } from '../api/image-reference.js';
 import { ConfigError } from '../config.js';
 import type { TargetApps } from '../devices/target-document.js';
+import { parseNonNegativeDuration } from '../planner/duration.js';
 import type { LabelDistribution } from './fates.js';
 import type { FailureMode, SimulatorOptions } from './options.js';
 
@@ -125,16 +126,13 @@ function parseFlags(argv: string[]) {
   return parseArgs({ args: argv, options: FLAGS, allowPositionals: false, strict: true }).values;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `200ms`, `2s`, `1.5m`, `1h` (or `0`) in milliseconds; throws ConfigError naming the flag. */
+/** A flag's Go-style duration (`200ms`, `2s`, `1m30s`) in whole milliseconds; throws ConfigError. */
 export function parseDuration(text: string, name = 'duration'): number {
-  if (text === '0') return 0;
-  const match = DURATION.exec(text);
-  if (!match)
+  try {
+    return Math.round(parseNonNegativeDuration(text));
+  } catch {
     throw new ConfigError(`${name} must be a duration like 200ms, 2s or 1m, got "${text}"`);
-  return Math.round(Number(match[1]) * (UNIT_MS[match[2] as string] as number));
+  }
 }
 
 function wholeSeconds(ms: number, name: string): number {

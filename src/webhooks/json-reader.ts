@@ -1,7 +1,6 @@
+import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
 import { PayloadError } from './push.js';
 
-/** Deepest nesting of arrays and objects a webhook body may have. */
-export const MAX_JSON_DEPTH = 32;
 /** Longest string field a parser reads. */
 export const MAX_STRING_LENGTH = 1024;
 /** Most items of an array field a parser reads. */
@@ -19,20 +18,6 @@ export function parseJson(text: string, what = 'the body'): unknown {
     throw new PayloadError(`${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   return value;
-}
-
-/** Nesting depth of a parsed JSON value, computed without recursion. */
-function depthOf(root: unknown): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[root, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > MAX_JSON_DEPTH) return deepest;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
-  }
-  return deepest;
 }
 
 /**

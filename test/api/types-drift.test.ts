@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCHES } from '../../src/api/types.js';
 import type { JSONSchemaProps } from '../../src/apiserver/schema/index.js';
+import { ROLLOUT_DEFAULTS } from '../../src/planner/settings.js';
 import { crdOf } from '../support/resources.js';
 
 /**
@@ -124,10 +124,12 @@ describe('src/api/types.ts', () => {
     },
   );
 
-  it('states the batches the CRDs describe for an unset strategy.batches', () => {
+  it('describes in the CRD the batches the planner uses for an unset strategy.batches', () => {
     const description =
       crdOf('ImagePolicy').schema.properties?.spec?.properties?.strategy?.properties?.batches
         ?.description;
-    expect(description).toContain(`Unset means [${DEFAULT_BATCHES.join(', ')}] for Staged`);
+    expect(description).toContain(
+      `Unset means [${ROLLOUT_DEFAULTS.batches.join(', ')}] for Staged`,
+    );
   });
 });
