@@ -42,7 +42,7 @@ export async function recordReportProgress(
     tx,
     sql`select m.rollout_uid::text as uid, r.namespace || '/' || r.name as key, r.state,
           r.repository, r.image, m.previous, m.progress, m.restored_at is not null as restored,
-          coalesce(m.healthy_since + r.soak <= now(), false) as soak_elapsed
+          coalesce(m.healthy_since, now()) + r.soak <= now() as soak_elapsed
         from rollout_members m join rollout_targets r on r.uid = m.rollout_uid
         where m.device_uuid = ${uuid} and m.batch <= r.started_batches
           and r.state in ('active', 'rolledBack')`,
@@ -65,9 +65,9 @@ export async function recordReportProgress(
     if (next === row.progress && settled) continue;
     await tx.execute(
       sql`update rollout_members set progress = ${next}, last_report_at = now(),
-            healthy_since = case when ${next} in ('soaking', 'healthy')
+            healthy_since = case when ${next}::text in ('soaking', 'healthy')
               then coalesce(healthy_since, now()) end,
-            failed_at = case when ${next} = 'failed' then coalesce(failed_at, now()) end
+            failed_at = case when ${next}::text = 'failed' then coalesce(failed_at, now()) end
           where rollout_uid = ${row.uid} and device_uuid = ${uuid}`,
     );
     if (next !== row.progress) changed.push(row.key);

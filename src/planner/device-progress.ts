@@ -71,10 +71,13 @@ export function readReport(apps: ReportedApps, member: MemberView): ReportReadin
   return { updated, healthy: updated && healthy && !failing, failing, restored };
 }
 
-/** A member's stored progress and whether its soak time has passed since `healthySince`. */
+/** A member's stored progress and whether its soak time has passed. */
 export interface StoredProgress {
   progress: MemberProgress;
-  /** healthySince + soak ≤ now (false when not soaking). */
+  /**
+   * The soak time has passed since the healthy streak began (since now when it has not
+   * begun: true only for a zero soak time).
+   */
   soakElapsed: boolean;
 }
 
@@ -86,9 +89,7 @@ export interface StoredProgress {
 export function nextProgress(stored: StoredProgress, reading: ReportReading): MemberProgress {
   if (stored.progress === 'failed' || reading.failing) return 'failed';
   if (reading.healthy) {
-    if (stored.progress === 'healthy') return 'healthy';
-    if (stored.progress === 'soaking' && stored.soakElapsed) return 'healthy';
-    return 'soaking';
+    return stored.progress === 'healthy' || stored.soakElapsed ? 'healthy' : 'soaking';
   }
   return reading.updated ? 'updating' : 'scheduled';
 }

@@ -20,7 +20,10 @@ const SELECTORS: Array<[string, DeviceSelector]> = [
   ['matchLabels', { matchLabels: { env: 'prod' } }],
   ['an empty label value', { matchLabels: { gpu: '' } }],
   ['In', { matchExpressions: [{ key: 'env', operator: 'In', values: ['dev', 'staging'] }] }],
-  ['NotIn (also without the key)', { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }],
+  [
+    'NotIn (also without the key)',
+    { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] },
+  ],
   ['Exists', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }],
   ['DoesNotExist', { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }],
   [

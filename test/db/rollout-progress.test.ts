@@ -119,7 +119,9 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
       },
     ]);
     // A failed device stays failed; the same report again changes nothing.
-    expect(await saveReport(db(), b!, reported(NEW, 'running', 'healthy'))).toEqual({ rollouts: [] });
+    expect(await saveReport(db(), b!, reported(NEW, 'running', 'healthy'))).toEqual({
+      rollouts: [],
+    });
   });
 
   it('soaks: healthy only after a healthy report the soak time after the first', async () => {

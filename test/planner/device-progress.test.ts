@@ -35,9 +35,17 @@ const reading = (r: Partial<ReportReading>): ReportReading => ({
 
 describe('readReport', () => {
   it.each<[string, Record<string, unknown> | undefined, Partial<ReportReading>]>([
-    ['the previous image', { image: OLD, status: 'running', health: 'healthy' }, { restored: true }],
+    [
+      'the previous image',
+      { image: OLD, status: 'running', health: 'healthy' },
+      { restored: true },
+    ],
     ['no such service', undefined, {}],
-    ['the new image starting', { image: NEW, status: 'starting', health: 'unknown' }, { updated: true }],
+    [
+      'the new image starting',
+      { image: NEW, status: 'starting', health: 'unknown' },
+      { updated: true },
+    ],
     [
       'the new image healthy',
       { image: NEW, status: 'running', health: 'healthy' },
@@ -54,7 +62,11 @@ describe('readReport', () => {
       { updated: true, failing: true },
     ],
     ['the new image exited', { image: NEW, status: 'exited' }, { updated: true, failing: true }],
-    ['the new image running, health unknown', { image: NEW, status: 'running', health: 'unknown' }, { updated: true }],
+    [
+      'the new image running, health unknown',
+      { image: NEW, status: 'running', health: 'unknown' },
+      { updated: true },
+    ],
     ['an old image exited', { image: OLD, status: 'exited' }, { restored: true }],
   ])('%s', (_, service, expected) => {
     expect(readReport(report(service), member)).toEqual(reading(expected));
@@ -93,6 +105,7 @@ describe('nextProgress', () => {
     ['scheduled', false, old, 'scheduled'],
     ['scheduled', false, updating, 'updating'],
     ['scheduled', false, healthy, 'soaking'],
+    ['scheduled', true, healthy, 'healthy'],
     ['updating', false, healthy, 'soaking'],
     ['soaking', false, healthy, 'soaking'],
     ['soaking', true, healthy, 'healthy'],
@@ -102,7 +115,7 @@ describe('nextProgress', () => {
     ['updating', false, failing, 'failed'],
     ['failed', false, healthy, 'failed'],
     ['failed', false, old, 'failed'],
-  ])('%s (soak elapsed: %s) + report → %s', (progress, soakElapsed, read, expected) => {
+  ])('%s (soak passed: %s) + report → %s', (progress, soakElapsed, read, expected) => {
     expect(nextProgress({ progress, soakElapsed }, read)).toBe(expected);
   });
 });
