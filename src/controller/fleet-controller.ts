@@ -42,6 +42,10 @@ export class FleetController {
   private readonly events: EventRecorder;
   private readonly metrics: EngineMetrics;
   private readonly logger: Logger;
+  /** See RolloutReconcilerDeps.written; kept across reconciles, reset with each run. */
+  private readonly written = new Map<string, string>();
+  /** The phase each rollout's last event showed, to notice phase changes. */
+  private readonly phases = new Map<string, string | undefined>();
 
   constructor(private readonly options: FleetControllerOptions) {
     this.logger = options.logger.child({ component: 'controller' });
@@ -57,7 +61,7 @@ export class FleetController {
         {
           name: Sources.rollouts,
           resource: options.kube.imageRollouts,
-          keys: (rollout: ImageRollout) => [rolloutKey(...identify(rollout))],
+          keys: (rollout: ImageRollout) => this.rolloutKeys(rollout),
         },
         {
           name: Sources.policies,
@@ -90,6 +94,8 @@ export class FleetController {
         }
       },
     });
+    this.written.clear();
+    this.phases.clear();
     this.logger.info('controller started');
     try {
       await this.controller.run(signal);
@@ -98,6 +104,26 @@ export class FleetController {
       await this.events.flush();
       this.logger.info('controller stopped');
     }
+  }
+
+  /**
+   * A rollout change concerns the rollout; a new phase (or its deletion) also its policy and
+   * the other rollouts of the policy: they queue behind it or are superseded by it (the cache
+   * already holds the new state when this runs, so their reconciles see it).
+   */
+  private rolloutKeys(rollout: ImageRollout): string[] {
+    const [namespace, name] = identify(rollout);
+    const key = rolloutKey(namespace, name);
+    const gone = !this.controller.cached(Sources.rollouts, `${namespace}/${name}`);
+    const phase = rollout.status?.phase;
+    if (!gone && this.phases.has(key) && this.phases.get(key) === phase) return [key];
+    if (gone) this.phases.delete(key);
+    else this.phases.set(key, phase);
+    const policy = rollout.spec.policyRef?.name ?? '';
+    const siblings = this.controller
+      .list<ImageRollout>(Sources.rollouts)
+      .filter((r) => r.metadata.namespace === namespace && r.spec.policyRef?.name === policy);
+    return [key, policyKey(namespace, policy), ...siblings.map((r) => rolloutKey(...identify(r)))];
   }
 
   /** A policy change concerns the policy and every rollout of it. */
@@ -136,9 +162,9 @@ export class FleetController {
       logger: this.logger,
       now: now ?? (() => new Date()),
       metrics: this.metrics,
-      enqueue: (key: string) => this.controller.enqueue(key),
       signal,
       onStep,
+      written: this.written,
     };
   }
 

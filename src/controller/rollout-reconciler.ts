@@ -26,16 +26,21 @@ export interface RolloutReconcilerDeps {
   logger: Logger;
   now(): Date;
   metrics?: EngineMetrics;
-  /** Queues another key of this controller (siblings, the policy) — absent in scripts. */
-  enqueue?(key: string): void;
   /** Aborted when this process stops leading: no write starts after that. */
   signal?: AbortSignal;
   /** Called at each step boundary (tracing; crash tests). */
   onStep?(step: string): void;
+  /**
+   * Per key, the resourceVersion the last status write replaced: a cache still showing it has
+   * not seen that write yet, and planning from it would repeat the transition.
+   */
+  written?: Map<string, string>;
 }
 
 /** How long to wait before reading again after a 409 on the status write. */
 const CONFLICT_RETRY_MS = 200;
+/** How long to wait for the cache to show the status this controller wrote. */
+const STALE_RETRY_MS = 50;
 
 /** Queue key of an ImageRollout / ImagePolicy in the fleet controller's one queue. */
 export const rolloutKey = (namespace: string, name: string) => `ImageRollout/${namespace}/${name}`;
@@ -54,6 +59,10 @@ export async function reconcileRollout(
   // Read the rollout; a deleted one with our finalizer gets its overlay settled first.
   const read = await deps.read.rollout(namespace, name);
   if (!read) return {};
+  if (deps.written?.get(key) === read.metadata.resourceVersion) {
+    return { requeueAfter: STALE_RETRY_MS };
+  }
+  deps.written?.delete(key);
   if (read.metadata.deletionTimestamp) return finalizeRollout(deps, read);
   const rollout = await ensureFinalizer(deps, read);
   if (!rollout) return { requeueAfter: CONFLICT_RETRY_MS };
@@ -77,12 +86,15 @@ export async function reconcileRollout(
   deps.signal?.throwIfAborted();
   const write = await writeStatus(deps.rollouts, rollout, plan.status);
   if (write.outcome === 'conflict') return { requeueAfter: CONFLICT_RETRY_MS };
-  if (write.outcome === 'written') deps.onStep?.('status');
+  if (write.outcome === 'written') {
+    deps.written?.set(key, rollout.metadata.resourceVersion ?? '');
+    deps.onStep?.('status');
+  }
   observe(deps, key, rollout, plan, state.progress);
   return requeue(plan, now);
 }
 
-/** Metrics, logs, and the keys a phase change concerns: siblings queue behind or supersede. */
+/** Device counts for the metrics, and a log line when the phase changes. */
 function observe(
   deps: RolloutReconcilerDeps,
   key: string,
@@ -104,13 +116,6 @@ function observe(
     },
     'rollout phase changed',
   );
-  deps.enqueue?.(policyKey(namespace, rollout.spec.policyRef?.name ?? ''));
-  void deps.read.rolloutsOf(namespace, rollout.spec.policyRef?.name ?? '').then((siblings) => {
-    for (const other of siblings) {
-      if (other.metadata.name !== name)
-        deps.enqueue?.(rolloutKey(namespace, other.metadata.name ?? ''));
-    }
-  });
 }
 
 function requeue(plan: RolloutPlan, now: Date): WorkResult {

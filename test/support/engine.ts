@@ -32,11 +32,16 @@ export class ShiftedClock {
  */
 export interface Engine {
   database: Database;
+  /** The Postgres connection string (undefined on PGlite). */
+  databaseUrl: string | undefined;
   server: ApiServer;
   kube: KubePort;
   deviceApi: TestDeviceApi & { url: string };
-  controller: FleetController;
+  /** The controller `startEngine` started, if it did. */
+  controller: RunningController | undefined;
   clock: ShiftedClock;
+  /** Starts a fleet controller in this process (fresh caches, queue and recorder). */
+  startController(options?: { onStep?(step: string): void }): RunningController;
   /** Applies an ImagePolicy `name` in `default` with a fleet selector and the given spec. */
   policy(name: string, spec: Partial<ImagePolicySpec>): Promise<ImagePolicy>;
   /** Creates an ImageRollout `name` of `image:tag` for policy `policy`. */
@@ -65,6 +70,13 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
+/** A fleet controller running in the test process. */
+export interface RunningController {
+  controller: FleetController;
+  /** Stops it and waits for reconciles in flight (like losing the lease). */
+  stop(): Promise<void>;
+}
+
 /** Simulator options; registered devices get the test admin token. */
 export type SimulateOptions = Omit<Partial<SimulatorOptions>, 'register'> & {
   register?: Omit<Registration, 'adminToken'>;
@@ -73,7 +85,7 @@ export type SimulateOptions = Omit<Partial<SimulatorOptions>, 'register'> & {
 /** Starts everything on a fresh database of `backend`; the controller runs until `stop`. */
 export async function startEngine(
   backend: 'pglite' | 'postgres',
-  options: { resyncMs?: number } = {},
+  options: { resyncMs?: number; controller?: boolean } = {},
 ): Promise<Engine> {
   const test: TestDatabase = await createTestDatabase(backend);
   const { database } = test;
@@ -92,26 +104,42 @@ export async function startEngine(
     progressWindowMs: 50,
   });
   const clock = new ShiftedClock();
-  const controller = new FleetController({
-    database,
-    kube,
-    logger: silentLogger(),
-    registry: createMetricsRegistry({ processMetrics: false }),
-    identity: 'test',
-    resyncMs: options.resyncMs ?? 2_000,
-    progressDelayMs: 100,
-    now: clock.now,
-  });
-  const stopping = new AbortController();
-  const running = controller.run(stopping.signal);
+  const controllers = new Set<RunningController>();
+  const startController = (controllerOptions: { onStep?(step: string): void } = {}) => {
+    const controller = new FleetController({
+      database,
+      kube,
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ processMetrics: false }),
+      identity: 'test',
+      resyncMs: options.resyncMs ?? 2_000,
+      progressDelayMs: 100,
+      now: clock.now,
+      onStep: controllerOptions.onStep,
+    });
+    const stopping = new AbortController();
+    const running = controller.run(stopping.signal);
+    const handle: RunningController = {
+      controller,
+      async stop() {
+        stopping.abort();
+        await running;
+        controllers.delete(handle);
+      },
+    };
+    controllers.add(handle);
+    return handle;
+  };
   const simulators: Simulator[] = [];
   const engine: Engine = {
     database,
+    databaseUrl: test.url,
     server,
     kube,
     deviceApi,
-    controller,
+    controller: options.controller === false ? undefined : startController(),
     clock,
+    startController,
     policy: (name, spec) =>
       kube.imagePolicies.create({
         apiVersion: 'fleet.iotistic.io/v1alpha1',
@@ -193,8 +221,7 @@ export async function startEngine(
     },
     async stop() {
       await Promise.all(simulators.map((simulator) => simulator.stop()));
-      stopping.abort();
-      await running;
+      await Promise.all([...controllers].map((controller) => controller.stop()));
       await deviceApi.close();
       await server.close();
       await test.drop();
