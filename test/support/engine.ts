@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { Registry } from 'prom-client';
 import { expect, vi } from 'vitest';
 import type {
   ImagePolicy,
@@ -73,6 +74,8 @@ export interface Engine {
 /** A fleet controller running in the test process. */
 export interface RunningController {
   controller: FleetController;
+  /** Where its metrics are registered. */
+  registry: Registry;
   /** Stops it and waits for reconciles in flight (like losing the lease). */
   stop(): Promise<void>;
 }
@@ -106,11 +109,12 @@ export async function startEngine(
   const clock = new ShiftedClock();
   const controllers = new Set<RunningController>();
   const startController = (controllerOptions: { onStep?(step: string): void } = {}) => {
+    const registry = createMetricsRegistry({ processMetrics: false });
     const controller = new FleetController({
       database,
       kube,
       logger: silentLogger(),
-      registry: createMetricsRegistry({ processMetrics: false }),
+      registry,
       identity: 'test',
       resyncMs: options.resyncMs ?? 2_000,
       progressDelayMs: 100,
@@ -121,6 +125,7 @@ export async function startEngine(
     const running = controller.run(stopping.signal);
     const handle: RunningController = {
       controller,
+      registry,
       async stop() {
         stopping.abort();
         await running;
