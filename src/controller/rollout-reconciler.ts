@@ -1,14 +1,14 @@
 import type { ImageRollout } from '../api/types.js';
 import type { Db } from '../db/client.js';
-import type { ResourceClient } from '../kube/port.js';
+import type { KubePort, ResourceClient } from '../kube/port.js';
 import { planRollout } from '../planner/plan-rollout.js';
 import { isTerminal } from '../planner/siblings.js';
 import type { RolloutPlan } from '../planner/types.js';
-import type { Logger } from '../telemetry/logger.js';
+import { type Logger, silentLogger } from '../telemetry/logger.js';
 import type { EngineMetrics } from './engine-metrics.js';
-import type { EventRecorder } from './event-recorder.js';
+import { EventRecorder } from './event-recorder.js';
 import { splitKey } from './keys.js';
-import type { ResourceReader } from './resource-reader.js';
+import { apiReader, type ResourceReader } from './resource-reader.js';
 import { applyPlan } from './rollout-effects.js';
 import { ensureFinalizer, finalizeRollout } from './rollout-finalizer.js';
 import { readRolloutState } from './rollout-state.js';
@@ -121,4 +121,31 @@ function observe(
 function requeue(plan: RolloutPlan, now: Date): WorkResult {
   if (!plan.requeueAt) return {};
   return { requeueAfter: Math.max(0, plan.requeueAt.getTime() - now.getTime()) };
+}
+
+/**
+ * Deps to drive reconcileRollout from a script (a benchmark, a one-off): reads go straight to the
+ * API, there is no informer, queue or leader election. Call `reconcileRollout(deps, 'ns/name')`
+ * again after the returned `requeueAfter` to follow a rollout.
+ */
+export function directRolloutDeps(options: {
+  db: Db;
+  kube: KubePort;
+  logger?: Logger;
+  now?(): Date;
+}): RolloutReconcilerDeps {
+  const logger = options.logger ?? silentLogger();
+  return {
+    db: options.db,
+    read: apiReader(options.kube),
+    rollouts: options.kube.imageRollouts,
+    events: new EventRecorder({
+      events: options.kube.events,
+      controller: 'fleet.iotistic.io/controller',
+      instance: 'script',
+      logger,
+    }),
+    logger,
+    now: options.now ?? (() => new Date()),
+  };
 }
