@@ -2,8 +2,7 @@ import type { ImageRollout } from '../api/types.js';
 import type { Db } from '../db/client.js';
 import { appendLog } from '../db/event-log.js';
 import {
-  completeMembership,
-  initialBatches,
+  completeSelection,
   type MembershipSpec,
   rebatch,
   stageSelection,
@@ -12,7 +11,6 @@ import { setSoak } from '../db/progress-store.js';
 import { fold } from '../db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../db/rollout-target-store.js';
 import { imageOf } from '../planner/decision.js';
-import { batchEnds } from '../planner/membership.js';
 import type { EventLogEntry, RolloutEffect, RolloutPlan } from '../planner/types.js';
 
 /** What applying an effect needs. */
@@ -85,7 +83,6 @@ async function createMembershipEffect(
     repository: rollout.spec.image,
     image: imageOf(rollout),
     selector: effect.selector,
-    batchEnds: (count) => batchEnds(count, effect.percentages),
     log,
   };
   await stageSelection(deps.db, spec);
@@ -93,7 +90,7 @@ async function createMembershipEffect(
   await createRolloutTarget(deps.db, spec);
   await setSoak(deps.db, spec.uid, soakMs);
   deps.onStep?.('target-created');
-  await completeMembership(deps.db, spec.uid, await initialBatches(deps.db, spec), deps.signal);
+  await completeSelection(deps.db, spec.uid, effect.percentages, deps.signal);
 }
 
 /** Log entries carry the rollout's uid, namespace, name and image, as the stores write them. */

@@ -1,12 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { ImagePolicy, ImageRollout } from '../api/types.js';
 import type { Db } from '../db/client.js';
-import { completeMembership, stageNewcomers } from '../db/membership-store.js';
+import { completeMembership, completeSelection, stageNewcomers } from '../db/membership-store.js';
 import { batchProgress, rollbackProgress, setSoak } from '../db/progress-store.js';
 import { getRolloutTarget, type RolloutTarget } from '../db/rollout-target-store.js';
 import { queryRows } from '../db/rows.js';
 import { parseDuration } from '../planner/duration.js';
-import { batchEnds, batchOfRank } from '../planner/membership.js';
 import {
   ROLLOUT_DEFAULTS,
   type RolloutSettings,
@@ -80,9 +79,7 @@ async function finishStaged(
   const staged = await stagedRanks(db, target.uid);
   if (staged.count === 0) return;
   if (staged.first === 0) {
-    if (!settings) return;
-    const ends = batchEnds(staged.count, settings.batches);
-    await completeMembership(db, target.uid, (rank) => batchOfRank(rank, ends), signal);
+    if (settings) await completeSelection(db, target.uid, settings.batches, signal);
     return;
   }
   const batch = await newcomerBatch(db, target);

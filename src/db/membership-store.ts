@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DeviceSelector } from '../api/types.js';
-import { batchOfRank, rankKeySql } from '../planner/membership.js';
+import { batchEnds, batchOfRank, rankKeySql } from '../planner/membership.js';
 import type { EventLogEntry } from '../planner/types.js';
 import type { Db, DbOrTx } from './client.js';
 import { deviceSelectorSql } from './device-selector-sql.js';
@@ -31,8 +31,6 @@ const RANK_KEY = sql.raw(rankKeySql('r.uid', 'devices.uuid::text'));
 /** What a rollout's membership is created from. */
 export interface MembershipSpec extends RolloutTargetSpec {
   selector: DeviceSelector;
-  /** Cumulative batch percentages (planBatches semantics). */
-  batchEnds(memberCount: number): number[];
   /** Written with the selection, exactly once. */
   log: readonly EventLogEntry[];
 }
@@ -100,10 +98,18 @@ export async function completeMembership(
   return { inserted };
 }
 
-/** The batch of each staged rank, from the cumulative ends over every staged device. */
-export async function initialBatches(db: DbOrTx, spec: MembershipSpec) {
-  const ends = spec.batchEnds(await stagedCount(db, spec.uid));
-  return (rank: number) => batchOfRank(rank, ends);
+/**
+ * Completes a first selection (ranks from 0): batches laid out by `percentages` over every
+ * staged device (batchEnds), then completeMembership.
+ */
+export async function completeSelection(
+  db: Db,
+  uid: string,
+  percentages: readonly number[],
+  signal?: AbortSignal,
+): Promise<{ inserted: number }> {
+  const ends = batchEnds(await stagedCount(db, uid), percentages);
+  return completeMembership(db, uid, (rank) => batchOfRank(rank, ends), signal);
 }
 
 /**

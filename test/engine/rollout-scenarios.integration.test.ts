@@ -174,17 +174,23 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
     engine.clock.offsetMs = 0;
   });
 
-  it('rolls everything back on abort', async () => {
-    const simulator = await fleet('abort', 8);
-    await engine.policy('abort', {
-      selector: { fleets: ['abort'] },
+  /** 8 devices of fleet `name`, a rollout `<name>-1-28` whose first half is done, an hour to wait. */
+  async function halfDone(name: string): Promise<Simulator> {
+    const simulator = await fleet(name, 8);
+    await engine.policy(name, {
+      selector: { fleets: [name] },
       strategy: { batches: [50, 100], interval: '1h' },
       health,
     });
-    await engine.rollout('abort-1-28', { policy: 'abort' });
-    await engine.until('abort-1-28', (r) =>
+    await engine.rollout(`${name}-1-28`, { policy: name });
+    await engine.until(`${name}-1-28`, (r) =>
       expect(condition(r, 'Progressing')?.reason).toBe('WaitingForInterval'),
     );
+    return simulator;
+  }
+
+  it('rolls everything back on abort', async () => {
+    const simulator = await halfDone('abort');
     expect(simulator.summary().images).toEqual({
       [OLD]: { healthy: 4 },
       [NEW]: { healthy: 4 },
@@ -198,16 +204,7 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
   });
 
   it('stops an older rollout when a newer one supersedes it', async () => {
-    const simulator = await fleet('newer', 8);
-    await engine.policy('newer', {
-      selector: { fleets: ['newer'] },
-      strategy: { batches: [50, 100], interval: '1h' },
-      health,
-    });
-    await engine.rollout('newer-1-28', { policy: 'newer' });
-    await engine.until('newer-1-28', (r) =>
-      expect(condition(r, 'Progressing')?.reason).toBe('WaitingForInterval'),
-    );
+    const simulator = await halfDone('newer');
     await engine.rollout('newer-1-29', {
       policy: 'newer',
       tag: '1.29',
