@@ -67,13 +67,8 @@ export async function reconcileRollout(
   const rollout = await ensureFinalizer(deps, read);
   if (!rollout) return { requeueAfter: CONFLICT_RETRY_MS };
   // Read the policy, the other rollouts of the policy, and what Postgres holds.
-  const policyName = rollout.spec.policyRef?.name ?? '';
-  const policy = await deps.read.policy(namespace, policyName);
-  const siblings = (await deps.read.rolloutsOf(namespace, policyName)).filter(
-    (other) => other.metadata.name !== name,
-  );
   const now = deps.now();
-  const state = await readRolloutState(deps.db, rollout, policy, now, deps.signal);
+  const { policy, siblings, state } = await readInputs(deps, rollout, now);
   deps.onStep?.('read');
   // Plan, then apply the effect with the plan's event-log entries.
   const plan = planRollout({ rollout, policy, siblings, now, ...state });
@@ -92,6 +87,17 @@ export async function reconcileRollout(
   }
   observe(deps, key, rollout, plan, state.progress);
   return requeue(plan, now);
+}
+
+async function readInputs(deps: RolloutReconcilerDeps, rollout: ImageRollout, now: Date) {
+  const { namespace = '', name } = rollout.metadata;
+  const policyName = rollout.spec.policyRef?.name ?? '';
+  const policy = await deps.read.policy(namespace, policyName);
+  const siblings = (await deps.read.rolloutsOf(namespace, policyName)).filter(
+    (other) => other.metadata.name !== name,
+  );
+  const state = await readRolloutState(deps.db, rollout, policy, now, deps.signal);
+  return { policy, siblings, state };
 }
 
 /** Device counts for the metrics, and a log line when the phase changes. */

@@ -51,13 +51,7 @@ export async function recordReportProgress(
   for (const row of rows) {
     const reading = readReport(apps, row);
     if (row.state === 'rolledBack') {
-      if (row.restored) continue;
-      await tx.execute(
-        sql`update rollout_members set last_report_at = now(),
-              restored_at = ${reading.restored ? sql`now()` : sql`null`}
-            where rollout_uid = ${row.uid} and device_uuid = ${uuid}`,
-      );
-      if (reading.restored) changed.push(row.key);
+      if (await recordRestore(tx, uuid, row, reading.restored)) changed.push(row.key);
       continue;
     }
     const next = nextProgress({ progress: row.progress, soakElapsed: row.soak_elapsed }, reading);
@@ -73,6 +67,17 @@ export async function recordReportProgress(
     if (next !== row.progress) changed.push(row.key);
   }
   return changed;
+}
+
+/** After a rollback only the restore matters; true when this report restored the device. */
+async function recordRestore(tx: DbOrTx, uuid: string, row: MemberRow, restored: boolean) {
+  if (row.restored) return false;
+  await tx.execute(
+    sql`update rollout_members set last_report_at = now(),
+          restored_at = ${restored ? sql`now()` : sql`null`}
+        where rollout_uid = ${row.uid} and device_uuid = ${uuid}`,
+  );
+  return restored;
 }
 
 /** What the counts of one rollout depend on besides the members. */
