@@ -70,6 +70,11 @@ export class EngineMetrics {
     this.reconcileSeconds.observe({ kind, result }, seconds);
   }
 
+  /** Forgets every rollout's device counts (this process stopped reconciling). */
+  clearDevices(): void {
+    this.counts.clear();
+  }
+
   /** Records the device counts of a running rollout; `undefined` forgets it (finished, deleted). */
   setDevices(key: string, progress: readonly BatchProgress[] | undefined): void {
     if (!progress) {

@@ -102,6 +102,7 @@ export class FleetController {
     } finally {
       await unlisten();
       await this.events.flush();
+      this.metrics.clearDevices();
       this.logger.info('controller stopped');
     }
   }
