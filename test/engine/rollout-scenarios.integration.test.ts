@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ImageRollout } from '../../src/api/types.js';
 import { registerDevice } from '../../src/db/device-store.js';
 import { queryRows } from '../../src/db/rows.js';
@@ -69,9 +69,13 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
     );
     expect(again.status?.phase).toBe('Paused');
     expect(await startedBatches('budget-1-28')).toBe(1);
-    const images = simulator.summary().images;
-    expect(images[OLD]).toEqual({ healthy: 6 });
-    expect(images[NEW]).toEqual({ unhealthy: 6 });
+    // Batch 2 never got the new image; batch 1 fails on it (some may still be starting).
+    await vi.waitFor(() =>
+      expect(simulator.summary().images).toEqual({
+        [OLD]: { healthy: 6 },
+        [NEW]: { unhealthy: 6 },
+      }),
+    );
   });
 
   it('rolls every changed device back to its own previous images', async () => {
@@ -200,7 +204,8 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
       expect(r.status?.phase).toBe('RolledBack'),
     );
     expect(done.status?.rollback).toMatchObject({ reason: 'Aborted', devices: 4, restored: 4 });
-    expect(simulator.summary().images).toEqual({ [OLD]: { healthy: 8 } });
+    // Restored means reporting the previous image again; it may still be starting.
+    await vi.waitFor(() => expect(simulator.summary().images).toEqual({ [OLD]: { healthy: 8 } }));
   });
 
   it('stops an older rollout when a newer one supersedes it', async () => {
