@@ -27,6 +27,12 @@ export interface Config {
   webhooks: WebhookConfig;
   kube: KubeSettings;
   apiserver: ApiServerConfig;
+  controller: {
+    /** Every rollout and policy is reconciled again this often, whatever was heard. */
+    resyncSeconds: number;
+    /** Rollouts and policies reconciled at once. */
+    concurrency: number;
+  };
   simulator: {
     /** Device API the `simulate` command talks to; undefined means this host's FLEET_ROLLOUT_PORT. */
     apiUrl: string | undefined;
@@ -121,6 +127,10 @@ export function loadConfig(env: Env = process.env): Config {
     webhooks: webhookConfig(env),
     kube: loadKubeSettings(env),
     apiserver: loadApiServerConfig(env),
+    controller: {
+      resyncSeconds: integer(env, 'FLEET_ROLLOUT_RESYNC_SECONDS', 60, 1, 86400),
+      concurrency: integer(env, 'FLEET_ROLLOUT_CONTROLLER_CONCURRENCY', 4, 1, 64),
+    },
     simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
   };
 }

@@ -2,6 +2,7 @@
 import type { Registry } from 'prom-client';
 import { runLocalApiServer } from './apiserver/run.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { startControllerRole } from './controller/controller-role.js';
 import { type Database, openDatabase } from './db/client.js';
 import { createWebhookStore } from './db/webhook-store.js';
 import { resolveAdminToken } from './devices/admin-token.js';
@@ -23,6 +24,7 @@ const USAGE = `usage: fleet-rollout <command>
 
 commands:
   start       run every role in one process on embedded defaults
+  controller  run the rollout controller alone, leader-elected (needs DATABASE_URL and KUBECONFIG)
   device-api  run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)
   webhooks    run the registry webhook receiver alone (needs DATABASE_URL and KUBECONFIG)
   apiserver   run only the local Kubernetes API server
@@ -43,6 +45,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
       await runUntilSignal(await start(config, logger), logger);
+      return 0;
+    case 'controller':
+      await runUntilSignal(await controllerOnly(config, logger), logger);
       return 0;
     case 'device-api':
       await runUntilSignal(await deviceApiOnly(config, logger), logger);
@@ -96,6 +101,20 @@ async function start(config: Config, logger: Logger): Promise<Running[]> {
       plugins: [deviceApi.plugin, webhookPlugin(config, deps, kube)],
       keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
     });
+    running.push(startControllerRole(config, { ...deps, kube }));
+  });
+}
+
+async function controllerOnly(config: Config, logger: Logger): Promise<Running[]> {
+  if (!config.databaseUrl) {
+    throw new ConfigError('controller needs DATABASE_URL (the Postgres the device API uses)');
+  }
+  const connection = configuredConnection(config.kube);
+  if (!connection) throw new ConfigError('controller needs KUBECONFIG or an in-cluster config');
+  const kube = createKubePort(loadKubeConfig(connection));
+  return startRoles(config, logger, async (deps, running) => {
+    await serveHttp(config, deps, running, { plugins: [] });
+    running.push(startControllerRole(config, { ...deps, kube }));
   });
 }
 

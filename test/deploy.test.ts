@@ -30,3 +30,37 @@ describe('deploy/device-api.yaml', () => {
     ]);
   });
 });
+
+describe('deploy/controller.yaml', () => {
+  const documents = parseAllDocuments(readFileSync('deploy/controller.yaml', 'utf8')).map((d) =>
+    d.toJS(),
+  );
+  const deployment = documents.find((d) => d.kind === 'Deployment');
+  const container = deployment?.spec.template.spec.containers[0];
+
+  it('runs the controller command under a service account that may do what it does', () => {
+    expect(container.args).toEqual(['controller']);
+    const env = Object.fromEntries(
+      container.env.map((e: { name: string; value?: string }) => [e.name, e.value ?? 'x']),
+    );
+    expect(Object.keys(env)).toContain('DATABASE_URL');
+    expect(() => loadConfig({ ...env, KUBERNETES_SERVICE_HOST: '10.0.0.1' })).not.toThrow();
+    expect(deployment.spec.template.spec.serviceAccountName).toBe('fleet-rollout-controller');
+    const rules = documents.find((d) => d.kind === 'ClusterRole').rules as Array<{
+      resources: string[];
+      verbs: string[];
+    }>;
+    const allowed = (resource: string, verb: string) =>
+      rules.some((rule) => rule.resources.includes(resource) && rule.verbs.includes(verb));
+    for (const [resource, verb] of [
+      ['imagerollouts', 'watch'],
+      ['imagerollouts', 'patch'],
+      ['imagerollouts/status', 'update'],
+      ['imagepolicies/status', 'update'],
+      ['events', 'create'],
+      ['leases', 'update'],
+    ]) {
+      expect(allowed(resource as string, verb as string), `${verb} ${resource}`).toBe(true);
+    }
+  });
+});

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  LabelSelectorError,
-  matchesLabels,
-  parseLabelSelector,
-} from '../src/devices/label-selector.js';
+import { LabelSelectorError, parseLabelSelector } from '../src/devices/label-selector.js';
+import { matchesRequirements } from '../src/planner/selector.js';
 
 describe('parseLabelSelector', () => {
   it.each([
@@ -43,7 +40,7 @@ describe('parseLabelSelector', () => {
   });
 });
 
-describe('matchesLabels', () => {
+describe('matchesRequirements of a parsed selector', () => {
   const labels = { env: 'prod', zone: 'a' };
   it.each([
     ['env=prod', true],
@@ -59,6 +56,6 @@ describe('matchesLabels', () => {
     ['!missing', true],
     ['env=prod,zone=b', false],
   ])('%s → %s', (selector, expected) => {
-    expect(matchesLabels(parseLabelSelector(selector), labels)).toBe(expected);
+    expect(matchesRequirements(parseLabelSelector(selector), labels)).toBe(expected);
   });
 });

@@ -68,6 +68,11 @@ export class Controller {
     return this.running?.informers.get(source)?.get(key) as T | undefined;
   }
 
+  /** Every cached object of source `source`, while running (empty otherwise). */
+  list<T extends KubeObject>(source: string): T[] {
+    return (this.running?.informers.get(source)?.list() ?? []) as T[];
+  }
+
   /** Runs until `signal` aborts; see the class comment. */
   async run(signal: AbortSignal): Promise<void> {
     if (this.running) throw new Error(`controller ${this.options.name} is already running`);

@@ -4,6 +4,7 @@ import { generateApiKey, hashApiKey } from '../devices/credentials.js';
 import type { LabelRequirement } from '../devices/label-selector.js';
 import { EMPTY_TARGET_ETAG, etagOf, type TargetApps } from '../devices/target-document.js';
 import type { Db, DbOrTx } from './client.js';
+import { requirementSql } from './device-selector-sql.js';
 import { devices, deviceTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
 
@@ -68,27 +69,6 @@ export async function listDevices(
   const more = items.length > query.limit;
   if (more) items.pop();
   return { items, last: more ? items.at(-1)?.uuid : undefined };
-}
-
-/** Translates one requirement to SQL; equality uses `@>` so the GIN index on labels serves it. */
-function requirementSql(requirement: LabelRequirement): SQL {
-  const has = sql`(${devices.labels} ? ${requirement.key})`;
-  const anyOf = sql.join(
-    requirement.values.map(
-      (value) => sql`${devices.labels} @> ${JSON.stringify({ [requirement.key]: value })}::jsonb`,
-    ),
-    sql` or `,
-  );
-  switch (requirement.operator) {
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return sql`not ${has}`;
-    case 'In':
-      return sql`(${anyOf})`;
-    case 'NotIn':
-      return sql`not (${anyOf})`;
-  }
 }
 
 /** The device, or undefined when no such uuid is registered. */

@@ -1,9 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
+import type { ReportedApps } from '../planner/device-progress.js';
 import type { Db, DbOrTx } from './client.js';
+import { recordReportProgress } from './progress-store.js';
 import { deviceReports, devices } from './schema/index.js';
 
-/** The state a device reported: apps → services → image, status, health. */
-export type ReportedApps = Record<string, unknown>;
+export type { ReportedApps } from '../planner/device-progress.js';
 
 /** What a device last reported, and when. */
 export interface DeviceReport {
@@ -11,15 +12,23 @@ export interface DeviceReport {
   reportedAt: Date;
 }
 
-/** Stores a device's report (replacing the previous one) and its last-seen time; false if unknown. */
-export async function saveReport(db: Db, uuid: string, apps: ReportedApps): Promise<boolean> {
+/**
+ * Stores a device's report (replacing the previous one), its last-seen time and its progress in
+ * the rollouts it takes part in, in one transaction. Undefined for an unknown device; else the
+ * rollouts (`namespace/name`) whose device counts changed.
+ */
+export async function saveReport(
+  db: Db,
+  uuid: string,
+  apps: ReportedApps,
+): Promise<{ rollouts: string[] } | undefined> {
   return db.transaction(async (tx) => {
     const seen = await tx
       .update(devices)
       .set({ lastSeenAt: sql`now()` })
       .where(eq(devices.uuid, uuid))
       .returning({ uuid: devices.uuid });
-    if (seen.length === 0) return false;
+    if (seen.length === 0) return undefined;
     await tx
       .insert(deviceReports)
       .values({ deviceUuid: uuid, apps })
@@ -27,7 +36,7 @@ export async function saveReport(db: Db, uuid: string, apps: ReportedApps): Prom
         target: deviceReports.deviceUuid,
         set: { apps, reportedAt: sql`now()` },
       });
-    return true;
+    return { rollouts: await recordReportProgress(tx, uuid, apps) };
   });
 }
 

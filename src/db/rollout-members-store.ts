@@ -1,5 +1,6 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { etagOf, rewriteImages, type TargetApps } from '../devices/target-document.js';
+import type { EventLogEntry } from '../planner/types.js';
 import type { Db, DbOrTx } from './client.js';
 import {
   appendEvent,
@@ -115,11 +116,12 @@ async function* chunks<T>(items: Iterable<T> | AsyncIterable<T>, size: number) {
  * one transaction, one uuid range at a time with set-based updates. Effective documents and ETags do not
  * change, so no device sees a new ETag. An older active rollout of the same repository on the
  * same devices would then override the folded image: fold that one first (or roll it back).
+ * `options.log` entries are appended in the same transaction when it folds.
  */
 export async function fold(
   db: Db,
   uid: string,
-  options: { parts?: number } = {},
+  options: { parts?: number; log?: readonly EventLogEntry[] } = {},
 ): Promise<{ folded: boolean; devices: number }> {
   return db.transaction(async (tx) => {
     const rollout = await lockRolloutTarget(tx, uid, 'update');
@@ -131,7 +133,7 @@ export async function fold(
     }
     await tx.update(rolloutTargets).set({ state: 'folded' }).where(eq(rolloutTargets.uid, uid));
     const devices = await countMembers(tx, uid, 0, rollout.startedBatches);
-    await appendEvent(tx, 'image.rollout_folded', rollout, { devices });
+    await appendEvent(tx, 'image.rollout_folded', rollout, { devices }, options.log);
     await notifyTargets(tx, { type: 'fold', rollout: uid, through: rollout.startedBatches });
     return { folded: true, devices };
   });

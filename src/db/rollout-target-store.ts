@@ -1,8 +1,10 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { normalizeRepository, parseImageReference } from '../api/image-reference.js';
+import type { EventLogEntry } from '../planner/types.js';
 import type { Db, DbOrTx } from './client.js';
+import { appendLog } from './event-log.js';
 import { queryRows } from './rows.js';
-import { events, type RolloutTargetState, rolloutTargets } from './schema/index.js';
+import { type RolloutTargetState, rolloutTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
 import { uuidRanges } from './uuid-ranges.js';
 
@@ -74,9 +76,15 @@ export interface BatchStart {
 /**
  * Starts batches up to `batch` (cumulative, forward only; idempotent) in one transaction that
  * writes one row, one event-log entry and one notification: no per-device write, because each
- * member's new target was computed when the membership was created.
+ * member's new target was computed when the membership was created. `log` entries are appended
+ * in the same transaction when the call starts something (see appendEvent).
  */
-export async function startBatch(db: Db, uid: string, batch: number): Promise<BatchStart> {
+export async function startBatch(
+  db: Db,
+  uid: string,
+  batch: number,
+  log: readonly EventLogEntry[] = [],
+): Promise<BatchStart> {
   if (!Number.isInteger(batch) || batch < 1) throw new RolloutTargetError(`invalid batch ${batch}`);
   return db.transaction(async (tx) => {
     const rollout = await lockRolloutTarget(tx, uid, 'update');
@@ -88,7 +96,7 @@ export async function startBatch(db: Db, uid: string, batch: number): Promise<Ba
       .set({ startedBatches: batch })
       .where(eq(rolloutTargets.uid, uid));
     const devices = await countMembers(tx, uid, previous, batch);
-    await appendEvent(tx, 'image.device_scheduled', rollout, { batch, devices });
+    await appendEvent(tx, 'image.device_scheduled', rollout, { batch, devices }, log);
     await notifyTargets(tx, { type: 'batch', rollout: uid, after: previous, through: batch });
     return { started: true, previous, devices };
   });
@@ -97,10 +105,12 @@ export async function startBatch(db: Db, uid: string, batch: number): Promise<Ba
 /**
  * Rolls the rollout back: its overlay stops applying, so every member falls back to exactly the
  * document it would have without this rollout. Idempotent; a folded rollout cannot roll back.
+ * `log` entries are appended in the same transaction when it rolls back (see appendEvent).
  */
 export async function rollBack(
   db: Db,
   uid: string,
+  log: readonly EventLogEntry[] = [],
 ): Promise<{ rolledBack: boolean; devices: number }> {
   return db.transaction(async (tx) => {
     const rollout = await lockRolloutTarget(tx, uid, 'update');
@@ -108,7 +118,7 @@ export async function rollBack(
     requireState(rollout, 'active', 'roll back');
     await tx.update(rolloutTargets).set({ state: 'rolledBack' }).where(eq(rolloutTargets.uid, uid));
     const devices = await countMembers(tx, uid, 0, rollout.startedBatches);
-    await appendEvent(tx, 'image.rollback_started', rollout, { devices });
+    await appendEvent(tx, 'image.rollback_started', rollout, { devices }, log);
     await notifyTargets(tx, { type: 'rollback', rollout: uid, through: rollout.startedBatches });
     return { rolledBack: true, devices };
   });
@@ -131,19 +141,28 @@ export async function countMembers(db: DbOrTx, uid: string, after: number, throu
   return row?.count ?? 0;
 }
 
-/** Appends an `image.*` entry about the rollout to the event log. */
+/**
+ * Appends an `image.*` entry about the rollout to the event log, then the caller's `log`
+ * entries; a caller's entry of the same type is merged into this one instead (the caller's
+ * fields first, this call's win), so one transition is one entry.
+ */
 export async function appendEvent(
   db: DbOrTx,
-  type: string,
+  type: `image.${string}`,
   rollout: RolloutTarget,
   details: Record<string, unknown>,
+  log: readonly EventLogEntry[] = [],
 ) {
   const { uid, namespace, name, image } = rollout;
-  await db.insert(events).values({
-    type,
-    subject: `${namespace}/${name}`,
-    payload: { rollout: uid, namespace, name, image, ...details },
-  });
+  const own = log.find((entry) => entry.type === type);
+  await appendLog(db, [
+    {
+      type,
+      subject: `${namespace}/${name}`,
+      payload: { ...own?.payload, rollout: uid, namespace, name, image, ...details },
+    },
+    ...log.filter((entry) => entry !== own),
+  ]);
 }
 
 /** Active rollouts with a started batch, oldest first: the order their overlays apply in. */

@@ -7,6 +7,7 @@ import { DeviceCacheSync } from './cache-sync.js';
 import { DeviceCache } from './device-cache.js';
 import { deviceRoutes } from './device-routes.js';
 import { createDeviceMetrics } from './metrics.js';
+import { ProgressNotifier } from './progress-notifier.js';
 
 /** What the device API role is built from. */
 export interface DeviceApiDeps {
@@ -16,6 +17,8 @@ export interface DeviceApiDeps {
   adminToken: string;
   pollIntervalSeconds: number;
   maxLongPollSeconds: number;
+  /** How long report progress collects before one notification announces it (default 250). */
+  progressWindowMs?: number;
 }
 
 /** The device API role: its routes, the cache they read, and the sync that keeps it fresh. */
@@ -37,7 +40,8 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
   const cache = new DeviceCache();
   const metrics = createDeviceMetrics(deps.metrics, cache);
   const sync = new DeviceCacheSync(deps.database, cache, logger, metrics);
-  const routes = deviceRoutes({ ...deps, cache, metrics, registry: deps.metrics });
+  const progress = new ProgressNotifier(deps.database, logger, deps.progressWindowMs);
+  const routes = deviceRoutes({ ...deps, cache, metrics, progress, registry: deps.metrics });
   const admin = adminRoutes({ ...deps, logger, changed: (uuids) => sync.refreshDevices(uuids) });
   const plugin: HttpPlugin = async (app) => {
     // Answer waiting long polls (304) so shutdown does not wait for them to time out.
@@ -51,6 +55,9 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
     sync,
     keepAliveTimeoutMs: (deps.pollIntervalSeconds + 15) * 1000,
     start: () => sync.start(),
-    stop: () => sync.stop(),
+    async stop() {
+      await progress.flush();
+      await sync.stop();
+    },
   };
 }

@@ -10,6 +10,7 @@ import type { DeviceCache } from './device-cache.js';
 import type { DeviceMetrics } from './metrics.js';
 import { PollHandler } from './poll-handler.js';
 import { unknownDevice } from './problems.js';
+import type { ProgressNotifier } from './progress-notifier.js';
 import { reportSchema } from './schemas.js';
 
 const POLL_ROUTE = '/api/v1/device/:uuid/state';
@@ -19,6 +20,8 @@ export interface DeviceRoutesDeps {
   database: Database;
   cache: DeviceCache;
   metrics: DeviceMetrics;
+  /** Announces rollouts whose progress a report changed. */
+  progress: ProgressNotifier;
   /** Where the poll route records its own latency. */
   registry: Registry;
   pollIntervalSeconds: number;
@@ -54,7 +57,9 @@ export function deviceRoutes(deps: DeviceRoutesDeps): HttpPlugin {
           [string, { apps: ReportedApps }],
         ];
         await auth.requireOwner(owner, claimed);
-        if (!(await saveReport(db, owner, state.apps))) throw unknownDevice(owner);
+        const saved = await saveReport(db, owner, state.apps);
+        if (!saved) throw unknownDevice(owner);
+        deps.progress.changed(saved.rollouts);
         return reply.code(204).send();
       },
     );

@@ -1,9 +1,11 @@
-/** One requirement of a label selector, in Kubernetes matchExpressions form. */
-export interface LabelRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values: string[];
-}
+import type { LabelSelectorRequirement } from '../api/types.js';
+
+/**
+ * One requirement of a label selector: the matchExpressions form every selector in this project
+ * uses (matched by `matchesRequirements` in src/planner/selector.ts, in SQL by
+ * src/db/device-selector-sql.ts). Parsed requirements always carry `values`.
+ */
+export type LabelRequirement = LabelSelectorRequirement & { values: string[] };
 
 /** Thrown for a selector string that does not parse; the message says where and why. */
 export class LabelSelectorError extends Error {}
@@ -30,17 +32,6 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
     .map((part) => part.trim())
     .filter((part) => part.length > 0)
     .map(parseRequirement);
-}
-
-/** Whether labels satisfy every requirement. */
-export function matchesLabels(requirements: LabelRequirement[], labels: Record<string, string>) {
-  return requirements.every((requirement) => {
-    const has = Object.hasOwn(labels, requirement.key);
-    const listed = has && requirement.values.includes(labels[requirement.key] as string);
-    if (requirement.operator === 'Exists') return has;
-    if (requirement.operator === 'DoesNotExist') return !has;
-    return requirement.operator === 'In' ? listed : !listed;
-  });
 }
 
 /** Splits on commas outside parentheses. */

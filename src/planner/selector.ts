@@ -19,8 +19,19 @@ export function selectsDevice(selector: DeviceSelector, device: SelectableDevice
   if (selector.fleets && !selector.fleets.includes(device.fleet)) return false;
   return (
     matchesLabelMap(selector.matchLabels ?? {}, device.labels) &&
-    (selector.matchExpressions ?? []).every((rule) => matchesRequirement(rule, device.labels))
+    matchesRequirements(selector.matchExpressions ?? [], device.labels)
   );
+}
+
+/**
+ * Whether labels satisfy every requirement (Kubernetes LabelSelector semantics; `NotIn` and
+ * `DoesNotExist` also match a missing key). `src/db/device-selector-sql.ts` says the same in SQL.
+ */
+export function matchesRequirements(
+  requirements: readonly LabelSelectorRequirement[],
+  labels: Record<string, string>,
+): boolean {
+  return requirements.every((rule) => matchesRequirement(rule, labels));
 }
 
 /** Whether a selector has any part besides explicit device uuids. */

@@ -105,10 +105,11 @@ const examples = readdirSync(examplesDir)
   );
 
 describe('examples/', () => {
-  it('holds a staged, a manual-approval and a rollback policy and a hand-written rollout', () => {
+  it('holds a staged, a manual-approval, a rollback and the walkthrough policy and a rollout', () => {
     expect(examples.map(([file, object]) => `${file} ${object.kind}`).sort()).toEqual([
       'imagerollout.yaml ImageRollout',
       'manual-approval-policy.yaml ImagePolicy',
+      'nginx-demo-policy.yaml ImagePolicy',
       'rollback-policy.yaml ImagePolicy',
       'staged-policy.yaml ImagePolicy',
     ]);

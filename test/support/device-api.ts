@@ -20,7 +20,12 @@ export interface TestDeviceApi {
 /** Builds and starts a device API server on `database`; `listen` also binds port 0. */
 export async function startDeviceApi(
   database: Database,
-  options: { pollIntervalSeconds?: number; maxLongPollSeconds?: number; listen?: boolean } = {},
+  options: {
+    pollIntervalSeconds?: number;
+    maxLongPollSeconds?: number;
+    listen?: boolean;
+    progressWindowMs?: number;
+  } = {},
 ): Promise<TestDeviceApi & { url: string }> {
   const metrics = createMetricsRegistry({ processMetrics: false });
   const api = createDeviceApi({
@@ -30,6 +35,7 @@ export async function startDeviceApi(
     adminToken: ADMIN_TOKEN,
     pollIntervalSeconds: options.pollIntervalSeconds ?? 30,
     maxLongPollSeconds: options.maxLongPollSeconds ?? 10,
+    progressWindowMs: options.progressWindowMs,
   });
   await api.start();
   const app = await createHttpServer({

@@ -2,5 +2,6 @@
 export * from './apiserver.js';
 export * from './devices.js';
 export * from './events.js';
+export * from './rollout-selections.js';
 export * from './rollout-targets.js';
 export * from './webhooks.js';

@@ -3,6 +3,7 @@ import {
   check,
   index,
   integer,
+  interval,
   jsonb,
   pgTable,
   primaryKey,
@@ -10,6 +11,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { MemberProgress } from '../../planner/device-progress.js';
 
 /** Lifecycle of a rollout's overlay on the device targets. */
 export const ROLLOUT_TARGET_STATES = ['active', 'rolledBack', 'folded'] as const;
@@ -33,6 +35,8 @@ export const rolloutTargets = pgTable(
     startedBatches: integer('started_batches').notNull().default(0),
     state: text('state').$type<RolloutTargetState>().notNull().default('active'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** How long a member must report healthy before it counts as healthy (the rollout engine's). */
+    soak: interval('soak').notNull().default('0'),
   },
   (t) => [
     check('rollout_targets_state_check', sql`${t.state} in ('active', 'rolledBack', 'folded')`),
@@ -60,10 +64,32 @@ export const rolloutMembers = pgTable(
     toEtag: text('to_etag').notNull(),
     /** `app/service` → the image it ran before this rollout. */
     previous: jsonb('previous').$type<Record<string, string>>().notNull(),
+    /** Written by device reports once the member's batch started (the rollout engine's). */
+    progress: text('progress').$type<MemberProgress>().notNull().default('scheduled'),
+    /** When the member first reported the new image healthy, in its current streak. */
+    healthySince: timestamp('healthy_since', { withTimezone: true }),
+    /** When the member first reported the new image failing. */
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    /** The member's latest report while it was not settled (healthy or failed). */
+    lastReportAt: timestamp('last_report_at', { withTimezone: true }),
+    /** When the member reported its previous images again after a rollback. */
+    restoredAt: timestamp('restored_at', { withTimezone: true }),
   },
   (t) => [
     primaryKey({ columns: [t.rolloutUid, t.deviceUuid] }),
     index('rollout_members_batch_idx').on(t.rolloutUid, t.batch, t.deviceUuid),
     index('rollout_members_device_idx').on(t.deviceUuid),
+    // Every column the progress counts read: they run as an index-only scan.
+    index('rollout_members_progress_idx').on(
+      t.rolloutUid,
+      t.batch,
+      t.progress,
+      t.lastReportAt,
+      t.healthySince,
+    ),
+    check(
+      'rollout_members_progress_check',
+      sql`${t.progress} in ('scheduled', 'updating', 'soaking', 'healthy', 'failed')`,
+    ),
   ],
 );

@@ -1,0 +1,187 @@
+import type { Registry } from 'prom-client';
+import type { ImagePolicy, ImageRollout } from '../api/types.js';
+import type { Database } from '../db/client.js';
+import { PROGRESS_CHANNEL, parseProgressNotification } from '../db/progress-notifications.js';
+import type { KubePort } from '../kube/port.js';
+import type { Logger } from '../telemetry/logger.js';
+import { EngineMetrics, type ReconcileResult } from './engine-metrics.js';
+import { EventRecorder } from './event-recorder.js';
+import { reconcilePolicy } from './policy-reconciler.js';
+import { cacheReader, Sources } from './resource-reader.js';
+import { policyKey, reconcileRollout, rolloutKey } from './rollout-reconciler.js';
+import { Controller } from './runtime.js';
+import type { WorkResult } from './work-queue.js';
+
+/** What the fleet controller is built from. */
+export interface FleetControllerOptions {
+  database: Database;
+  kube: KubePort;
+  logger: Logger;
+  registry: Registry;
+  /** This process, as Events' reportingInstance. */
+  identity: string;
+  /** Every cached rollout and policy is reconciled again this often (default 60 s). */
+  resyncMs?: number;
+  /** Device progress of one rollout is picked up at most this often (default 1 s). */
+  progressDelayMs?: number;
+  /** Keys reconciled at once (default 4). */
+  concurrency?: number;
+  /** The reconcilers' clock (default the system clock). */
+  now?(): Date;
+  /** Called at each step boundary of a rollout reconcile (tracing; crash tests). */
+  onStep?(step: string): void;
+}
+
+/**
+ * The ImageRollout and ImagePolicy reconcilers on one work queue: informers over both kinds
+ * (every namespace), device progress from Postgres LISTEN/NOTIFY, a periodic resync. `run` until
+ * the signal aborts (leadership lost, shutdown); runnable again when leading again.
+ */
+export class FleetController {
+  private readonly controller: Controller;
+  private readonly events: EventRecorder;
+  private readonly metrics: EngineMetrics;
+  private readonly logger: Logger;
+  /** See RolloutReconcilerDeps.written; kept across reconciles, reset with each run. */
+  private readonly written = new Map<string, string>();
+  /** The phase each rollout's last event showed, to notice phase changes. */
+  private readonly phases = new Map<string, string | undefined>();
+
+  constructor(private readonly options: FleetControllerOptions) {
+    this.logger = options.logger.child({ component: 'controller' });
+    this.events = new EventRecorder({
+      events: options.kube.events,
+      controller: 'fleet.iotistic.io/controller',
+      instance: options.identity,
+      logger: this.logger,
+    });
+    this.controller = new Controller({
+      name: 'fleet',
+      sources: [
+        {
+          name: Sources.rollouts,
+          resource: options.kube.imageRollouts,
+          keys: (rollout: ImageRollout) => this.rolloutKeys(rollout),
+        },
+        {
+          name: Sources.policies,
+          resource: options.kube.imagePolicies,
+          keys: (policy: ImagePolicy) => this.policyKeys(policy),
+        },
+      ],
+      reconcile: (key, signal) => this.reconcile(key, signal),
+      concurrency: options.concurrency ?? 4,
+      resyncMs: options.resyncMs ?? 60_000,
+      registry: options.registry,
+      logger: this.logger,
+    });
+    this.metrics = new EngineMetrics(options.registry, () =>
+      this.controller.list<ImageRollout>(Sources.rollouts),
+    );
+  }
+
+  /** Reconciles until `signal` aborts; resolves once every reconcile in flight has returned. */
+  async run(signal: AbortSignal): Promise<void> {
+    const unlisten = await this.options.database.listen(PROGRESS_CHANNEL, {
+      onNotification: (payload) => {
+        for (const key of parseProgressNotification(payload)) {
+          this.controller.enqueueAfter(`ImageRollout/${key}`, this.options.progressDelayMs ?? 1000);
+        }
+      },
+      onReconnect: () => {
+        for (const rollout of this.controller.list<ImageRollout>(Sources.rollouts)) {
+          this.controller.enqueue(rolloutKey(...identify(rollout)));
+        }
+      },
+    });
+    this.written.clear();
+    this.phases.clear();
+    this.logger.info('controller started');
+    try {
+      await this.controller.run(signal);
+    } finally {
+      await unlisten();
+      await this.events.flush();
+      this.metrics.clearDevices();
+      this.logger.info('controller stopped');
+    }
+  }
+
+  /**
+   * A rollout change concerns the rollout; a new phase (or its deletion) also its policy and
+   * the other rollouts of the policy: they queue behind it or are superseded by it (the cache
+   * already holds the new state when this runs, so their reconciles see it).
+   */
+  private rolloutKeys(rollout: ImageRollout): string[] {
+    const [namespace, name] = identify(rollout);
+    const key = rolloutKey(namespace, name);
+    const gone = !this.controller.cached(Sources.rollouts, `${namespace}/${name}`);
+    const phase = rollout.status?.phase;
+    if (!gone && this.phases.has(key) && this.phases.get(key) === phase) return [key];
+    if (gone) this.phases.delete(key);
+    else this.phases.set(key, phase);
+    const policy = rollout.spec.policyRef?.name ?? '';
+    const siblings = this.controller
+      .list<ImageRollout>(Sources.rollouts)
+      .filter((r) => r.metadata.namespace === namespace && r.spec.policyRef?.name === policy);
+    return [key, policyKey(namespace, policy), ...siblings.map((r) => rolloutKey(...identify(r)))];
+  }
+
+  /** A policy change concerns the policy and every rollout of it. */
+  private policyKeys(policy: ImagePolicy): string[] {
+    const [namespace, name] = identify(policy);
+    const rollouts = this.controller
+      .list<ImageRollout>(Sources.rollouts)
+      .filter((r) => r.metadata.namespace === namespace && r.spec.policyRef?.name === name);
+    return [policyKey(namespace, name), ...rollouts.map((r) => rolloutKey(...identify(r)))];
+  }
+
+  private async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {
+    const slash = key.indexOf('/');
+    const kind = key.slice(0, slash) as 'ImageRollout' | 'ImagePolicy';
+    const objectKey = key.slice(slash + 1);
+    const started = performance.now();
+    let result: ReconcileResult = 'error';
+    try {
+      const outcome = await (kind === 'ImageRollout'
+        ? reconcileRollout(this.rolloutDeps(signal), objectKey)
+        : reconcilePolicy(this.policyDeps(signal), objectKey));
+      result = 'success';
+      return outcome;
+    } finally {
+      this.metrics.observe(kind, result, (performance.now() - started) / 1000);
+    }
+  }
+
+  private rolloutDeps(signal: AbortSignal) {
+    const { database, kube, now, onStep } = this.options;
+    return {
+      db: database.db,
+      read: cacheReader(this.controller),
+      rollouts: kube.imageRollouts,
+      events: this.events,
+      logger: this.logger,
+      now: now ?? (() => new Date()),
+      metrics: this.metrics,
+      signal,
+      onStep,
+      written: this.written,
+    };
+  }
+
+  private policyDeps(signal: AbortSignal) {
+    const { database, kube, now } = this.options;
+    return {
+      db: database.db,
+      read: cacheReader(this.controller),
+      policies: kube.imagePolicies,
+      events: this.events,
+      now: now ?? (() => new Date()),
+      signal,
+    };
+  }
+}
+
+function identify(object: { metadata: { namespace?: string; name?: string } }): [string, string] {
+  return [object.metadata.namespace ?? '', object.metadata.name ?? ''];
+}

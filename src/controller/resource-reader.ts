@@ -1,0 +1,43 @@
+import type { ImagePolicy, ImageRollout } from '../api/types.js';
+import type { KubePort } from '../kube/port.js';
+import type { Controller } from './runtime.js';
+
+/** Where reconcilers read rollouts and policies: informer caches, or the API itself. */
+export interface ResourceReader {
+  rollout(namespace: string, name: string): Promise<ImageRollout | undefined>;
+  policy(namespace: string, name: string): Promise<ImagePolicy | undefined>;
+  /** Every ImageRollout of the namespace whose `spec.policyRef.name` is `policy`. */
+  rolloutsOf(namespace: string, policy: string): Promise<ImageRollout[]>;
+}
+
+/** Informer source names of the fleet controller. */
+export const Sources = { rollouts: 'imagerollouts', policies: 'imagepolicies' } as const;
+
+/** Reads from a running controller's informer caches (what the controller uses). */
+export function cacheReader(controller: Controller): ResourceReader {
+  return {
+    rollout: async (namespace, name) =>
+      controller.cached<ImageRollout>(Sources.rollouts, `${namespace}/${name}`),
+    policy: async (namespace, name) =>
+      controller.cached<ImagePolicy>(Sources.policies, `${namespace}/${name}`),
+    rolloutsOf: async (namespace, policy) =>
+      ofPolicy(controller.list<ImageRollout>(Sources.rollouts), namespace, policy),
+  };
+}
+
+/** Reads straight from the API: for a script driving one reconcile without informers. */
+export function apiReader(kube: KubePort): ResourceReader {
+  return {
+    rollout: (namespace, name) => kube.imageRollouts.get(namespace, name),
+    policy: (namespace, name) => kube.imagePolicies.get(namespace, name),
+    rolloutsOf: async (namespace, policy) =>
+      ofPolicy(await kube.imageRollouts.list(namespace), namespace, policy),
+  };
+}
+
+function ofPolicy(rollouts: ImageRollout[], namespace: string, policy: string): ImageRollout[] {
+  return rollouts.filter(
+    (rollout) =>
+      rollout.metadata.namespace === namespace && rollout.spec.policyRef?.name === policy,
+  );
+}

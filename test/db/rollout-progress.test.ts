@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerDevice } from '../../src/db/device-store.js';
+import {
+  completeSelection,
+  type MembershipSpec,
+  rebatch,
+  stagedCount,
+  stageSelection,
+} from '../../src/db/membership-store.js';
+import { batchProgress, rollbackProgress, setSoak } from '../../src/db/progress-store.js';
+import { saveReport } from '../../src/db/report-store.js';
+import { createRolloutTarget, rollBack, startBatch } from '../../src/db/rollout-target-store.js';
+import { events, rolloutMembers } from '../../src/db/schema/index.js';
+import { rankDevices } from '../../src/planner/membership.js';
+import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+
+const REPO = 'docker.io/library/nginx';
+const OLD = `${REPO}:1.27`;
+const NEW = `${REPO}:1.28`;
+const apps = (image: string) => ({ web: { services: { nginx: { image } } } });
+const reported = (image: string, status: string, health = 'unknown') => ({
+  web: { services: { nginx: { image, status, health } } },
+});
+
+describe.each(databaseBackends)('rollout membership and progress on %s', (backend) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+  });
+  afterAll(() => test?.drop());
+  const db = () => test.database.db;
+
+  /** Registers `count` devices in a fleet of their own and selects them into a new rollout. */
+  async function rollout(count: number, percentages = [50, 100]) {
+    const fleet = `f-${randomUUID().slice(0, 8)}`;
+    const uuids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      uuids.push((await registerDevice(db(), { fleet, labels: {}, apps: apps(OLD) })).uuid);
+    }
+    const uid = randomUUID();
+    const spec: MembershipSpec = {
+      uid,
+      namespace: 'ns',
+      name: `r-${uid.slice(0, 8)}`,
+      repository: REPO,
+      image: NEW,
+      selector: { fleets: [fleet] },
+      log: [{ type: 'image.rollout_started', subject: 'ns/r', payload: { rollout: uid } }],
+    };
+    expect(await stageSelection(db(), spec)).toBe(true);
+    await createRolloutTarget(db(), spec);
+    await completeSelection(db(), uid, percentages);
+    return { uid, uuids, spec };
+  }
+  const members = (uid: string) =>
+    db()
+      .select()
+      .from(rolloutMembers)
+      .where(eq(rolloutMembers.rolloutUid, uid))
+      .orderBy(asc(rolloutMembers.rank));
+  const progressAt = (uid: string, started: number, now: Date, offlineAfterMs = 60_000) =>
+    batchProgress(db(), {
+      uid,
+      startedBatches: started,
+      soakMs: 0,
+      offlineAfterMs,
+      now,
+      batchStartedAt: () => new Date(now.getTime() - 3_600_000),
+    });
+
+  it('ranks selected devices as the planner does and lays batches out by rank', async () => {
+    const { uid, uuids, spec } = await rollout(6);
+    const rows = await members(uid);
+    expect(rows.map((row) => row.deviceUuid)).toEqual(rankDevices(uid, uuids));
+    expect(rows.map((row) => row.rank)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(rows.map((row) => row.batch)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(await stagedCount(db(), uid)).toBe(0);
+    // Selecting again does nothing: ranks never change.
+    expect(await stageSelection(db(), spec)).toBe(false);
+    const logged = await db().select().from(events).where(eq(events.type, 'image.rollout_started'));
+    expect(logged.filter((e) => e.payload.rollout === uid)).toHaveLength(1);
+  });
+
+  it('counts reports of started batches; pending batches stay pending', async () => {
+    const { uid } = await rollout(4);
+    await startBatch(db(), uid, 1);
+    const [a, b] = (await members(uid)).map((row) => row.deviceUuid);
+    expect(await saveReport(db(), a!, reported(NEW, 'starting'))).toEqual({
+      rollouts: [`ns/r-${uid.slice(0, 8)}`],
+    });
+    await saveReport(db(), b!, reported(NEW, 'running', 'unhealthy'));
+    const counts = await progressAt(uid, 1, new Date());
+    const states = ['pending', 'scheduled', 'updating', 'soaking', 'healthy', 'failed', 'offline'];
+    const nonZero = (batch: (typeof counts)[number]) =>
+      Object.fromEntries(
+        states.flatMap((k) => (batch[k as 'pending'] ? [[k, batch[k as 'pending']]] : [])),
+      );
+    expect(counts.map((b) => [b.batch, b.devices, nonZero(b)])).toEqual([
+      [1, 2, { updating: 1, failed: 1 }],
+      [2, 2, { pending: 2 }],
+    ]);
+    // A failed device stays failed; the same report again changes nothing.
+    expect(await saveReport(db(), b!, reported(NEW, 'running', 'healthy'))).toEqual({
+      rollouts: [],
+    });
+  });
+
+  it('soaks: healthy only after a healthy report the soak time after the first', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    const [a] = (await members(uid)).map((row) => row.deviceUuid);
+    await setSoak(db(), uid, 3_600_000);
+    await saveReport(db(), a!, reported(NEW, 'running', 'healthy'));
+    await saveReport(db(), a!, reported(NEW, 'running', 'healthy'));
+    expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ soaking: 1, healthy: 0 });
+    await setSoak(db(), uid, 0);
+    await saveReport(db(), a!, reported(NEW, 'running', 'healthy'));
+    expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ soaking: 0, healthy: 1 });
+  });
+
+  it('counts members not heard from for offlineAfter as offline, once the batch ran that long', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    const [a] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(OLD, 'running', 'healthy'));
+    const later = new Date(Date.now() + 120_000);
+    expect((await progressAt(uid, 1, later))[0]).toMatchObject({ scheduled: 0, offline: 2 });
+    expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ scheduled: 1, offline: 1 });
+    const justStarted = await batchProgress(db(), {
+      uid,
+      startedBatches: 1,
+      soakMs: 0,
+      offlineAfterMs: 60_000,
+      now: later,
+      batchStartedAt: () => undefined,
+    });
+    expect(justStarted[0]).toMatchObject({ scheduled: 2, offline: 0 });
+  });
+
+  it('counts devices restored to their previous images after a rollback', async () => {
+    const { uid } = await rollout(3, [100]);
+    await startBatch(db(), uid, 1);
+    const [a, b] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(NEW, 'running', 'healthy'));
+    await rollBack(db(), uid);
+    await saveReport(db(), a!, reported(OLD, 'running', 'healthy'));
+    await saveReport(db(), b!, reported(NEW, 'running', 'healthy'));
+    const now = new Date(Date.now() + 120_000);
+    const query = { uid, startedBatches: 1, offlineAfterMs: 60_000, now };
+    expect(await rollbackProgress(db(), { ...query, rollbackStartedAt: new Date(0) })).toEqual({
+      devices: 3,
+      restored: 1,
+      offline: 2,
+    });
+    expect(await rollbackProgress(db(), query)).toEqual({ devices: 3, restored: 1, offline: 0 });
+  });
+
+  it('rebatches members of batches that have not started, by position', async () => {
+    const { uid } = await rollout(6, [50, 100]);
+    await startBatch(db(), uid, 1);
+    expect(await rebatch(db(), uid, 1, [3, 4, 6], [])).toEqual({ moved: 2 });
+    expect((await members(uid)).map((row) => row.batch)).toEqual([1, 1, 1, 2, 3, 3]);
+    expect(await rebatch(db(), uid, 0, [1, 6], [])).toEqual({ moved: 0 });
+  });
+});
