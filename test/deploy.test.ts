@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -62,5 +63,48 @@ describe('deploy/controller.yaml', () => {
     ]) {
       expect(allowed(resource as string, verb as string), `${verb} ${resource}`).toBe(true);
     }
+  });
+});
+
+describe('deploy/webhooks.yaml', () => {
+  const documents = parseAllDocuments(readFileSync('deploy/webhooks.yaml', 'utf8')).map((d) =>
+    d.toJS(),
+  );
+  const deployment = documents.find((d) => d.kind === 'Deployment');
+  const container = deployment?.spec.template.spec.containers[0];
+
+  it('runs the webhooks command reading policies and creating rollouts, secrets from files', () => {
+    expect(container.args).toEqual(['webhooks']);
+    const names = container.env.map((e: { name: string }) => e.name);
+    expect(names).toContain('DATABASE_URL');
+    const mount = container.volumeMounts[0].mountPath as string;
+    const files = container.env.filter((e: { name: string }) => e.name.endsWith('_SECRET_FILE'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(file.value.startsWith(`${mount}/`)).toBe(true);
+    expect(deployment.spec.template.spec.serviceAccountName).toBe('fleet-rollout-webhooks');
+    const rules = documents.find((d) => d.kind === 'ClusterRole').rules;
+    expect(rules).toEqual([
+      expect.objectContaining({ resources: ['imagepolicies'], verbs: ['get', 'list', 'watch'] }),
+      expect.objectContaining({ resources: ['imagerollouts'], verbs: ['get', 'create'] }),
+    ]);
+  });
+});
+
+describe('deploy/kustomization.yaml', () => {
+  it('builds with kubectl into every role, and the CRDs build on their own', () => {
+    const built = parseAllDocuments(
+      execFileSync('kubectl', ['kustomize', 'deploy/'], { encoding: 'utf8' }),
+    )
+      .map((d) => d.toJS())
+      .filter((d) => d.kind === 'Deployment')
+      .map((d) => d.spec.template.spec.containers[0].args[0]);
+    expect(built.sort()).toEqual(['controller', 'device-api', 'webhooks']);
+    const crds = parseAllDocuments(
+      execFileSync('kubectl', ['kustomize', 'crds/'], { encoding: 'utf8' }),
+    ).map((d) => d.toJS().metadata.name);
+    expect(crds.sort()).toEqual([
+      'imagepolicies.fleet.iotistic.io',
+      'imagerollouts.fleet.iotistic.io',
+    ]);
   });
 });
