@@ -120,6 +120,19 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ soaking: 0, healthy: 1 });
   });
 
+  it('keeps a healthy device healthy when it restarts; only a failure on the new image fails it', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    const [a] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(NEW, 'running', 'healthy'));
+    for (const restart of [reported(NEW, 'starting'), reported(NEW, 'running', 'unknown')]) {
+      expect(await saveReport(db(), a!, restart)).toEqual({ rollouts: [] });
+      expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ healthy: 1, updating: 0 });
+    }
+    expect((await saveReport(db(), a!, reported(NEW, 'exited'))).rollouts).toHaveLength(1);
+    expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ healthy: 0, failed: 1 });
+  });
+
   it('counts members not heard from for offlineAfter as offline, once the batch ran that long', async () => {
     const { uid } = await rollout(2, [100]);
     await startBatch(db(), uid, 1);
