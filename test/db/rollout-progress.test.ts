@@ -152,6 +152,28 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     expect(justStarted[0]).toMatchObject({ scheduled: 2, offline: 0 });
   });
 
+  it('counts a device on the new image as offline offlineAfter after its last report', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    await setSoak(db(), uid, 3_600_000);
+    const [a, b] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(NEW, 'starting'));
+    await saveReport(db(), b!, reported(NEW, 'running', 'healthy'));
+    // The batch started an hour ago: a recent report keeps each device online.
+    const soon = new Date(Date.now() + 30_000);
+    expect((await progressAt(uid, 1, soon))[0]).toMatchObject({
+      updating: 1,
+      soaking: 1,
+      offline: 0,
+    });
+    const later = new Date(Date.now() + 120_000);
+    expect((await progressAt(uid, 1, later))[0]).toMatchObject({
+      updating: 0,
+      soaking: 0,
+      offline: 2,
+    });
+  });
+
   it('counts devices restored to their previous images after a rollback', async () => {
     const { uid } = await rollout(3, [100]);
     await startBatch(db(), uid, 1);
