@@ -190,6 +190,9 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
       offline: 2,
     });
     expect(await rollbackProgress(db(), query)).toEqual({ devices: 3, restored: 1, offline: 0 });
+    // b reported (still on the new image) after the rollback started: not offline yet.
+    const soon = { ...query, now: new Date(Date.now() + 30_000), rollbackStartedAt: new Date(0) };
+    expect(await rollbackProgress(db(), soon)).toEqual({ devices: 3, restored: 1, offline: 1 });
   });
 
   it('rebatches members of batches that have not started, by position', async () => {
