@@ -129,7 +129,7 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
       expect(await saveReport(db(), a!, restart)).toEqual({ rollouts: [] });
       expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ healthy: 1, updating: 0 });
     }
-    expect((await saveReport(db(), a!, reported(NEW, 'exited'))).rollouts).toHaveLength(1);
+    expect((await saveReport(db(), a!, reported(NEW, 'exited')))?.rollouts).toHaveLength(1);
     expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ healthy: 0, failed: 1 });
   });
 
