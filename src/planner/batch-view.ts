@@ -6,7 +6,8 @@ import type { BatchProgress } from './types.js';
 
 /**
  * One batch as the planner sees it: layout, effective counts and what it waits for. Once the
- * progress deadline has passed, `failed` includes the devices still scheduled or updating.
+ * progress deadline has passed, and until the batch completes, `failed` includes the devices
+ * still scheduled or updating.
  */
 export interface BatchView extends BatchProgress {
   percent: number;
@@ -107,7 +108,11 @@ function startedView(
 ): BatchView {
   const startedAt = prev?.startedAt ?? formatTime(now);
   const deadlineAt = settings && new Date(Date.parse(startedAt) + settings.progressDeadlineMs);
-  const late = deadlineAt !== undefined && now.getTime() >= deadlineAt.getTime();
+  const finished = prev?.completedAt !== undefined;
+  const pastDeadline = deadlineAt !== undefined && now.getTime() >= deadlineAt.getTime();
+  // The deadline judges a batch until it completes; after that a device is judged by what it
+  // reports, so one that was offline at the deadline may still update.
+  const late = pastDeadline && !finished;
   const c = counts ?? EMPTY_PROGRESS;
   const view: BatchView = {
     batch,
@@ -128,10 +133,10 @@ function startedView(
     budgetExceeded: false,
     complete: false,
   };
-  view.waitingOnOffline = view.offline > 0 && !late;
+  view.waitingOnOffline = view.offline > 0 && !pastDeadline && !finished;
   view.budgetExceeded = settings !== undefined && budgetExceeded(view, settings);
   const settled = view.scheduled + view.updating + view.soaking === 0 && !view.waitingOnOffline;
-  view.complete = prev?.completedAt !== undefined || (settled && !view.budgetExceeded);
+  view.complete = finished || (settled && !view.budgetExceeded);
   view.completedAt = prev?.completedAt ?? (view.complete ? formatTime(now) : undefined);
   return view;
 }

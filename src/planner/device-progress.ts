@@ -84,12 +84,15 @@ export interface StoredProgress {
 /**
  * The next progress of a member after a report. Failing is final for the rollout (a later
  * healthy report does not undo it); healthy needs a healthy report at least the soak time after
- * the first one of an unbroken healthy streak — anything else restarts the soak.
+ * the first one of an unbroken healthy streak — anything else restarts the soak. Healthy is
+ * settled too: only a failing report (the new image exited or unhealthy) changes it, so a
+ * restart (starting, health unknown) does not hold its batch open again.
  */
 export function nextProgress(stored: StoredProgress, reading: ReportReading): MemberProgress {
   if (stored.progress === 'failed' || reading.failing) return 'failed';
+  if (stored.progress === 'healthy') return 'healthy';
   if (reading.healthy) {
-    return stored.progress === 'healthy' || stored.soakElapsed ? 'healthy' : 'soaking';
+    return stored.soakElapsed ? 'healthy' : 'soaking';
   }
   return reading.updated ? 'updating' : 'scheduled';
 }

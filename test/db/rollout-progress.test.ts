@@ -120,6 +120,19 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ soaking: 0, healthy: 1 });
   });
 
+  it('keeps a healthy device healthy when it restarts; only a failure on the new image fails it', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    const [a] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(NEW, 'running', 'healthy'));
+    for (const restart of [reported(NEW, 'starting'), reported(NEW, 'running', 'unknown')]) {
+      expect(await saveReport(db(), a!, restart)).toEqual({ rollouts: [] });
+      expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ healthy: 1, updating: 0 });
+    }
+    expect((await saveReport(db(), a!, reported(NEW, 'exited')))?.rollouts).toHaveLength(1);
+    expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ healthy: 0, failed: 1 });
+  });
+
   it('counts members not heard from for offlineAfter as offline, once the batch ran that long', async () => {
     const { uid } = await rollout(2, [100]);
     await startBatch(db(), uid, 1);
@@ -139,6 +152,28 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     expect(justStarted[0]).toMatchObject({ scheduled: 2, offline: 0 });
   });
 
+  it('counts a device on the new image as offline offlineAfter after its last report', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    await setSoak(db(), uid, 3_600_000);
+    const [a, b] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(NEW, 'starting'));
+    await saveReport(db(), b!, reported(NEW, 'running', 'healthy'));
+    // The batch started an hour ago: a recent report keeps each device online.
+    const soon = new Date(Date.now() + 30_000);
+    expect((await progressAt(uid, 1, soon))[0]).toMatchObject({
+      updating: 1,
+      soaking: 1,
+      offline: 0,
+    });
+    const later = new Date(Date.now() + 120_000);
+    expect((await progressAt(uid, 1, later))[0]).toMatchObject({
+      updating: 0,
+      soaking: 0,
+      offline: 2,
+    });
+  });
+
   it('counts devices restored to their previous images after a rollback', async () => {
     const { uid } = await rollout(3, [100]);
     await startBatch(db(), uid, 1);
@@ -155,6 +190,9 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
       offline: 2,
     });
     expect(await rollbackProgress(db(), query)).toEqual({ devices: 3, restored: 1, offline: 0 });
+    // b reported (still on the new image) after the rollback started: not offline yet.
+    const soon = { ...query, now: new Date(Date.now() + 30_000), rollbackStartedAt: new Date(0) };
+    expect(await rollbackProgress(db(), soon)).toEqual({ devices: 3, restored: 1, offline: 1 });
   });
 
   it('rebatches members of batches that have not started, by position', async () => {

@@ -344,3 +344,81 @@ describe('planRollout: terminal phases stay terminal', () => {
     expect(plan.status.completedAt).toBe('2025-06-02T12:01:00Z');
   });
 });
+
+describe('planRollout: the minimum sample and the budget of finished batches', () => {
+  /** Batch 1 counts `before` until minute `until`, then `after`; later batches keep updating. */
+  const batchOneChanges =
+    (until: number, before: ReturnType<Behaviour>, after: ReturnType<Behaviour>): Behaviour =>
+    (batch, devices, now) => {
+      if (batch > 1) return { updating: devices };
+      return now.getTime() < at(until).getTime() ? before : after;
+    };
+
+  it.each<[string, number, ReturnType<Behaviour>, string]>([
+    ['2 of 10 reported, both failed: below the sample of 3', 100, { failed: 2 }, 'Progressing'],
+    ['3 of 10 reported, 2 failed: judged', 100, { failed: 2, healthy: 1 }, 'Paused'],
+    [
+      'a batch of 2, one failed, one updating: not judged yet',
+      20,
+      { failed: 1, updating: 1 },
+      'Progressing',
+    ],
+    [
+      'a batch of 2, one failed, one offline: every online device reported',
+      20,
+      { failed: 1, offline: 1 },
+      'Paused',
+    ],
+    [
+      'a batch of 10, 2 online devices, both failed: every online device reported',
+      100,
+      { failed: 2, offline: 8 },
+      'Paused',
+    ],
+    [
+      'a batch of 10, 3 online devices, 2 reported: not judged yet',
+      100,
+      { failed: 1, healthy: 1, updating: 1, offline: 7 },
+      'Progressing',
+    ],
+  ])('%s', (_, members, counts, phase) => {
+    const w = world(members, {}, batchOne(counts));
+    settle(w, at(0));
+    expect(step(w, at(5)).status.phase).toBe(phase);
+  });
+
+  it.each<[string, Partial<ImageRolloutSpec>, string, string | undefined]>([
+    ['Pause', {}, 'Paused', undefined],
+    ['Rollback', { failurePolicy: { action: 'Rollback' } }, 'RollingBack', 'RollBack'],
+  ])('failures in a finished batch trip the budget later (%s)', (_, spec, phase, effect) => {
+    const w = world(100, spec, batchOneChanges(10, { healthy: 10 }, { healthy: 5, failed: 5 }));
+    settle(w, at(0));
+    expect(w.rollout.status?.currentBatch).toBe(2);
+    expect(step(w, at(5)).status.phase).toBe('Progressing');
+    const plan = step(w, at(10));
+    expect(plan.status.phase).toBe(phase);
+    expect(plan.effect?.type).toBe(effect);
+    expect(plan.status.message).toMatch(/batch 1: 5 of 10 reporting devices failed/);
+    if (effect) expect(plan.status.rollback?.devices).toBe(50);
+  });
+
+  it.each<[string, ReturnType<Behaviour>, ReturnType<Behaviour>]>([
+    ['some', { healthy: 8, offline: 2 }, { healthy: 8, scheduled: 1, updating: 1 }],
+    ['only', { offline: 10 }, { scheduled: 2, updating: 1, offline: 7 }],
+  ])(
+    'a batch that completed with %s devices offline is not failed by their late return',
+    (_, atDeadline, back) => {
+      const w = world(100, {}, batchOneChanges(40, atDeadline, back));
+      settle(w, at(0));
+      const completed = step(w, at(30));
+      expect(completed.effect).toEqual({ type: 'StartBatch', batch: 2, devices: 40 });
+      const plan = step(w, at(40));
+      expect(plan.status.phase).toBe('Progressing');
+      expect(plan.effect).toBeUndefined();
+      expect(plan.status.batches?.[0]).toMatchObject({
+        failed: 0,
+        completedAt: '2025-06-02T12:30:00Z',
+      });
+    },
+  );
+});
