@@ -13,6 +13,7 @@ import {
   requireState,
 } from './rollout-target-store.js';
 import { queryRows } from './rows.js';
+import { notifyTargets } from './target-notifications.js';
 
 /*
  * Selecting a rollout's devices and turning them into members, crash-safe at every step:
@@ -25,6 +26,8 @@ import { queryRows } from './rows.js';
  */
 
 const PAGE = 2_000;
+/** Members inserted at once from which the table's statistics are refreshed at once. */
+const ANALYZE_AFTER = 10_000;
 /** The rank key of a device (`devices`) in rollout `r.uid` (see rankKeySql). */
 const RANK_KEY = sql.raw(rankKeySql('r.uid', 'devices.uuid::text'));
 
@@ -95,6 +98,10 @@ export async function completeMembership(
   }
   const { inserted } = await createMembership(db, uid, staged());
   await db.execute(sql`delete from rollout_selections where rollout_uid = ${uid}`);
+  // Autovacuum analyzes a bulk insert only later; until then the planner reads this rollout's
+  // members with plans made for an empty set (measured: a 1M-member progress read took 2.6 s
+  // instead of 0.4 s right after the insert).
+  if (inserted >= ANALYZE_AFTER) await db.execute(sql`analyze rollout_members`);
   return { inserted };
 }
 
@@ -115,8 +122,9 @@ export async function completeSelection(
 /**
  * Moves members of batches after `startedBatches` so that batch k holds the members at
  * positions [ends[k-2], ends[k-1]) of the rank order. Positions rather than stored ranks, so a
- * gap in the ranks cannot push a member past the last batch. Appends `log` in the same
- * transaction; does nothing when the started batches differ from `startedBatches`.
+ * gap in the ranks cannot push a member past the last batch. Appends `log` and announces the
+ * moved batches (`members`) in the same transaction; does nothing when the started batches
+ * differ from `startedBatches`.
  */
 export async function rebatch(
   db: Db,
@@ -142,6 +150,13 @@ export async function rebatch(
           returning m.device_uuid::text as uuid`,
     );
     await appendLog(tx, log);
+    if (moved.length > 0) {
+      const batches = Array.from(
+        { length: ends.length - startedBatches },
+        (_, i) => startedBatches + 1 + i,
+      );
+      await notifyTargets(tx, { type: 'members', rollout: uid, batches });
+    }
     return { moved: moved.length };
   });
 }
