@@ -68,6 +68,16 @@ describe('parseTargetNotification', () => {
       { type: 'batch', rollout: 'r', after: 1, through: 2 },
     ],
     [
+      '{"type":"batch","rollout":"r","after":1,"through":2,"devices":7}',
+      { type: 'batch', rollout: 'r', after: 1, through: 2, devices: 7 },
+    ],
+    [
+      '{"type":"members","rollout":"r","batches":[2,3]}',
+      { type: 'members', rollout: 'r', batches: [2, 3] },
+    ],
+    ['{"type":"members","rollout":"r","batches":[-1]}', undefined],
+    ['{"type":"members","rollout":"r"}', undefined],
+    [
       '{"type":"rollback","rollout":"r","through":2}',
       { type: 'rollback', rollout: 'r', through: 2 },
     ],

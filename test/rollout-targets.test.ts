@@ -147,7 +147,8 @@ describe.each(databaseBackends)('rollout target store on %s', (backend) => {
     expect(after.overlays.map((o) => o.uid)).toEqual([r.uid]);
     expect(after.etag).not.toBe(before.etag);
     expect((await effective(b)).etag).toBe(etagOf(withNginx('1.0')));
-    await heard({ type: 'batch', rollout: r.uid, after: 0, through: 1 });
+    await heard({ type: 'members', rollout: r.uid, batches: [1, 2] });
+    await heard({ type: 'batch', rollout: r.uid, after: 0, through: 1, devices: 1 });
 
     expect(await startBatch(db(), r.uid, 1)).toEqual({ started: false, previous: 1, devices: 0 });
     expect(await startBatch(db(), r.uid, 2)).toEqual({ started: true, previous: 1, devices: 1 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/client.js';
+import { rebatch } from '../src/db/membership-store.js';
 import { createMembership, fold } from '../src/db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../src/db/rollout-target-store.js';
 import { getBaseTarget } from '../src/db/target-store.js';
@@ -62,6 +63,20 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
       expect(seen.status).toBe(200);
       return seen;
     });
+  /** Batch starts the instance applied, by where the members came from (its /metrics). */
+  const batchStarts = async (server: TestDeviceApi) => {
+    const text = (await server.app.inject({ url: '/metrics' })).body;
+    const count = (source: string) =>
+      Number(
+        text.match(
+          new RegExp(
+            `^fleet_rollout_device_cache_batch_starts_total\\{source="${source}"\\} (\\d+)`,
+            'm',
+          ),
+        )?.[1] ?? 0,
+      );
+    return { memory: count('memory'), database: count('database') };
+  };
   const etagOn = async (server: TestDeviceApi, device: Device) =>
     (await poll(server.app, device)).headers.etag as string;
   const newRollout = (image: string) =>
@@ -179,6 +194,71 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
     } finally {
       await restarted.close();
     }
+  });
+
+  it('starts a batch from the members it prepared, prepared again when devices join or move', async () => {
+    const [first, second, joiner, moved] = [
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+    ];
+    const before = new Map<string, string>();
+    for (const device of [first, second, joiner, moved])
+      before.set(device.uuid, await serveSame(device));
+    const startsBefore = { a: await batchStarts(a), b: await batchStarts(b) };
+    const r = await newRollout(`${NGINX}:5.0`);
+    await createMembership(db(), r.uid, [
+      { uuid: first.uuid, rank: 1, batch: 1 },
+      { uuid: second.uuid, rank: 2, batch: 2 },
+      { uuid: moved.uuid, rank: 4, batch: 2 },
+    ]);
+    await startBatch(db(), r.uid, 1);
+    // After batch 1 started, one device joins batch 2 and another moves on to batch 3.
+    await createMembership(db(), r.uid, [{ uuid: joiner.uuid, rank: 3, batch: 2 }]);
+    await rebatch(db(), r.uid, 1, [1, 3, 4], []);
+    await startBatch(db(), r.uid, 2);
+    for (const server of [a, b]) {
+      for (const device of [first, second, joiner]) {
+        const now = await changedOn(server, device, before.get(device.uuid) as string);
+        expect(now.apps).toEqual(appsWith(`${NGINX}:5.0`));
+      }
+      expect(await served(server, moved, before.get(moved.uuid) as string)).toMatchObject({
+        status: 304,
+      });
+    }
+    // Batch 1 started from memory; batch 2 from memory too when its members were prepared
+    // again after the join and the move, else from the database: either way exactly right.
+    for (const [server, was] of [
+      [a, startsBefore.a],
+      [b, startsBefore.b],
+    ] as const) {
+      const now = await batchStarts(server);
+      expect(now.memory - was.memory).toBeGreaterThanOrEqual(1);
+      expect(now.memory + now.database - was.memory - was.database).toBe(2);
+    }
+  });
+
+  it('reads a start of several batches at once from the database', async () => {
+    const devices = [
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+    ];
+    const before = await Promise.all(devices.map((device) => serveSame(device)));
+    const was = await batchStarts(b);
+    const r = await newRollout(`${NGINX}:6.0`);
+    await createMembership(
+      db(),
+      r.uid,
+      devices.map((device, i) => ({ uuid: device.uuid, rank: i, batch: i + 1 })),
+    );
+    await startBatch(db(), r.uid, 2);
+    for (const [i, device] of devices.entries()) {
+      expect((await changedOn(b, device, before[i] as string)).apps).toEqual(
+        appsWith(`${NGINX}:6.0`),
+      );
+    }
+    expect((await batchStarts(b)).database - was.database).toBe(1);
   });
 
   it('wakes a long poll on another instance when the batch starts', async () => {

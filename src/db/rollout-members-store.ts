@@ -35,7 +35,8 @@ const FOLD_RANGES = 64;
  * consumed in chunks (pass an async iterable to stream a million of them in bounded memory);
  * each chunk is one transaction with one read and one set-based insert. Idempotent: existing rows
  * are kept as they are. Unregistered uuids are skipped. Members added to an already started batch
- * are announced so the device cache picks them up.
+ * are announced so the device cache picks them up; at the end, the batches that got members are
+ * announced (`members`) so a device API that prepared them reads them again.
  */
 export async function createMembership(
   db: Db,
@@ -44,10 +45,19 @@ export async function createMembership(
   options: { chunkSize?: number } = {},
 ): Promise<{ inserted: number; skipped: number }> {
   const total = { inserted: 0, skipped: 0 };
+  const batches = new Set<number>();
   for await (const chunk of chunks(members, options.chunkSize ?? DEFAULT_CHUNK)) {
     const result = await insertMemberChunk(db, uid, chunk);
     total.inserted += result.inserted;
     total.skipped += result.skipped;
+    for (const batch of result.batches) batches.add(batch);
+  }
+  if (batches.size > 0) {
+    await notifyTargets(db, {
+      type: 'members',
+      rollout: uid,
+      batches: [...batches].sort((a, b) => a - b),
+    });
   }
   return total;
 }
@@ -89,7 +99,8 @@ async function insertMemberChunk(db: Db, uid: string, chunk: PlannedMember[]) {
     if (late.length > 0) {
       await notifyTargets(tx, { type: 'devices', uuids: late.map((row) => row.uuid) });
     }
-    return { inserted: inserted.length, skipped: chunk.length - rows.length };
+    const batches = new Set(inserted.map((row) => row.batch));
+    return { inserted: inserted.length, skipped: chunk.length - rows.length, batches };
   });
 }
 

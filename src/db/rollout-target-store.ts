@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { normalizeRepository, parseImageReference } from '../api/image-reference.js';
 import type { EventLogEntry } from '../planner/types.js';
 import type { Db, DbOrTx } from './client.js';
@@ -97,7 +97,13 @@ export async function startBatch(
       .where(eq(rolloutTargets.uid, uid));
     const devices = await countMembers(tx, uid, previous, batch);
     await appendEvent(tx, 'image.device_scheduled', rollout, { batch, devices }, log);
-    await notifyTargets(tx, { type: 'batch', rollout: uid, after: previous, through: batch });
+    await notifyTargets(tx, {
+      type: 'batch',
+      rollout: uid,
+      after: previous,
+      through: batch,
+      devices,
+    });
     return { started: true, previous, devices };
   });
 }
@@ -167,10 +173,15 @@ export async function appendEvent(
 
 /** Active rollouts with a started batch, oldest first: the order their overlays apply in. */
 export async function listStartedRollouts(db: DbOrTx): Promise<RolloutTarget[]> {
+  return (await listActiveRollouts(db)).filter((rollout) => rollout.startedBatches > 0);
+}
+
+/** Active rollouts, oldest first. */
+export async function listActiveRollouts(db: DbOrTx): Promise<RolloutTarget[]> {
   return db
     .select()
     .from(rolloutTargets)
-    .where(and(eq(rolloutTargets.state, 'active'), gt(rolloutTargets.startedBatches, 0)))
+    .where(eq(rolloutTargets.state, 'active'))
     .orderBy(asc(rolloutTargets.createdAt), asc(rolloutTargets.uid));
 }
 
@@ -184,7 +195,8 @@ export interface MemberEtags {
 
 /**
  * Yields the members of batches after+1 … through, one batch and one uuid range at a time, so
- * memory stays bounded and each row is read once whatever plan the statistics suggest.
+ * memory stays bounded and each row is read once whatever plan the statistics suggest. The next
+ * range is read while the caller handles the current one.
  */
 export async function* pagesOfMembers(
   db: DbOrTx,
@@ -193,15 +205,28 @@ export async function* pagesOfMembers(
   through: number,
   parts = 16,
 ): AsyncGenerator<MemberEtags[]> {
+  const reads: Array<() => Promise<MemberEtags[]>> = [];
   for (let batch = after + 1; batch <= through; batch++) {
     for (const range of uuidRanges(sql`device_uuid`, parts)) {
-      const page = await queryRows<MemberEtags>(
-        db,
-        sql`select device_uuid::text as "uuid", batch, from_etag as "fromEtag", to_etag as "toEtag"
-            from rollout_members
-            where rollout_uid = ${uid} and batch = ${batch} and ${range}`,
+      reads.push(() =>
+        queryRows<MemberEtags>(
+          db,
+          sql`select device_uuid::text as "uuid", batch, from_etag as "fromEtag", to_etag as "toEtag"
+              from rollout_members
+              where rollout_uid = ${uid} and batch = ${batch} and ${range}`,
+        ),
       );
+    }
+  }
+  let next = reads[0]?.();
+  try {
+    for (let i = 0; i < reads.length; i++) {
+      const page = (await next) as MemberEtags[];
+      next = reads[i + 1]?.();
       if (page.length > 0) yield page;
     }
+  } finally {
+    // A caller that stops early leaves one read in flight: let it settle quietly.
+    await next?.catch(() => undefined);
   }
 }

@@ -8,13 +8,16 @@ export const TARGETS_CHANNEL = 'fleet_rollout_targets';
  * What changed. Payloads are JSON; every write path sends them inside its own transaction, so
  * they arrive after commit and in commit order.
  * - `devices`: reload these devices (registration, credentials, base target, late joiners).
- * - `batch`: batches `after + 1 … through` of rollout `rollout` started.
+ * - `batch`: batches `after + 1 … through` of rollout `rollout` started; `devices` of them.
+ * - `members`: the members of these batches of rollout `rollout` changed (created, joined,
+ *   rebatched) before the batches started; a device API that prepared them reads them again.
  * - `rollback`: rollout `rollout` rolled back; its batches `1 … through` had started.
  * - `fold`: rollout `rollout` was folded into the base targets of batches `1 … through`.
  */
 export type TargetNotification =
   | { type: 'devices'; uuids: string[] }
-  | { type: 'batch'; rollout: string; after: number; through: number }
+  | { type: 'batch'; rollout: string; after: number; through: number; devices?: number }
+  | { type: 'members'; rollout: string; batches: number[] }
   | { type: 'rollback'; rollout: string; through: number }
   | { type: 'fold'; rollout: string; through: number };
 
@@ -50,13 +53,21 @@ export function parseTargetNotification(payload: string): TargetNotification | u
       ? { type: 'devices', uuids }
       : undefined;
   }
-  if (typeof message.rollout !== 'string' || !isCount(message.through)) return undefined;
+  if (typeof message.rollout !== 'string') return undefined;
+  if (message.type === 'members') {
+    const batches = message.batches;
+    return Array.isArray(batches) && batches.every(isCount)
+      ? { type: 'members', rollout: message.rollout, batches }
+      : undefined;
+  }
+  if (!isCount(message.through)) return undefined;
   if (message.type === 'batch' && isCount(message.after)) {
     return {
       type: 'batch',
       rollout: message.rollout,
       after: message.after,
       through: message.through,
+      ...(isCount(message.devices) ? { devices: message.devices } : {}),
     };
   }
   if (message.type === 'rollback' || message.type === 'fold') {

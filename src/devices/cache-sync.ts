@@ -1,6 +1,14 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from '../db/client.js';
 import { loadCredentials, loadCredentialsInRange } from '../db/device-store.js';
-import { listStartedRollouts, pagesOfMembers } from '../db/rollout-target-store.js';
+import {
+  countMembers,
+  getRolloutTarget,
+  listActiveRollouts,
+  listStartedRollouts,
+  type MemberEtags,
+  pagesOfMembers,
+} from '../db/rollout-target-store.js';
 import { devices } from '../db/schema/index.js';
 import {
   parseTargetNotification,
@@ -28,6 +36,8 @@ import type { DeviceMetrics } from './metrics.js';
 const LOAD_RANGES = 64;
 const REFRESH_CHUNK = 2_000;
 const RETRY_DELAY_MS = 1_000;
+/** A rollout's next batch is held in memory when it has at most this many members (~40 MB). */
+const PREPARE_LIMIT = 250_000;
 
 type Rule = (entry: CachedDevice, uid: string, planned: PlannedEtags) => CachedDevice | undefined;
 
@@ -38,13 +48,26 @@ const RULES: Record<'batch' | 'rollback' | 'fold', Rule> = {
   fold: afterFold,
 };
 
+/** The members of a rollout's next batch, read before it starts (pages as read). */
+interface PreparedBatch {
+  batch: number;
+  pages: MemberEtags[][];
+  devices: number;
+}
+
 /**
  * Keeps a DeviceCache coherent with the database: a full load at start and after the
  * notification connection reconnects, then one step per notification on `fleet_rollout_targets`.
  * Steps run one at a time in arrival (commit) order; a failed step schedules a full reload.
+ *
+ * Each active rollout's next batch is prepared: its members (with their planned ETags) are read
+ * ahead, so that when the batch starts the cache flips from memory without reading anything. A
+ * `members` notification (membership created, joined, rebatched) prepares it again; a start
+ * whose batch or device count differs from what was prepared reads the database instead.
  */
 export class DeviceCacheSync {
   private chain: Promise<void> = Promise.resolve();
+  private readonly prepared = new Map<string, PreparedBatch>();
   private unlisten: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -115,11 +138,66 @@ export class DeviceCacheSync {
     this.retryTimer.unref();
   }
 
-  private apply(notification: TargetNotification): Promise<void> {
-    if (notification.type === 'devices') return this.refresh(this.cache, notification.uuids);
-    const { rollout, through } = notification;
-    const after = notification.type === 'batch' ? notification.after : 0;
-    return this.applyRule(this.cache, rollout, after, through, RULES[notification.type]);
+  private async apply(notification: TargetNotification): Promise<void> {
+    switch (notification.type) {
+      case 'devices':
+        return this.refresh(this.cache, notification.uuids);
+      case 'members': {
+        const prepared = this.prepared.get(notification.rollout);
+        if (!prepared || notification.batches.includes(prepared.batch)) {
+          await this.prepare(notification.rollout);
+        }
+        return;
+      }
+      case 'batch':
+        return this.startBatch(notification);
+      default:
+        this.prepared.delete(notification.rollout);
+        return this.applyRule(
+          this.cache,
+          notification.rollout,
+          0,
+          notification.through,
+          RULES[notification.type],
+        );
+    }
+  }
+
+  /** Flips the started batch's members, from memory when prepared; then prepares the next. */
+  private async startBatch(notification: Extract<TargetNotification, { type: 'batch' }>) {
+    const { rollout, after, through, devices } = notification;
+    const prepared = this.prepared.get(rollout);
+    this.prepared.delete(rollout);
+    const usable =
+      prepared !== undefined &&
+      prepared.batch === after + 1 &&
+      through === after + 1 &&
+      prepared.devices === devices;
+    this.metrics.batchStarts.inc({ source: usable ? 'memory' : 'database' });
+    if (usable) {
+      for (const page of prepared.pages) {
+        await this.applyToMembers(this.cache, rollout, page, afterBatchStart);
+        await nextTurn(); // let polls in between pages
+      }
+    } else {
+      await this.applyRule(this.cache, rollout, after, through, afterBatchStart);
+    }
+    await this.prepare(rollout);
+  }
+
+  /** Reads the members of the rollout's next batch into memory (active, and not too many). */
+  private async prepare(uid: string): Promise<void> {
+    this.prepared.delete(uid);
+    const rollout = await getRolloutTarget(this.database.db, uid);
+    if (rollout?.state !== 'active') return;
+    const after = rollout.startedBatches;
+    const devices = await countMembers(this.database.db, uid, after, after + 1);
+    if (devices === 0 || devices > PREPARE_LIMIT) return;
+    const pages: MemberEtags[][] = [];
+    for await (const page of pagesOfMembers(this.database.db, uid, after, after + 1)) {
+      pages.push(page);
+    }
+    this.prepared.set(uid, { batch: after + 1, pages, devices });
   }
 
   /**
@@ -137,6 +215,10 @@ export class DeviceCacheSync {
       await this.applyRule(entries, rollout.uid, 0, rollout.startedBatches, afterBatchStart);
     }
     this.cache.replaceAll(entries);
+    this.prepared.clear();
+    for (const rollout of await listActiveRollouts(this.database.db)) {
+      await this.prepare(rollout.uid);
+    }
     this.metrics.reloads.inc();
     const seconds = (performance.now() - started) / 1000;
     this.logger.info({ devices: entries.size, seconds }, 'device cache loaded');
@@ -151,16 +233,26 @@ export class DeviceCacheSync {
     rule: Rule,
   ): Promise<void> {
     for await (const page of pagesOfMembers(this.database.db, uid, after, through)) {
-      const recompute: string[] = [];
-      for (const member of page) {
-        const entry = entries.get(member.uuid);
-        if (!entry) continue;
-        const next = rule(entry, uid, member);
-        if (next === undefined) recompute.push(member.uuid);
-        else if (next !== entry) entries.set(member.uuid, next);
-      }
-      await this.refresh(entries, recompute);
+      await this.applyToMembers(entries, uid, page, rule);
     }
+  }
+
+  /** Applies a rule to these members; recomputes those it cannot move. */
+  private async applyToMembers(
+    entries: CacheEntries,
+    uid: string,
+    members: readonly MemberEtags[],
+    rule: Rule,
+  ): Promise<void> {
+    const recompute: string[] = [];
+    for (const member of members) {
+      const entry = entries.get(member.uuid);
+      if (!entry) continue;
+      const next = rule(entry, uid, member);
+      if (next === undefined) recompute.push(member.uuid);
+      else if (next !== entry) entries.set(member.uuid, next);
+    }
+    await this.refresh(entries, recompute);
   }
 
   /** Reloads devices from the database in bulk; devices that no longer exist are dropped. */

@@ -8,6 +8,7 @@ export interface DeviceMetrics {
   notifications: Counter<'type'>;
   reloads: Counter;
   recomputed: Counter;
+  batchStarts: Counter<'source'>;
 }
 
 /** Registers the device API's metrics on `registry`. */
@@ -56,6 +57,12 @@ export function createDeviceMetrics(registry: Registry, cache: DeviceCache): Dev
     recomputed: new Counter({
       name: 'fleet_rollout_device_cache_recomputed_total',
       help: 'Devices whose cache entry was recomputed from the database.',
+      registers: [registry],
+    }),
+    batchStarts: new Counter({
+      name: 'fleet_rollout_device_cache_batch_starts_total',
+      help: 'Started batches applied to the device cache, by where their members came from: memory (prepared ahead) or the database.',
+      labelNames: ['source'] as const,
       registers: [registry],
     }),
   };
