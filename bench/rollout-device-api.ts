@@ -1,0 +1,82 @@
+/**
+ * The device API side of `npm run bench:rollout`, in its own process as the `device-api` role runs
+ * in production: the real device API (cache loaded from Postgres, following notifications) on an
+ * HTTP port. Asked to `expect` ETags, it checks its cache until every one is served and replies
+ * with the time.
+ */
+import { openDatabase } from '../src/db/client.js';
+import { createDeviceApi } from '../src/devices/device-api.js';
+import { createHttpServer } from '../src/http/server.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { createMetricsRegistry } from '../src/telemetry/metrics.js';
+import { type BenchReply, type DeviceApiRequest, epochMs } from './rollout-protocol.js';
+
+const [databaseUrl] = process.argv.slice(2) as [string];
+const TIMEOUT_MS = 120_000;
+
+const database = await openDatabase({ url: databaseUrl, logger: silentLogger(), poolSize: 4 });
+const metrics = createMetricsRegistry({ processMetrics: false });
+const deviceApi = createDeviceApi({
+  database,
+  logger: silentLogger(),
+  metrics,
+  adminToken: 'bench-admin-token-not-used',
+  pollIntervalSeconds: 60,
+  maxLongPollSeconds: 0,
+});
+const loading = performance.now();
+await deviceApi.start();
+const loadMs = performance.now() - loading;
+const http = await createHttpServer({
+  logger: silentLogger(),
+  metrics,
+  database,
+  plugins: [deviceApi.plugin],
+  keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
+});
+await http.listen({ host: '127.0.0.1', port: 0 });
+
+function reply(message: BenchReply): void {
+  process.send?.(message);
+}
+
+/**
+ * Resolves when the cache serves every expected ETag, with the time the first was served. The sync applies a batch one uuid range
+ * after another, in uuid order, so a cursor over the sorted uuids checks each device about once
+ * (checking all 100k every millisecond would take the time of the sync it measures); it passes
+ * only devices already served, and a served ETag stays.
+ */
+async function whenServed(etags: Map<string, string>): Promise<{ firstAt: number; at: number }> {
+  const uuids = [...etags.keys()].sort();
+  const deadline = epochMs() + TIMEOUT_MS;
+  let next = 0;
+  let firstAt = 0;
+  for (;;) {
+    while (next < uuids.length) {
+      const uuid = uuids[next] as string;
+      if (deviceApi.cache.get(uuid)?.etag !== etags.get(uuid)) break;
+      next++;
+    }
+    if (next > 0 && firstAt === 0) firstAt = epochMs();
+    if (next === uuids.length) return { firstAt, at: epochMs() };
+    if (epochMs() > deadline) throw new Error(`ETags not served after ${TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+process.on('message', (request: DeviceApiRequest) => {
+  whenServed(new Map(request.etags)).then(
+    (times) => reply({ type: 'served', ...times }),
+    (error: unknown) => reply({ type: 'failed', message: String(error) }),
+  );
+});
+process.on('disconnect', () => {
+  void (async () => {
+    await http.close();
+    await deviceApi.stop();
+    await database.close();
+    process.exit(0);
+  })();
+});
+const { port } = http.server.address() as { port: number };
+reply({ type: 'ready', port, loadMs });
