@@ -8,6 +8,7 @@ import { apiVersionOf } from '../resources/types.js';
 import type { FieldValidation } from '../schema/index.js';
 import { badRequest, type GroupResource } from '../status.js';
 import type { ObjectKey, ObjectStore, StoredObject } from '../storage/store.js';
+import { checkDepth } from './decode.js';
 
 /** What every operation on one resource needs to know about its request. */
 export interface RequestContext {
@@ -74,6 +75,7 @@ export function newUid(services: Services): string {
  */
 export function checkBody(ctx: RequestContext, body: unknown, name?: string): JsonObject {
   if (!isObject(body)) throw badRequest('the body of the request must be a JSON or YAML object');
+  checkDepth(body);
   const object = clone(body);
   const apiVersion = apiVersionOf(ctx.type);
   // Like upstream's decoder, a body without apiVersion or kind gets the endpoint's.
