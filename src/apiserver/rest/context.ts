@@ -3,10 +3,11 @@ import type { FieldSet } from '../fields/fieldset.js';
 import { fieldSetOf } from '../fields/fieldset.js';
 import type { FieldContext } from '../fields/managed.js';
 import { clone, isObject, type JsonObject } from '../json.js';
+import { objectMetaTypeErrors } from '../resources/object-meta.js';
 import type { ResourceType } from '../resources/types.js';
 import { apiVersionOf } from '../resources/types.js';
 import type { FieldValidation } from '../schema/index.js';
-import { badRequest, type GroupResource } from '../status.js';
+import { badRequest, type GroupResource, invalid } from '../status.js';
 import type { ObjectKey, ObjectStore, StoredObject } from '../storage/store.js';
 import { checkDepth } from './decode.js';
 
@@ -90,6 +91,12 @@ export function checkBody(ctx: RequestContext, body: unknown, name?: string): Js
     throw badRequest(
       `the kind in the data (${String(object.kind)}) does not match the expected kind (${ctx.type.kind})`,
     );
+  }
+  const metadataErrors = objectMetaTypeErrors(object.metadata);
+  if (metadataErrors.length > 0) {
+    const given = isObject(object.metadata) ? object.metadata.name : undefined;
+    const invalidName = typeof given === 'string' ? given : (name ?? '');
+    throw invalid({ group: ctx.type.group, kind: ctx.type.kind }, invalidName, metadataErrors);
   }
   const metadata = meta(object);
   if (ctx.type.namespaced) {
