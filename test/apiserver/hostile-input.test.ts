@@ -133,4 +133,137 @@ describe.each(databaseBackends)('local API server refuses hostile input on %s', 
       expect(read.body.metadata.labels).toEqual({ app: 'web' });
     });
   });
+
+  describe('list and watch parameters', () => {
+    /** The store's current resourceVersion, as a list reports it. */
+    const current = async () => Number((await api.get(POLICIES)).body.metadata.resourceVersion);
+    const expectTooLarge = (status: unknown, requested: number) => {
+      expect(status).toMatchObject({
+        kind: 'Status',
+        code: 504,
+        reason: 'Timeout',
+        details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 },
+      });
+      expect((status as { message: string }).message).toMatch(
+        new RegExp(`^Timeout: Too large resource version: ${requested}, current: \\d+$`),
+      );
+    };
+
+    it.each([
+      ['a word', 'abc', 'invalid syntax'],
+      ['a negative number', '-1', 'invalid syntax'],
+      ['a number past 2^53', '99999999999999999999', 'value out of range'],
+    ])('answers 400 to a list or watch from %s', async (_name, version, problem) => {
+      for (const path of [`${POLICIES}?`, `${POLICIES}?watch=1&`]) {
+        const answer = await api.get(`${path}resourceVersion=${version}`);
+        expect(answer.status).toBe(400);
+        expect(answer.body).toMatchObject({ reason: 'BadRequest' });
+        expect(answer.body.message).toBe(
+          `resourceVersion: Invalid value: "${version}": strconv.ParseUint: parsing "${version}": ${problem}`,
+        );
+      }
+    });
+
+    it.each([
+      ['unset', ''],
+      ['NotOlderThan', '&resourceVersionMatch=NotOlderThan'],
+      ['Exact', '&resourceVersionMatch=Exact'],
+    ])(
+      'answers 504 ResourceVersionTooLarge to a list from the future, match %s',
+      async (_n, match) => {
+        const future = (await current()) + 1000;
+        const answer = await api.get(`${POLICIES}?resourceVersion=${future}${match}`);
+        expect(answer.status).toBe(504);
+        expectTooLarge(answer.body, future);
+      },
+    );
+
+    it('ends a watch from the future with a 504 ResourceVersionTooLarge ERROR event', async () => {
+      const future = (await current()) + 1000;
+      const watch = await api.watch(`${POLICIES}?watch=1&resourceVersion=${future}`);
+      await watch.ended;
+      expect(watch.events).toHaveLength(1);
+      expect(watch.events[0].type).toBe('ERROR');
+      expectTooLarge(watch.events[0].object, future);
+    });
+
+    it('answers 400 to continue tokens that are garbage or forged', async () => {
+      const forged = (rv: number) =>
+        Buffer.from(JSON.stringify({ rv, namespace: 'default', name: 'a' })).toString('base64url');
+      for (const token of ['garbage', forged(1e30), forged(-5)]) {
+        const answer = await api.get(`${POLICIES}?limit=1&continue=${token}`);
+        expect(answer.status).toBe(400);
+        expect(answer.body.message).toMatch(/^continue key is not valid/);
+      }
+      const future = await api.get(
+        `${POLICIES}?limit=1&continue=${forged((await current()) + 1000)}`,
+      );
+      expect(future.status).toBe(504);
+    });
+
+    it('answers 400 to a continue token with a resourceVersion', async () => {
+      await api.post(POLICIES, policy('page-1'));
+      await api.post(POLICIES, policy('page-2'));
+      const first = await api.get(`${POLICIES}?limit=1`);
+      const token = first.body.metadata.continue;
+      expect(token).toEqual(expect.any(String));
+      const answer = await api.get(`${POLICIES}?limit=1&continue=${token}&resourceVersion=5`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toBe(
+        'specifying resource version is not allowed when using continue',
+      );
+    });
+
+    it.each([
+      [
+        'an unknown match',
+        '?resourceVersion=1&resourceVersionMatch=Newest',
+        'resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan"',
+      ],
+      [
+        'a match without a version',
+        '?resourceVersionMatch=Exact',
+        'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+      ],
+      [
+        'Exact at version 0',
+        '?resourceVersion=0&resourceVersionMatch=Exact',
+        'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+      ],
+      [
+        'a match on a plain watch',
+        '?watch=1&resourceVersion=1&resourceVersionMatch=NotOlderThan',
+        'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+      ],
+    ])('answers 422 Invalid ListOptions to %s', async (_name, query, cause) => {
+      const answer = await api.get(`${POLICIES}${query}`);
+      expect(answer.status).toBe(422);
+      expect(answer.body.message).toBe(`ListOptions.meta.k8s.io "" is invalid: ${cause}`);
+    });
+
+    it.each([
+      ['far past any timer', '99999999'],
+      ['0, which means the default', '0'],
+    ])('keeps a watch open with timeoutSeconds %s', async (_name, timeout) => {
+      const from = await current();
+      const watch = await api.watch(
+        `${POLICIES}?watch=1&resourceVersion=${from}&timeoutSeconds=${timeout}`,
+      );
+      try {
+        await api.post(POLICIES, policy(`timeout-${timeout}`));
+        await watch.next(1);
+        expect(watch.events[0]).toMatchObject({ type: 'ADDED' });
+      } finally {
+        watch.close();
+      }
+    });
+
+    it('answers 400 to a negative or non-numeric timeoutSeconds', async () => {
+      for (const timeout of ['-1', 'soon']) {
+        const answer = await api.get(`${POLICIES}?watch=1&timeoutSeconds=${timeout}`);
+        expect(answer.status).toBe(400);
+        expect(answer.body.message).toMatch(/^timeoutSeconds: Invalid value/);
+      }
+    });
+  });
 });
