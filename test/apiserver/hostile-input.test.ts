@@ -266,4 +266,84 @@ describe.each(databaseBackends)('local API server refuses hostile input on %s', 
       }
     });
   });
+
+  describe('JSON patches', () => {
+    let serial = 0;
+    const fresh = async () => {
+      const name = `patch-${serial++}`;
+      await api.post(POLICIES, policy(name));
+      return `${POLICIES}/${name}`;
+    };
+
+    it('answers 413 to more than 10000 operations and applies 10000', async () => {
+      const path = await fresh();
+      const test = { op: 'test', path: '/spec/image', value: 'ghcr.io/acme/web' };
+      const tooMany = await api.patch(path, Array(10_001).fill(test), JSON_PATCH);
+      expect(tooMany.status).toBe(413);
+      expect(tooMany.body).toMatchObject({
+        reason: 'RequestEntityTooLarge',
+        message:
+          'Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001',
+      });
+      const most = await api.patch(path, Array(10_000).fill(test), JSON_PATCH);
+      expect(most.status).toBe(200);
+    });
+
+    it('answers 422 once copies would duplicate more than the body limit', async () => {
+      const path = await fresh();
+      // Each copy doubles the spec: unbounded, 40 of them would need terabytes.
+      const patch = Array.from({ length: 40 }, (_, i) => ({
+        op: 'copy',
+        from: '/spec',
+        path: `/spec/copy${i}`,
+      }));
+      const answer = await api.patch(path, patch, JSON_PATCH);
+      expect(answer.status).toBe(422);
+      expect(answer.body.message).toMatch(
+        /^Unable to complete the copy, the accumulated size increase of copy is \d+, exceeding the limit 3145728$/,
+      );
+    });
+
+    it.each([
+      ['a pointer without a leading slash', { op: 'add', path: 'spec', value: 1 }],
+      ['a missing parent', { op: 'add', path: '/spec/nothing/here', value: 1 }],
+      ['an index past the end', { op: 'add', path: '/spec/selector/fleets/5', value: 'x' }],
+      ['a word as an index', { op: 'replace', path: '/spec/selector/fleets/first', value: 'x' }],
+      ['removing the end marker', { op: 'remove', path: '/spec/selector/fleets/-' }],
+      ['a move into its own child', { op: 'move', from: '/spec', path: '/spec/inner' }],
+      ['a copy from nowhere', { op: 'copy', from: '/spec/nothing', path: '/spec/x' }],
+      ['a prototype key', { op: 'add', path: '/metadata/__proto__', value: { a: 1 } }],
+      ['a prototype parent', { op: 'add', path: '/__proto__/polluted', value: 1 }],
+      ['a failed test', { op: 'test', path: '/spec/image', value: 'other' }],
+    ])('answers 422 to %s', async (_name, operation) => {
+      const answer = await api.patch(await fresh(), [operation], JSON_PATCH);
+      expect(answer.status).toBe(422);
+      expect(answer.body).toMatchObject({ kind: 'Status', reason: 'Invalid' });
+    });
+
+    it.each([
+      ['not a list', { op: 'add' }],
+      ['an unknown op', [{ op: 'merge', path: '/spec', value: {} }]],
+      ['an op without a path', [{ op: 'remove' }]],
+      ['a path that is not a string', [{ op: 'remove', path: 5 }]],
+      ['a copy without from', [{ op: 'copy', path: '/spec/x' }]],
+      ['an add without a value', [{ op: 'add', path: '/spec/x' }]],
+      ['an operation that is not an object', ['remove']],
+    ])('answers 400 to a patch with %s', async (_name, patch) => {
+      const answer = await api.patch(await fresh(), patch, JSON_PATCH);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
+    });
+  });
+
+  it.each([
+    ['JSON', 'application/json', '{"metadata":{"name":"proto","__proto__":{"x":1}}}'],
+    ['YAML', 'application/yaml', 'metadata:\n  name: proto\n  __proto__: {x: 1}\n'],
+  ])('answers 400 to a %s body with a __proto__ key', async (_name, contentType, body) => {
+    const answer = await api.post(POLICIES, body, { 'content-type': contentType });
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toBe(
+      'error decoding request body: object contains forbidden prototype property',
+    );
+  });
 });

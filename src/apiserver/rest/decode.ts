@@ -8,14 +8,29 @@ export type BodySyntax = 'json' | 'yaml';
 const TOO_DEEP = `error decoding request body: nested deeper than ${MAX_JSON_DEPTH} levels`;
 
 /**
- * The one decoder of request bodies: JSON or YAML text to a JSON value. Invalid text and nesting
- * deeper than MAX_JSON_DEPTH are 400 BadRequest, found before anything recursive (the YAML
- * composer, patches, validation, storage) walks the value.
+ * The one decoder of request bodies: JSON or YAML text to a JSON value. Invalid text, nesting
+ * deeper than MAX_JSON_DEPTH and `__proto__` keys are 400 BadRequest, found before anything
+ * recursive (the YAML composer, patches, validation, storage) walks the value or assigns its keys.
  */
 export function decodeBody(text: string, syntax: BodySyntax): unknown {
   const value = syntax === 'json' ? parseJsonText(text) : parseYamlText(text);
   checkDepth(value);
+  if (hasPrototypeKey(value)) {
+    throw badRequest('error decoding request body: object contains forbidden prototype property');
+  }
   return value;
+}
+
+/** Whether any object in the value has an own `__proto__` key (assigning it sets a prototype). */
+function hasPrototypeKey(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    if (!Array.isArray(current) && Object.hasOwn(current, '__proto__')) return true;
+    for (const child of Object.values(current)) stack.push(child);
+  }
+  return false;
 }
 
 /** 400 BadRequest for a value nested deeper than MAX_JSON_DEPTH (a body, or a patch's result). */
