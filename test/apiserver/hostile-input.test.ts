@@ -346,4 +346,83 @@ describe.each(databaseBackends)('local API server refuses hostile input on %s', 
       'error decoding request body: object contains forbidden prototype property',
     );
   });
+
+  describe('strings Postgres cannot store', () => {
+    const UNSTORABLE =
+      'error decoding request body: strings may not contain NUL characters or unpaired surrogates';
+    const spec = '"spec":{"image":"x","selector":{"fleets":["a"]}}';
+
+    it.each([
+      [
+        'a NUL in a value',
+        'application/json',
+        `{"metadata":{"name":"nul","labels":{"a":"b\\u0000"}},${spec}}`,
+      ],
+      [
+        'a NUL in a key',
+        'application/json',
+        `{"metadata":{"name":"nul","annotations":{"a\\u0000":"b"}},${spec}}`,
+      ],
+      [
+        'an unpaired surrogate',
+        'application/json',
+        `{"metadata":{"name":"sur","annotations":{"a":"\\ud800"}},${spec}}`,
+      ],
+      [
+        'an unpaired surrogate in YAML',
+        'application/yaml',
+        'metadata: {name: sur, annotations: {a: "\\udc00"}}\n',
+      ],
+    ])('answers 400 to a create with %s', async (_name, contentType, body) => {
+      const answer = await api.post(POLICIES, body, { 'content-type': contentType });
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toBe(UNSTORABLE);
+    });
+
+    it('answers 400 to a merge patch with a NUL and keeps the object', async () => {
+      await api.post(POLICIES, policy('nul-patch'));
+      const answer = await api.patch(
+        `${POLICIES}/nul-patch`,
+        '{"spec":{"image":"x\\u0000"}}',
+        MERGE,
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toBe(UNSTORABLE);
+      expect((await api.get(`${POLICIES}/nul-patch`)).body.spec.image).toBe('ghcr.io/acme/web');
+    });
+
+    it('answers 400 to a fieldManager with a control character', async () => {
+      const answer = await api.post(`${POLICIES}?fieldManager=a%00b`, policy('nul-manager'));
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toBe(
+        'fieldManager: Invalid value: "a\\u0000b": must only contain printable characters',
+      );
+    });
+
+    it.each([
+      ['GET of a name', 'GET', `${POLICIES}/a%00b`],
+      ['PUT of a name', 'PUT', `${POLICIES}/a%00b`],
+      [
+        'create in a namespace',
+        'POST',
+        '/apis/fleet.iotistic.io/v1alpha1/namespaces/a%00b/imagepolicies',
+      ],
+      [
+        'list of a namespace',
+        'GET',
+        '/apis/fleet.iotistic.io/v1alpha1/namespaces/a%00b/imagepolicies',
+      ],
+    ])('answers 404 to a %s with a NUL in the path', async (_name, method, path) => {
+      const answer = await api.send(method, path, method === 'GET' ? undefined : policy('a'));
+      expect(answer.status).toBe(404);
+      expect(answer.body).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+    });
+
+    it('answers 400 to a continue token naming an object with a NUL', async () => {
+      const token = Buffer.from(JSON.stringify({ rv: 1, namespace: 'a\u0000', name: 'b' }));
+      const answer = await api.get(`${POLICIES}?limit=1&continue=${token.toString('base64url')}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toMatch(/^continue key is not valid/);
+    });
+  });
 });

@@ -69,6 +69,12 @@ function fieldManagerOf(request: FastifyRequest, query: Query): string {
         `fieldManager: Invalid value: "${given}": must be between 1 and 128 characters long`,
       );
     }
+    // As upstream's ValidateFieldManager; a NUL could not be stored either.
+    if (/\p{Cc}/u.test(given)) {
+      throw badRequest(
+        `fieldManager: Invalid value: ${JSON.stringify(given)}: must only contain printable characters`,
+      );
+    }
     return given;
   }
   const agent = String(request.headers['user-agent'] ?? 'unknown');

@@ -1,5 +1,6 @@
 import { Lexer, parse as parseYaml } from 'yaml';
 import { depthOf, MAX_JSON_DEPTH } from '../../api/json-depth.js';
+import { storable } from '../json.js';
 import { badRequest } from '../status.js';
 
 /** How a request body is written: JSON, or YAML (apply patches, `application/yaml`). */
@@ -9,29 +10,37 @@ const TOO_DEEP = `error decoding request body: nested deeper than ${MAX_JSON_DEP
 
 /**
  * The one decoder of request bodies: JSON or YAML text to a JSON value. Invalid text, nesting
- * deeper than MAX_JSON_DEPTH and `__proto__` keys are 400 BadRequest, found before anything
- * recursive (the YAML composer, patches, validation, storage) walks the value or assigns its keys.
+ * deeper than MAX_JSON_DEPTH, `__proto__` keys and strings Postgres cannot store (NUL, unpaired
+ * surrogates) are 400 BadRequest, found before anything recursive (the YAML composer, patches,
+ * validation) walks the value, assigns its keys or stores it.
  */
 export function decodeBody(text: string, syntax: BodySyntax): unknown {
   const value = syntax === 'json' ? parseJsonText(text) : parseYamlText(text);
   checkDepth(value);
-  if (hasPrototypeKey(value)) {
-    throw badRequest('error decoding request body: object contains forbidden prototype property');
-  }
+  const problem = forbiddenContent(value);
+  if (problem) throw badRequest(`error decoding request body: ${problem}`);
   return value;
 }
 
-/** Whether any object in the value has an own `__proto__` key (assigning it sets a prototype). */
-function hasPrototypeKey(value: unknown): boolean {
+/** What no body may contain, or undefined: a `__proto__` key (assigning it sets a prototype), or an unstorable string. */
+function forbiddenContent(value: unknown): string | undefined {
   const stack = [value];
   while (stack.length > 0) {
     const current = stack.pop();
+    if (typeof current === 'string' && !storable(current)) return UNSTORABLE;
     if (current === null || typeof current !== 'object') continue;
-    if (!Array.isArray(current) && Object.hasOwn(current, '__proto__')) return true;
-    for (const child of Object.values(current)) stack.push(child);
+    for (const [key, child] of Object.entries(current)) {
+      if (key === '__proto__' && !Array.isArray(current)) {
+        return 'object contains forbidden prototype property';
+      }
+      if (!storable(key)) return UNSTORABLE;
+      stack.push(child);
+    }
   }
-  return false;
+  return undefined;
 }
+
+const UNSTORABLE = 'strings may not contain NUL characters or unpaired surrogates';
 
 /** 400 BadRequest for a value nested deeper than MAX_JSON_DEPTH (a body, or a patch's result). */
 export function checkDepth(value: unknown): void {

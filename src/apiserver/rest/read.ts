@@ -1,4 +1,4 @@
-import type { JsonObject } from '../json.js';
+import { type JsonObject, storable } from '../json.js';
 import { fieldError } from '../schema/field-errors.js';
 import type { FieldError } from '../schema/index.js';
 import { fieldMatcher, parseFieldSelector, parseLabelSelector } from '../selectors.js';
@@ -84,7 +84,9 @@ function decodeContinue(text: string): ContinueToken {
       Number.isSafeInteger(token.rv) &&
       token.rv >= 0 &&
       typeof token.namespace === 'string' &&
-      typeof token.name === 'string'
+      typeof token.name === 'string' &&
+      storable(token.namespace) &&
+      storable(token.name)
     ) {
       return token;
     }
