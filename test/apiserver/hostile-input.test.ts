@@ -15,6 +15,8 @@ const blockMaps = (depth: number) =>
   Array.from({ length: depth }, (_, level) => `${' '.repeat(level)}a:`).join('\n');
 
 const TOO_DEEP = /nested deeper than \d+ levels/;
+/** A watch that starts with the current objects (`sendInitialEvents`). */
+const WATCH_LIST = `${POLICIES}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`;
 
 describe.each(databaseBackends)('local API server refuses hostile input on %s', (backend) => {
   const { api } = serverFixture(backend);
@@ -154,7 +156,7 @@ describe.each(databaseBackends)('local API server refuses hostile input on %s', 
       ['a negative number', '-1', 'invalid syntax'],
       ['a number past 2^53', '99999999999999999999', 'value out of range'],
     ])('answers 400 to a list or watch from %s', async (_name, version, problem) => {
-      for (const path of [`${POLICIES}?`, `${POLICIES}?watch=1&`]) {
+      for (const path of [`${POLICIES}?`, `${POLICIES}?watch=1&`, `${WATCH_LIST}&`]) {
         const answer = await api.get(`${path}resourceVersion=${version}`);
         expect(answer.status).toBe(400);
         expect(answer.body).toMatchObject({ reason: 'BadRequest' });
@@ -178,14 +180,20 @@ describe.each(databaseBackends)('local API server refuses hostile input on %s', 
       },
     );
 
-    it('ends a watch from the future with a 504 ResourceVersionTooLarge ERROR event', async () => {
-      const future = (await current()) + 1000;
-      const watch = await api.watch(`${POLICIES}?watch=1&resourceVersion=${future}`);
-      await watch.ended;
-      expect(watch.events).toHaveLength(1);
-      expect(watch.events[0].type).toBe('ERROR');
-      expectTooLarge(watch.events[0].object, future);
-    });
+    it.each([
+      ['a watch', `${POLICIES}?watch=1`],
+      ['a watch-list', WATCH_LIST],
+    ])(
+      'ends %s from the future with a 504 ResourceVersionTooLarge ERROR event',
+      async (_n, path) => {
+        const future = (await current()) + 1000;
+        const watch = await api.watch(`${path}&resourceVersion=${future}`);
+        await watch.ended;
+        expect(watch.events).toHaveLength(1);
+        expect(watch.events[0].type).toBe('ERROR');
+        expectTooLarge(watch.events[0].object, future);
+      },
+    );
 
     it('answers 400 to continue tokens that are garbage or forged', async () => {
       const forged = (rv: number) =>

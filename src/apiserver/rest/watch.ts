@@ -51,17 +51,15 @@ export async function startWatch(
 ): Promise<RunningWatch> {
   checkListOptions(options, true);
   const matches = objectFilter(ctx, options);
-  const initial =
-    options.sendInitialEvents === true ||
-    !options.resourceVersion ||
-    options.resourceVersion === '0';
-  const from = initial
-    ? await sendInitialState(services, ctx, options, matches, emit)
-    : parseResourceVersion(options.resourceVersion as string);
+  const requested = options.resourceVersion ? parseResourceVersion(options.resourceVersion) : 0;
+  const initial = options.sendInitialEvents === true || requested === 0;
   let subscription: Subscription;
   try {
     // A version from the future would watch nothing until the store reached it: 504 instead.
-    if (!initial) await requireReached(services, from);
+    if (requested > 0) await requireReached(services, requested);
+    const from = initial
+      ? await sendInitialState(services, ctx, options, matches, emit)
+      : requested;
     subscription = await feed.subscribe(ctx.type.storage, from, {
       deliver: (change) => {
         const event = toEvent(ctx, change, matches);
