@@ -16,8 +16,9 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /**
  * Parses the segments after the group-version prefix, or returns undefined when they cannot name
- * a resource (or hold a character no name can have, like NUL): `[plural]`, `[plural, name]`, `[plural, name, sub]`,
- * `[namespaces, ns, plural]`, `[namespaces, ns, plural, name]`, `[namespaces, ns, plural, name, sub]`.
+ * a resource (a segment holding what no name can, like NUL, names none): `[plural]`,
+ * `[plural, name]`, `[plural, name, sub]`, `[namespaces, ns, plural]`,
+ * `[namespaces, ns, plural, name]`, `[namespaces, ns, plural, name, sub]`.
  */
 export function parseResourcePath(segments: string[]): ResourcePath | undefined {
   const unusable = (segment: string) =>

@@ -24,7 +24,10 @@ const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 /** Most operations one JSON patch may have, as upstream's limit. */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
-/** Most bytes (as JSON) all `copy` operations of one patch may duplicate, the body size limit. */
+/**
+ * Most bytes (as JSON) all `copy` operations of one patch may duplicate: the request body limit,
+ * as upstream bounds its accumulated copy size.
+ */
 export const MAX_COPIED_BYTES = 3 * 1024 * 1024;
 
 /**

@@ -22,7 +22,12 @@ export function decodeBody(text: string, syntax: BodySyntax): unknown {
   return value;
 }
 
-/** What no body may contain, or undefined: a `__proto__` key (assigning it sets a prototype), or an unstorable string. */
+const UNSTORABLE = 'strings may not contain NUL characters or unpaired surrogates';
+
+/**
+ * What no body may contain, or undefined: a `__proto__` key (assigning it would set a
+ * prototype) or a string Postgres cannot store.
+ */
 function forbiddenContent(value: unknown): string | undefined {
   const stack = [value];
   while (stack.length > 0) {
@@ -39,8 +44,6 @@ function forbiddenContent(value: unknown): string | undefined {
   }
   return undefined;
 }
-
-const UNSTORABLE = 'strings may not contain NUL characters or unpaired surrogates';
 
 /** 400 BadRequest for a value nested deeper than MAX_JSON_DEPTH (a body, or a patch's result). */
 export function checkDepth(value: unknown): void {
