@@ -22,6 +22,13 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether Postgres text and jsonb can hold the string: no NUL character, no unpaired surrogate. */
+export function storable(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
 /** A deep copy of a JSON value. */
 export function clone<T>(value: T): T {
   return structuredClone(value);

@@ -156,6 +156,22 @@ export function expired(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
 
+/**
+ * 504 Timeout for a resourceVersion the server has not reached, in upstream's words, with the
+ * `ResourceVersionTooLarge` cause clients look for before they relist.
+ */
+export function resourceVersionTooLarge(requested: string, current: number): ApiError {
+  return new ApiError(
+    504,
+    'Timeout',
+    `Timeout: Too large resource version: ${requested}, current: ${current}`,
+    {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    },
+  );
+}
+
 /** 404 for a path that names no served resource. */
 export function pathNotFound(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});

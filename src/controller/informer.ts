@@ -1,4 +1,10 @@
-import { isGone, type KubeObject, type ListOptions, type Watchable } from '../kube/port.js';
+import {
+  isGone,
+  isResourceVersionTooLarge,
+  type KubeObject,
+  type ListOptions,
+  type Watchable,
+} from '../kube/port.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
@@ -33,7 +39,8 @@ const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 800, maxMs: 30_000, jitter: 0.
 
 /**
  * List+watch cache of one resource. Lists, then watches from the list's resourceVersion;
- * reconnects when a watch ends, relists at once on 410 Gone, backs off on errors. `stop()` is
+ * reconnects when a watch ends, relists at once on 410 Gone, relists after the backoff when
+ * the server has not reached the version it watches from, backs off on errors. `stop()` is
  * final: once it resolves no watch, request or timer of this informer is left and no handler runs.
  */
 export class Informer<T extends KubeObject> {
@@ -116,6 +123,8 @@ export class Informer<T extends KubeObject> {
           resourceVersion = undefined;
           continue;
         }
+        // The server never reached our version (its store was reset): relist after the backoff.
+        if (isResourceVersionTooLarge(end.error)) resourceVersion = undefined;
         throw end.error;
       } catch (error) {
         if (this.stopping.signal.aborted) break;

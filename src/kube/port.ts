@@ -48,6 +48,20 @@ export const isConflict = (error: unknown): boolean =>
 /** True for a 410 Gone/Expired: the resourceVersion is too old to watch from; relist. */
 export const isGone = (error: unknown): boolean =>
   error instanceof KubeApiError && error.code === 410;
+/**
+ * True for a 504 about a resourceVersion the server has not reached (its store was reset or
+ * restored): the version is useless there; relist. A bare 504 (no Status: a watch refused up
+ * front, whose body the watch client drops) counts too.
+ */
+export const isResourceVersionTooLarge = (error: unknown): boolean => {
+  if (!(error instanceof KubeApiError) || error.code !== 504) return false;
+  const status = error.status;
+  return (
+    status === undefined ||
+    (status.details?.causes ?? []).some((cause) => cause.reason === 'ResourceVersionTooLarge') ||
+    (status.message ?? '').includes('Too large resource version')
+  );
+};
 
 /** Options of a list call. */
 export interface ListOptions {

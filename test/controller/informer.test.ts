@@ -82,6 +82,34 @@ describe('Informer (scripted list and watch, manual clock)', () => {
     expect(resource.latest.options.resourceVersion).toBe('21');
   });
 
+  it('relists after the backoff when a watch answers Too large resource version', async () => {
+    const { clock, resource, informer, changes } = setup();
+    resource.items = [object('a', '40')];
+    resource.resourceVersion = '50';
+    informer.start();
+    await settle();
+    changes.length = 0;
+    // The server's store was reset: it is far behind the version the informer watches from.
+    resource.items = [object('fresh', '2')];
+    resource.resourceVersion = '3';
+    const status = {
+      code: 504,
+      reason: 'Timeout',
+      message: 'Timeout: Too large resource version: 50, current: 3',
+      details: { causes: [{ reason: 'ResourceVersionTooLarge' }] },
+    };
+    resource.end(new KubeApiError(status.message, 504, 'Timeout', { status }));
+    await settle();
+    expect(resource.lists).toBe(1);
+    await clock.advance(1000);
+    expect(resource.lists).toBe(2);
+    expect(resource.latest.options.resourceVersion).toBe('3');
+    expect(changes).toEqual([
+      ['ns/a', 'deleted'],
+      ['ns/fresh', 'added'],
+    ]);
+  });
+
   it('backs off exponentially while lists fail', async () => {
     const { clock, resource, informer } = setup();
     resource.listFailures = 3;

@@ -8,6 +8,7 @@ import {
   isConflict,
   isGone,
   isNotFound,
+  isResourceVersionTooLarge,
   KubeApiError,
   type KubePort,
   type WatchOptions,
@@ -127,6 +128,11 @@ describe.each(databaseBackends)(
       await server.compact();
       const expired = await closeOf({ resourceVersion: old.metadata.resourceVersion ?? '' });
       expect(isGone(expired)).toBe(true);
+
+      const future = String(Number(old.metadata.resourceVersion) + 1000);
+      const tooLarge = await closeOf({ resourceVersion: future });
+      expect(isResourceVersionTooLarge(tooLarge)).toBe(true);
+      expect(tooLarge).toMatchObject({ code: 504, reason: 'Timeout' });
     });
 
     it('answers a wrong token with 401 Unauthorized', async () => {

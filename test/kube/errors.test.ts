@@ -6,6 +6,7 @@ import {
   isConflict,
   isGone,
   isNotFound,
+  isResourceVersionTooLarge,
   KubeApiError,
 } from '../../src/kube/port.js';
 
@@ -68,8 +69,37 @@ describe('toKubeError', () => {
     { error: new KubeApiError('x', 410, 'Expired'), predicate: isGone },
   ])('$error.reason satisfies its predicate only', ({ error, predicate }) => {
     expect(predicate(error)).toBe(true);
-    for (const other of [isNotFound, isAlreadyExists, isConflict, isGone]) {
+    for (const other of [
+      isNotFound,
+      isAlreadyExists,
+      isConflict,
+      isGone,
+      isResourceVersionTooLarge,
+    ]) {
       if (other !== predicate) expect(other(error)).toBe(false);
     }
+  });
+
+  it.each([
+    {
+      name: 'the ResourceVersionTooLarge cause',
+      status: { code: 504, details: { causes: [{ reason: 'ResourceVersionTooLarge' }] } },
+      tooLarge: true,
+    },
+    {
+      name: 'only the message',
+      status: { code: 504, message: 'Timeout: Too large resource version: 9, current: 3' },
+      tooLarge: true,
+    },
+    { name: 'no Status (a refused watch)', status: undefined, tooLarge: true },
+    {
+      name: 'another timeout',
+      status: { code: 504, message: 'Timeout: request did not complete within 60s' },
+      tooLarge: false,
+    },
+  ])('a 504 with $name is Too large resource version: $tooLarge', ({ status, tooLarge }) => {
+    const error = new KubeApiError('x', 504, 'Timeout', status ? { status } : {});
+    expect(isResourceVersionTooLarge(error)).toBe(tooLarge);
+    expect(isGone(error)).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
 /** Parsing of resource paths below `/api/v1` and `/apis/<group>/<version>`. */
 
+import { storable } from '../json.js';
+
 /** What a resource path names. */
 export interface ResourcePath {
   /** Namespace of a namespaced request; undefined for cluster-scoped or cluster-wide requests. */
@@ -14,11 +16,14 @@ const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 /**
  * Parses the segments after the group-version prefix, or returns undefined when they cannot name
- * a resource: `[plural]`, `[plural, name]`, `[plural, name, sub]`,
- * `[namespaces, ns, plural]`, `[namespaces, ns, plural, name]`, `[namespaces, ns, plural, name, sub]`.
+ * a resource (a segment holding what no name can, like NUL, names none): `[plural]`,
+ * `[plural, name]`, `[plural, name, sub]`, `[namespaces, ns, plural]`,
+ * `[namespaces, ns, plural, name]`, `[namespaces, ns, plural, name, sub]`.
  */
 export function parseResourcePath(segments: string[]): ResourcePath | undefined {
-  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+  const unusable = (segment: string) =>
+    segment === '' || segment === '.' || segment === '..' || !storable(segment);
+  if (segments.some(unusable)) {
     return undefined;
   }
   const [first, second, third, fourth, fifth, ...rest] = segments;

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { parse as parseYaml } from 'yaml';
 import type { ResourceType } from '../resources/types.js';
 import type { RequestContext } from '../rest/context.js';
-import { parseJsonBody } from '../rest/update.js';
+import { decodeBody } from '../rest/decode.js';
 import type { FieldValidation } from '../schema/index.js';
 import { badRequest, unsupportedMediaType } from '../status.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
@@ -54,14 +53,8 @@ export function decodeObjectBody(request: FastifyRequest): unknown {
   if (mediaType === PROTOBUF_MEDIA_TYPE && Buffer.isBuffer(request.body)) {
     return decodeProtobufObject(request.body);
   }
-  if (mediaType === 'application/json' || mediaType === '') return parseJsonBody(text);
-  if (mediaType === 'application/yaml') {
-    try {
-      return parseYaml(text);
-    } catch (error) {
-      throw badRequest(`error decoding YAML: ${(error as Error).message}`, { cause: error });
-    }
-  }
+  if (mediaType === 'application/json' || mediaType === '') return decodeBody(text, 'json');
+  if (mediaType === 'application/yaml') return decodeBody(text, 'yaml');
   throw unsupportedMediaType(['application/json', 'application/yaml']);
 }
 
@@ -74,6 +67,12 @@ function fieldManagerOf(request: FastifyRequest, query: Query): string {
     if (given.length > 128 || given.length === 0) {
       throw badRequest(
         `fieldManager: Invalid value: "${given}": must be between 1 and 128 characters long`,
+      );
+    }
+    // As upstream's ValidateFieldManager; a NUL could not be stored either.
+    if (/\p{Cc}/u.test(given)) {
+      throw badRequest(
+        `fieldManager: Invalid value: ${JSON.stringify(given)}: must only contain printable characters`,
       );
     }
     return given;

@@ -4,15 +4,10 @@ import type { ApiServerMetrics } from '../metrics.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { ResourceType } from '../resources/types.js';
 import { checkBody, groupResource, type RequestContext, type Services } from '../rest/context.js';
+import { decodeBody } from '../rest/decode.js';
 import { deleteCollection, deleteObject, parseDeleteOptions } from '../rest/delete.js';
 import { getObject, type ListOptions, listObjects, objectFilter } from '../rest/read.js';
-import {
-  applyObject,
-  PATCH_TYPES,
-  parseJsonBody,
-  patchObject,
-  replaceObject,
-} from '../rest/update.js';
+import { applyObject, PATCH_TYPES, patchObject, replaceObject } from '../rest/update.js';
 import type { Written } from '../rest/write.js';
 import { createObject } from '../rest/write.js';
 import { groupResourceString, methodNotAllowed, notAcceptable, pathNotFound } from '../status.js';
@@ -210,7 +205,7 @@ async function dispatchItem(
 
 /** A JSON body if there is one (DELETE may carry DeleteOptions). */
 function optionalJson(request: FastifyRequest): unknown {
-  return bodyText(request) ? parseJsonBody(bodyText(request)) : undefined;
+  return bodyText(request) ? decodeBody(bodyText(request), 'json') : undefined;
 }
 
 function listOptions(query: Query): ListOptions {

@@ -18,7 +18,10 @@ import type { Representation } from './negotiate.js';
 export interface WatchSettings {
   /** How often a watch that allows bookmarks gets one. */
   bookmarkIntervalMs: number;
-  /** Watches without `timeoutSeconds` end after this plus up to as much again (random). */
+  /**
+   * Watches without `timeoutSeconds` end after this plus up to as much again (random); twice
+   * this caps the `timeoutSeconds` a client may ask for.
+   */
   defaultTimeoutSeconds: number;
 }
 
@@ -122,8 +125,12 @@ class WatchResponse {
     if (this.ended) return running.close();
     this.start();
     const { options, settings } = this.watch;
-    const timeoutSeconds =
-      options.timeoutSeconds ?? settings.defaultTimeoutSeconds * (1 + Math.random());
+    // 0 asks for the default, as upstream; nothing lasts longer than the longest default watch.
+    const longest = 2 * settings.defaultTimeoutSeconds;
+    const timeoutSeconds = Math.min(
+      options.timeoutSeconds || settings.defaultTimeoutSeconds * (1 + Math.random()),
+      longest,
+    );
     this.timers.push(setTimeout(this.end, timeoutSeconds * 1000));
     if (options.allowWatchBookmarks) {
       this.timers.push(setInterval(() => running.bookmark(), settings.bookmarkIntervalMs));

@@ -21,10 +21,29 @@ interface Operation {
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
-/** Checks that a body is an RFC 6902 patch document; a malformed one is 400 BadRequest. */
+/** Most operations one JSON patch may have, as upstream's limit. */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+
+/**
+ * Most bytes (as JSON) all `copy` operations of one patch may duplicate: the request body limit,
+ * as upstream bounds its accumulated copy size.
+ */
+export const MAX_COPIED_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Checks that a body is an RFC 6902 patch document; a malformed one is 400 BadRequest, one with
+ * more than MAX_JSON_PATCH_OPERATIONS operations 413.
+ */
 export function parseJsonPatch(body: unknown): Operation[] {
   if (!Array.isArray(body))
     throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (body.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw new ApiError(
+      413,
+      'RequestEntityTooLarge',
+      `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${body.length}`,
+    );
+  }
   return body.map((op, index) => {
     if (!isObject(op) || typeof op.op !== 'string' || !OPS.has(op.op)) {
       throw badRequest(
@@ -43,10 +62,24 @@ export function parseJsonPatch(body: unknown): Operation[] {
   });
 }
 
-/** Applies an RFC 6902 JSON patch; a failing operation is 422, as upstream answers. */
+/**
+ * Applies an RFC 6902 JSON patch; a failing operation is 422, as upstream answers, and so is
+ * copying more than MAX_COPIED_BYTES in all (each copy could otherwise double the document).
+ */
 export function applyJsonPatch(target: unknown, operations: Operation[]): unknown {
   let document = clone(target);
-  for (const operation of operations) document = applyOperation(document, operation);
+  let copied = 0;
+  for (const operation of operations) {
+    if (operation.op === 'copy') {
+      copied += JSON.stringify(get(document, operation.from as string)).length;
+      if (copied > MAX_COPIED_BYTES) {
+        throw failed(
+          `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_COPIED_BYTES}`,
+        );
+      }
+    }
+    document = applyOperation(document, operation);
+  }
   return document;
 }
 
@@ -57,10 +90,13 @@ function failed(message: string): ApiError {
 function tokens(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw failed(`invalid JSON pointer: "${pointer}"`);
-  return pointer
+  const path = pointer
     .slice(1)
     .split('/')
     .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // Assigning it would replace an object's prototype; request bodies may not hold it either.
+  if (path.includes('__proto__')) throw failed(`invalid JSON pointer: "${pointer}"`);
+  return path;
 }
 
 function get(document: unknown, pointer: string, path = tokens(pointer)): unknown {

@@ -1,6 +1,8 @@
 import { isObject, type JsonObject } from '../json.js';
 import { fieldError } from '../schema/field-errors.js';
 import type { FieldError, JSONSchemaProps } from '../schema/index.js';
+import { jsonType } from '../schema/json.js';
+import { validateValue } from '../schema/validate.js';
 
 /** `ObjectMeta` as an OpenAPI schema with list types, for apply and discovery documents. */
 export const OBJECT_META_SCHEMA: JSONSchemaProps = {
@@ -90,6 +92,31 @@ export const OBJECT_META_SCHEMA: JSONSchemaProps = {
     selfLink: { type: 'string', description: 'Deprecated.' },
   },
 };
+
+/**
+ * Wrong JSON types in `metadata` (labels a map of strings, finalizers a list of strings, …) as
+ * field errors, so no code that reads metadata meets them. Null counts as absent, as when Go
+ * decodes `ObjectMeta`; fields ObjectMeta does not know are left to pruning.
+ */
+export function objectMetaTypeErrors(metadata: unknown): FieldError[] {
+  if (metadata === undefined || metadata === null) return [];
+  if (!isObject(metadata)) {
+    const type = jsonType(metadata);
+    return [
+      fieldError.typeInvalid(
+        'metadata',
+        type,
+        `metadata in body must be of type object: "${type}"`,
+      ),
+    ];
+  }
+  const properties = OBJECT_META_SCHEMA.properties ?? {};
+  return Object.entries(metadata).flatMap(([key, value]) => {
+    const schema = Object.hasOwn(properties, key) ? properties[key] : undefined;
+    if (!schema || value === null) return [];
+    return validateValue(value, schema, `metadata.${key}`);
+  });
+}
 
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

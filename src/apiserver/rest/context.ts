@@ -3,11 +3,13 @@ import type { FieldSet } from '../fields/fieldset.js';
 import { fieldSetOf } from '../fields/fieldset.js';
 import type { FieldContext } from '../fields/managed.js';
 import { clone, isObject, type JsonObject } from '../json.js';
+import { objectMetaTypeErrors } from '../resources/object-meta.js';
 import type { ResourceType } from '../resources/types.js';
 import { apiVersionOf } from '../resources/types.js';
 import type { FieldValidation } from '../schema/index.js';
-import { badRequest, type GroupResource } from '../status.js';
+import { badRequest, type GroupResource, invalid } from '../status.js';
 import type { ObjectKey, ObjectStore, StoredObject } from '../storage/store.js';
+import { checkDepth } from './decode.js';
 
 /** What every operation on one resource needs to know about its request. */
 export interface RequestContext {
@@ -74,6 +76,7 @@ export function newUid(services: Services): string {
  */
 export function checkBody(ctx: RequestContext, body: unknown, name?: string): JsonObject {
   if (!isObject(body)) throw badRequest('the body of the request must be a JSON or YAML object');
+  checkDepth(body);
   const object = clone(body);
   const apiVersion = apiVersionOf(ctx.type);
   // Like upstream's decoder, a body without apiVersion or kind gets the endpoint's.
@@ -88,6 +91,12 @@ export function checkBody(ctx: RequestContext, body: unknown, name?: string): Js
     throw badRequest(
       `the kind in the data (${String(object.kind)}) does not match the expected kind (${ctx.type.kind})`,
     );
+  }
+  const metadataErrors = objectMetaTypeErrors(object.metadata);
+  if (metadataErrors.length > 0) {
+    const given = isObject(object.metadata) ? object.metadata.name : undefined;
+    const invalidName = typeof given === 'string' ? given : (name ?? '');
+    throw invalid({ group: ctx.type.group, kind: ctx.type.kind }, invalidName, metadataErrors);
   }
   const metadata = meta(object);
   if (ctx.type.namespaced) {

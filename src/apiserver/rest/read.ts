@@ -1,6 +1,8 @@
-import type { JsonObject } from '../json.js';
+import { type JsonObject, storable } from '../json.js';
+import { fieldError } from '../schema/field-errors.js';
+import type { FieldError } from '../schema/index.js';
 import { fieldMatcher, parseFieldSelector, parseLabelSelector } from '../selectors.js';
-import { ApiError, badRequest, notFound } from '../status.js';
+import { ApiError, badRequest, invalid, notFound, resourceVersionTooLarge } from '../status.js';
 import type { ListPage, ListQuery, StoredObject } from '../storage/store.js';
 import {
   groupResource,
@@ -79,9 +81,12 @@ function decodeContinue(text: string): ContinueToken {
   try {
     const token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as ContinueToken;
     if (
-      Number.isInteger(token.rv) &&
+      Number.isSafeInteger(token.rv) &&
+      token.rv >= 0 &&
       typeof token.namespace === 'string' &&
-      typeof token.name === 'string'
+      typeof token.name === 'string' &&
+      storable(token.namespace) &&
+      storable(token.name)
     ) {
       return token;
     }
@@ -93,10 +98,75 @@ function decodeContinue(text: string): ContinueToken {
   );
 }
 
-/** Parses a resourceVersion parameter; a non-number is a 400. */
+/** Parses a resourceVersion parameter as upstream does; anything but a decimal number is a 400. */
 export function parseResourceVersion(text: string): number {
-  if (!/^\d+$/.test(text)) throw badRequest(`invalid resource version: ${JSON.stringify(text)}`);
+  const problem = !/^\d+$/.test(text)
+    ? 'invalid syntax'
+    : Number.isSafeInteger(Number(text))
+      ? undefined
+      : 'value out of range';
+  if (problem) {
+    const quoted = JSON.stringify(text);
+    throw badRequest(
+      `resourceVersion: Invalid value: ${quoted}: strconv.ParseUint: parsing ${quoted}: ${problem}`,
+    );
+  }
   return Number(text);
+}
+
+/** 504 ResourceVersionTooLarge when the store has not reached `version` yet. */
+export async function requireReached(services: Services, version: number): Promise<void> {
+  const { resourceVersion } = await services.store.state();
+  if (version > resourceVersion) throw resourceVersionTooLarge(String(version), resourceVersion);
+}
+
+const MATCHES = ['Exact', 'NotOlderThan'];
+
+/**
+ * Checks `resourceVersionMatch` (and, on a watch, `sendInitialEvents`) as upstream's
+ * ValidateListOptions does: 422 Invalid ListOptions.
+ */
+export function checkListOptions(
+  options: ListOptions & { sendInitialEvents?: boolean; allowWatchBookmarks?: boolean },
+  watch: boolean,
+) {
+  const match = options.resourceVersionMatch;
+  const errors: FieldError[] = [];
+  const forbid = (field: string, detail: string) =>
+    errors.push(fieldError.forbidden(field, detail));
+  if (watch && options.sendInitialEvents !== undefined) {
+    if (match !== 'NotOlderThan') {
+      forbid(
+        'resourceVersionMatch',
+        'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+      );
+    }
+    if (options.sendInitialEvents && !options.allowWatchBookmarks) {
+      forbid('allowWatchBookmarks', 'allowWatchBookmarks required when sendInitialEvents is true');
+    }
+  } else if (match) {
+    if (!MATCHES.includes(match))
+      errors.push(fieldError.notSupported('resourceVersionMatch', match, MATCHES));
+    else if (watch)
+      forbid(
+        'resourceVersionMatch',
+        'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+      );
+    else if (!options.resourceVersion)
+      forbid(
+        'resourceVersionMatch',
+        'resourceVersionMatch is forbidden unless resourceVersion is provided',
+      );
+    else if (options.continue)
+      forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    else if (match === 'Exact' && options.resourceVersion === '0') {
+      forbid(
+        'resourceVersionMatch',
+        'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+      );
+    }
+  }
+  if (errors.length > 0) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errors);
 }
 
 /** LIST: the current objects, or a consistent later page of an earlier list (`continue`). */
@@ -105,6 +175,7 @@ export async function listObjects(
   ctx: RequestContext,
   options: ListOptions,
 ): Promise<ListResult> {
+  checkListOptions(options, false);
   const matches = objectFilter(ctx, options);
   const query: ListQuery = {
     resource: ctx.type.storage,
@@ -112,25 +183,7 @@ export async function listObjects(
     ...(options.limit && options.limit > 0 ? { limit: options.limit } : {}),
     filter: (object: StoredObject) => matches(toView(ctx, object)),
   };
-  let page: ListPage;
-  if (options.continue) {
-    const token = decodeContinue(options.continue);
-    query.after = { namespace: token.namespace, name: token.name };
-    page = await services.store.listAt(query, token.rv).catch((error: unknown) => {
-      if (error instanceof ApiError && error.code === 410) {
-        throw new ApiError(
-          410,
-          'Expired',
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
-        );
-      }
-      throw error;
-    });
-  } else if (options.resourceVersionMatch === 'Exact' && options.resourceVersion) {
-    page = await services.store.listAt(query, parseResourceVersion(options.resourceVersion));
-  } else {
-    page = await services.store.list(query);
-  }
+  const page = await readPage(services, query, options);
   const items = page.objects.map((object) => toView(ctx, object));
   const last = page.objects.at(-1);
   const result: ListResult = { items, resourceVersion: String(page.resourceVersion) };
@@ -143,4 +196,39 @@ export async function listObjects(
     });
   }
   return result;
+}
+
+/**
+ * The page a list asks for: after a continue token, at an exact version, or the current objects
+ * (no older than the version given); a version the store has not reached is a 504.
+ */
+async function readPage(
+  services: Services,
+  query: ListQuery,
+  options: ListOptions,
+): Promise<ListPage> {
+  const { resourceVersion } = options;
+  if (options.continue) {
+    if (resourceVersion && resourceVersion !== '0') {
+      throw badRequest('specifying resource version is not allowed when using continue');
+    }
+    const token = decodeContinue(options.continue);
+    await requireReached(services, token.rv);
+    query.after = { namespace: token.namespace, name: token.name };
+    return services.store.listAt(query, token.rv).catch((error: unknown) => {
+      if (error instanceof ApiError && error.code === 410) {
+        throw new ApiError(
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
+      }
+      throw error;
+    });
+  }
+  if (!resourceVersion || resourceVersion === '0') return services.store.list(query);
+  const version = parseResourceVersion(resourceVersion);
+  await requireReached(services, version);
+  if (options.resourceVersionMatch === 'Exact') return services.store.listAt(query, version);
+  return services.store.list(query);
 }

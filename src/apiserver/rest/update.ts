@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import { recordApply } from '../fields/last-applied.js';
 import { decodeManagedFields } from '../fields/managed.js';
 import type { JsonObject } from '../json.js';
@@ -22,6 +21,7 @@ import {
   type Services,
   withoutManagedFields,
 } from './context.js';
+import { decodeBody } from './decode.js';
 import {
   admit,
   bumpGeneration,
@@ -43,15 +43,6 @@ export const PATCH_TYPES = {
 export function acceptedPatchTypes(custom: boolean): string[] {
   const { json, merge, strategic, apply } = PATCH_TYPES;
   return custom ? [json, merge, apply] : [json, merge, strategic, apply];
-}
-
-/** Parses a JSON body; a syntax error is a 400. */
-export function parseJsonBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw badRequest(`error decoding request body: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 /** PUT: replaces an object or, on `/status`, its status. */
@@ -97,17 +88,17 @@ function parsePatch(
 ): (current: JsonObject) => unknown {
   switch (mediaType) {
     case PATCH_TYPES.json: {
-      const operations = parseJsonPatch(parseJsonBody(body));
+      const operations = parseJsonPatch(decodeBody(body, 'json'));
       return (current) => applyJsonPatch(current, operations);
     }
     case PATCH_TYPES.merge: {
-      const patch = parseJsonBody(body);
+      const patch = decodeBody(body, 'json');
       return (current) => applyMergePatch(current, patch);
     }
     case PATCH_TYPES.strategic: {
       const lists = ctx.type.strategicMergeLists;
       if (ctx.type.custom || !lists) throw unsupportedMediaType(acceptedPatchTypes(true));
-      const patch = parseJsonBody(body);
+      const patch = decodeBody(body, 'json');
       return (current) => applyStrategicMergePatch(current, patch, lists);
     }
     default:
@@ -129,7 +120,7 @@ export function applyObject(
   if (!options.managerGiven) {
     throw badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be specified');
   }
-  const config = checkBody(ctx, parseApplyBody(body), name);
+  const config = checkBody(ctx, decodeBody(body, 'yaml'), name);
   if (meta(config).managedFields !== undefined) {
     throw badRequest('metadata.managedFields must be nil');
   }
@@ -151,14 +142,6 @@ export function applyObject(
     bumpGeneration(ctx, current, admitted);
     return { update: admitted };
   });
-}
-
-function parseApplyBody(body: string): unknown {
-  try {
-    return parseYaml(body);
-  } catch (error) {
-    throw badRequest(`error decoding YAML: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 function finishUpdate(ctx: RequestContext, current: JsonObject, requested: JsonObject): JsonObject {

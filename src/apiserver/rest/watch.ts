@@ -1,11 +1,16 @@
 import type { JsonObject } from '../json.js';
 import { apiVersionOf } from '../resources/types.js';
-import { fieldError } from '../schema/field-errors.js';
-import { ApiError, invalid } from '../status.js';
+import { ApiError } from '../status.js';
 import type { ChangeFeed, Subscription } from '../storage/change-feed.js';
 import type { Change } from '../storage/store.js';
 import { meta, type RequestContext, type Services, toView } from './context.js';
-import { type ListOptions, objectFilter, parseResourceVersion } from './read.js';
+import {
+  checkListOptions,
+  type ListOptions,
+  objectFilter,
+  parseResourceVersion,
+  requireReached,
+} from './read.js';
 
 /** One watch event as it goes on the wire. */
 export interface WatchEvent {
@@ -33,7 +38,8 @@ export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
  * Starts a watch: the initial state when asked (`resourceVersion` unset or 0, or
  * `sendInitialEvents=true`), then every change after it, filtered by namespace and selectors
  * the way the watch cache filters (an object that stops matching is DELETED for this watcher).
- * A version older than the compacted log ends the watch with an ERROR event (410 Expired).
+ * A version older than the compacted log ends the watch with an ERROR event (410 Expired), one
+ * the store has not reached with an ERROR event (504 ResourceVersionTooLarge).
  */
 export async function startWatch(
   services: Services,
@@ -43,17 +49,17 @@ export async function startWatch(
   emit: (event: WatchEvent) => void,
   end: () => void,
 ): Promise<RunningWatch> {
-  checkOptions(options);
+  checkListOptions(options, true);
   const matches = objectFilter(ctx, options);
-  const initial =
-    options.sendInitialEvents === true ||
-    !options.resourceVersion ||
-    options.resourceVersion === '0';
-  const from = initial
-    ? await sendInitialState(services, ctx, options, matches, emit)
-    : parseResourceVersion(options.resourceVersion as string);
+  const requested = options.resourceVersion ? parseResourceVersion(options.resourceVersion) : 0;
+  const initial = options.sendInitialEvents === true || requested === 0;
   let subscription: Subscription;
   try {
+    // A version from the future would watch nothing until the store reached it: 504 instead.
+    if (requested > 0) await requireReached(services, requested);
+    const from = initial
+      ? await sendInitialState(services, ctx, options, matches, emit)
+      : requested;
     subscription = await feed.subscribe(ctx.type.storage, from, {
       deliver: (change) => {
         const event = toEvent(ctx, change, matches);
@@ -112,28 +118,6 @@ async function sendInitialState(
     emit({ type: 'BOOKMARK', object: bookmark(ctx, page.resourceVersion, annotations) });
   }
   return page.resourceVersion;
-}
-
-function checkOptions(options: WatchOptions) {
-  if (options.sendInitialEvents === undefined) return;
-  const errors = [];
-  if (options.resourceVersionMatch !== 'NotOlderThan') {
-    errors.push(
-      fieldError.forbidden(
-        'resourceVersionMatch',
-        'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
-      ),
-    );
-  }
-  if (options.sendInitialEvents && !options.allowWatchBookmarks) {
-    errors.push(
-      fieldError.forbidden(
-        'allowWatchBookmarks',
-        'allowWatchBookmarks required when sendInitialEvents is true',
-      ),
-    );
-  }
-  if (errors.length > 0) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errors);
 }
 
 /** The event a watcher sees for one change, or none when the object never matched. */
