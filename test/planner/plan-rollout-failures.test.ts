@@ -275,6 +275,23 @@ describe('planRollout: configuration problems are terminal conditions', () => {
       /spec.strategy.maintenanceWindows\[0\]: invalid cron/,
     ],
     ['an invalid rollout spec', badTag, true, 'InvalidSpec', /spec.image/],
+    [
+      'a policy whose devices would go offline only after the deadline',
+      (w) => {
+        w.policy = policy({ health: { offlineAfter: '45m' } });
+      },
+      true,
+      'PolicyInvalid',
+      /^ImagePolicy "web" is invalid: spec.health.offlineAfter: must be shorter than progressDeadline/,
+    ],
+    [
+      'a rollout whose devices would go offline only after the deadline',
+      (w) =>
+        editSpec(w, { tag: 'not a tag', health: { offlineAfter: '1h', progressDeadline: '1h' } }),
+      false,
+      'InvalidSpec',
+      /^Invalid spec: spec.image: .*; spec.health.offlineAfter: must be shorter than progressDeadline \("1h"\), got "1h"$/,
+    ],
   ])('%s', (_, breakIt, started, reason, message) => {
     const w = world(100, { strategy: { interval: '1h' } });
     if (started) settle(w, at(0));
