@@ -5,12 +5,9 @@ import { completeMembership, completeSelection, stageNewcomers } from '../db/mem
 import { batchProgress, rollbackProgress, setSoak } from '../db/progress-store.js';
 import { getRolloutTarget, type RolloutTarget } from '../db/rollout-target-store.js';
 import { queryRows } from '../db/rows.js';
+import { ROLLOUT_DEFAULTS } from '../planner/defaults.js';
 import { parseDuration } from '../planner/duration.js';
-import {
-  ROLLOUT_DEFAULTS,
-  type RolloutSettings,
-  resolveRolloutSettings,
-} from '../planner/settings.js';
+import { type RolloutSettings, resolveRolloutSettings } from '../planner/settings.js';
 import { isTerminal } from '../planner/siblings.js';
 import type { BatchProgress, RollbackProgress } from '../planner/types.js';
 

@@ -111,7 +111,8 @@ interface BatchRow {
 
 /**
  * Device counts of every batch of a rollout, in one aggregate pass that reads only the progress
- * index. A member is offline when it is not settled and was not heard from for offlineAfter.
+ * index. A member is offline when it is not settled and was not heard from for offlineAfter;
+ * offline on the new image when it reported the new image before (updating or soaking).
  */
 export async function batchProgress(db: DbOrTx, query: ProgressQuery): Promise<BatchProgress[]> {
   const offlineBefore = new Date(query.now.getTime() - query.offlineAfterMs).toISOString();
@@ -136,9 +137,10 @@ export async function batchProgress(db: DbOrTx, query: ProgressQuery): Promise<B
 }
 
 function toBatchProgress(row: BatchRow, query: ProgressQuery, offlineBefore: number) {
-  const zero = { scheduled: 0, updating: 0, soaking: 0, healthy: 0, failed: 0, offline: 0 };
+  const zero = { scheduled: 0, updating: 0, soaking: 0, healthy: 0, failed: 0 };
   if (row.batch > query.startedBatches) {
-    return { batch: row.batch, devices: row.devices, pending: row.devices, ...zero };
+    const counts = { ...zero, offline: 0, offlineOnNewImage: 0 };
+    return { batch: row.batch, devices: row.devices, pending: row.devices, ...counts };
   }
   const startedAt = query.batchStartedAt(row.batch)?.getTime();
   const eligible = startedAt !== undefined && startedAt <= offlineBefore;
@@ -153,6 +155,7 @@ function toBatchProgress(row: BatchRow, query: ProgressQuery, offlineBefore: num
     healthy: row.healthy,
     failed: row.failed,
     offline: quiet(row.quiet_scheduled + row.quiet_updating + row.quiet_soaking),
+    offlineOnNewImage: quiet(row.quiet_updating + row.quiet_soaking),
   };
   if (row.soaking_since !== null)
     progress.soakingUntil = new Date(row.soaking_since + query.soakMs);

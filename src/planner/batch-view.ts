@@ -7,7 +7,8 @@ import type { BatchProgress } from './types.js';
 /**
  * One batch as the planner sees it: layout, effective counts and what it waits for. Once the
  * progress deadline has passed, and until the batch completes, `failed` includes the devices
- * still scheduled or updating.
+ * still scheduled or updating and those offline on the new image (`offline` then keeps only
+ * the devices that went silent before reporting it).
  */
 export interface BatchView extends BatchProgress {
   percent: number;
@@ -96,6 +97,7 @@ const EMPTY_PROGRESS: BatchProgress = {
   healthy: 0,
   failed: 0,
   offline: 0,
+  offlineOnNewImage: 0,
 };
 
 function startedView(
@@ -111,7 +113,8 @@ function startedView(
   const finished = prev?.completedAt !== undefined;
   const pastDeadline = deadlineAt !== undefined && now.getTime() >= deadlineAt.getTime();
   // The deadline judges a batch until it completes; after that a device is judged by what it
-  // reports, so one that was offline at the deadline may still update.
+  // reports, so one that was offline at the deadline may still update. A device that went silent
+  // after reporting the new image fails at the deadline: the image may have cut its network.
   const late = pastDeadline && !finished;
   const c = counts ?? EMPTY_PROGRESS;
   const view: BatchView = {
@@ -124,8 +127,9 @@ function startedView(
     updating: late ? 0 : c.updating,
     soaking: c.soaking,
     healthy: c.healthy,
-    failed: c.failed + (late ? c.scheduled + c.updating : 0),
-    offline: c.offline,
+    failed: c.failed + (late ? c.scheduled + c.updating + c.offlineOnNewImage : 0),
+    offline: late ? c.offline - c.offlineOnNewImage : c.offline,
+    offlineOnNewImage: late ? 0 : c.offlineOnNewImage,
     startedAt,
     deadlineAt,
     soakingUntil: c.soakingUntil,

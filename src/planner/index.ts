@@ -1,5 +1,6 @@
 /** The pure planner: what the reconcilers and the SQL side use. Nothing here does I/O. */
 export { findCondition, formatTime, setCondition, statusEqual } from './conditions.js';
+export { ROLLOUT_DEFAULTS } from './defaults.js';
 export { InvalidDuration, parseDuration, parseNonNegativeDuration } from './duration.js';
 export {
   batchEnds,
@@ -14,7 +15,7 @@ export {
 export { type PlanPolicyInput, type PolicyPlan, planPolicy } from './plan-policy.js';
 export { planRollout } from './plan-rollout.js';
 export { type SelectableDevice, selectsDevice } from './selector.js';
-export { ROLLOUT_DEFAULTS, type RolloutSettings, resolveRolloutSettings } from './settings.js';
+export { type RolloutSettings, resolveRolloutSettings } from './settings.js';
 export { isTerminal, TERMINAL_PHASES } from './siblings.js';
 export type * from './types.js';
 export { type FieldError, validatePolicySpec, validateRolloutSpec } from './validate.js';

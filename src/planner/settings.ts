@@ -8,23 +8,9 @@ import type {
   MaintenanceWindow,
   RolloutStrategy,
 } from '../api/types.js';
+import { ROLLOUT_DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { describeFieldErrors, validatePolicySpec, validateRolloutSpec } from './validate.js';
-
-/** Defaults of unset fields, as the CRDs declare them (crds/imagepolicies.yaml). */
-export const ROLLOUT_DEFAULTS = {
-  type: 'Staged',
-  batches: [10, 50, 100],
-  interval: '10m',
-  onNewImage: 'Supersede',
-  includeNewDevices: false,
-  soakTime: '5m',
-  progressDeadline: '30m',
-  offlineAfter: '10m',
-  maxFailurePercent: 10,
-  minSample: 3,
-  action: 'Pause',
-} as const;
 
 /** Everything the planner and the progress query need, resolved and parsed. */
 export interface RolloutSettings {

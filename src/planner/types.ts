@@ -8,7 +8,7 @@ import type {
 
 /**
  * Device counts of one batch, read from Postgres. Every member is in exactly one of pending,
- * scheduled, updating, soaking, healthy, failed, offline. `devices` counts every member row of
+ * scheduled, updating, soaking, healthy, failed, offline (`offlineOnNewImage` is part of offline). `devices` counts every member row of
  * the batch, also members whose device was deleted since (count those as offline): the planner
  * computes batch ends over ranks 0..N-1, so the counts must cover all N member rows.
  */
@@ -30,6 +30,11 @@ export interface BatchProgress {
   failed: number;
   /** Not heard from for `offlineAfter` (and not healthy or failed). */
   offline: number;
+  /**
+   * Of `offline`, those that reported the new image before going silent (last progress updating
+   * or soaking): the image may have broken their network, so the deadline counts them as failed.
+   */
+  offlineOnNewImage: number;
   /** When the last device soaking now completes its soak; lets the planner requeue then. */
   soakingUntil?: Date;
 }

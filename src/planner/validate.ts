@@ -8,6 +8,7 @@ import type {
   ImageRolloutSpec,
   RolloutStrategy,
 } from '../api/types.js';
+import { ROLLOUT_DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { hasMatchingRules } from './selector.js';
 import { windowProblem } from './windows.js';
@@ -123,11 +124,20 @@ function strategyErrors(strategy: RolloutStrategy): FieldError[] {
 }
 
 function healthErrors(health: HealthPolicy): FieldError[] {
+  const deadlineErrors = durationErrors(
+    health.progressDeadline,
+    'spec.health.progressDeadline',
+    true,
+  );
+  const offlineErrors = durationErrors(health.offlineAfter, 'spec.health.offlineAfter', true);
   const errors = [
     ...durationErrors(health.soakTime, 'spec.health.soakTime'),
-    ...durationErrors(health.progressDeadline, 'spec.health.progressDeadline', true),
-    ...durationErrors(health.offlineAfter, 'spec.health.offlineAfter', true),
+    ...deadlineErrors,
+    ...offlineErrors,
   ];
+  if (deadlineErrors.length === 0 && offlineErrors.length === 0) {
+    errors.push(...offlineBeforeDeadlineErrors(health));
+  }
   health.checks?.forEach((check, i) => {
     if ((check.type === 'HTTP' || check.type === 'TCP') && check.port === undefined) {
       errors.push({
@@ -137,6 +147,24 @@ function healthErrors(health: HealthPolicy): FieldError[] {
     }
   });
   return errors;
+}
+
+/**
+ * offlineAfter must be shorter than progressDeadline (each as set in the block, else its
+ * default): otherwise a device never heard from is still scheduled at the deadline, counts as
+ * failed, and later as offline — and a failure-budget pause lifts by itself.
+ */
+function offlineBeforeDeadlineErrors(health: HealthPolicy): FieldError[] {
+  const deadline = health.progressDeadline ?? ROLLOUT_DEFAULTS.progressDeadline;
+  const offlineAfter = health.offlineAfter ?? ROLLOUT_DEFAULTS.offlineAfter;
+  if (parseDuration(offlineAfter) < parseDuration(deadline)) return [];
+  if (health.offlineAfter === undefined) {
+    const message = `must be longer than offlineAfter ("${offlineAfter}" by default), got "${deadline}"`;
+    return [{ field: 'spec.health.progressDeadline', message }];
+  }
+  const byDefault = health.progressDeadline === undefined ? ' by default' : '';
+  const message = `must be shorter than progressDeadline ("${deadline}"${byDefault}), got "${offlineAfter}"`;
+  return [{ field: 'spec.health.offlineAfter', message }];
 }
 
 function failurePolicyErrors(policy: FailurePolicy): FieldError[] {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { JSONSchemaProps } from '../../src/apiserver/schema/index.js';
-import { ROLLOUT_DEFAULTS } from '../../src/planner/settings.js';
+import { ROLLOUT_DEFAULTS } from '../../src/planner/defaults.js';
 import { crdOf } from '../support/resources.js';
 
 /**

@@ -139,7 +139,11 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     const [a] = (await members(uid)).map((row) => row.deviceUuid);
     await saveReport(db(), a!, reported(OLD, 'running', 'healthy'));
     const later = new Date(Date.now() + 120_000);
-    expect((await progressAt(uid, 1, later))[0]).toMatchObject({ scheduled: 0, offline: 2 });
+    expect((await progressAt(uid, 1, later))[0]).toMatchObject({
+      scheduled: 0,
+      offline: 2,
+      offlineOnNewImage: 0,
+    });
     expect((await progressAt(uid, 1, new Date()))[0]).toMatchObject({ scheduled: 1, offline: 1 });
     const justStarted = await batchProgress(db(), {
       uid,
@@ -153,24 +157,29 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
   });
 
   it('counts a device on the new image as offline offlineAfter after its last report', async () => {
-    const { uid } = await rollout(2, [100]);
+    const { uid } = await rollout(3, [100]);
     await startBatch(db(), uid, 1);
     await setSoak(db(), uid, 3_600_000);
     const [a, b] = (await members(uid)).map((row) => row.deviceUuid);
     await saveReport(db(), a!, reported(NEW, 'starting'));
     await saveReport(db(), b!, reported(NEW, 'running', 'healthy'));
-    // The batch started an hour ago: a recent report keeps each device online.
+    // The batch started an hour ago: a recent report keeps each device online; the third
+    // device never reported the new image, so it is offline, but not on the new image.
     const soon = new Date(Date.now() + 30_000);
     expect((await progressAt(uid, 1, soon))[0]).toMatchObject({
+      scheduled: 0,
       updating: 1,
       soaking: 1,
-      offline: 0,
+      offline: 1,
+      offlineOnNewImage: 0,
     });
+    // Silent since they reported the new image: offline, and offline on the new image.
     const later = new Date(Date.now() + 120_000);
     expect((await progressAt(uid, 1, later))[0]).toMatchObject({
       updating: 0,
       soaking: 0,
-      offline: 2,
+      offline: 3,
+      offlineOnNewImage: 2,
     });
   });
 

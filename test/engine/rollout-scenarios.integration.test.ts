@@ -78,6 +78,34 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
     );
   });
 
+  it('pauses at the deadline when devices go silent on the new image', async () => {
+    const simulator = await fleet('dark', 8);
+    await engine.policy('dark', {
+      selector: { fleets: ['dark'] },
+      strategy: { batches: [50, 100], interval: '0s' },
+      health: { ...health, soakTime: '1h' },
+      failurePolicy: { maxFailurePercent: 20, minSample: 3, action: 'Pause' },
+    });
+    await engine.rollout('dark-1-28', { policy: 'dark' });
+    // Batch 1 reports the new image; then the image cuts the devices' network.
+    await engine.until('dark-1-28', (r) => expect(r.status?.batches?.[0]?.updated).toBe(4));
+    await simulator.stop();
+    try {
+      engine.clock.offsetMs = 90_000;
+      const waiting = await engine.until('dark-1-28', (r) =>
+        expect(condition(r, 'Progressing')?.reason).toBe('BatchWaitingOnOfflineDevices'),
+      );
+      expect(waiting.status?.batches?.[0]).toMatchObject({ failed: 0, offline: 4 });
+      engine.clock.offsetMs = 150_000;
+      const paused = await engine.until('dark-1-28', (r) => expect(r.status?.phase).toBe('Paused'));
+      expect(condition(paused, 'Degraded')?.reason).toBe('FailureBudgetExceeded');
+      expect(paused.status?.batches?.[0]).toMatchObject({ devices: 4, failed: 4, offline: 0 });
+      expect(await startedBatches('dark-1-28')).toBe(1);
+    } finally {
+      engine.clock.offsetMs = 0;
+    }
+  });
+
   it('rolls every changed device back to its own previous images', async () => {
     const variants: TargetApps[] = [
       apps(`${NGINX}:1.20`),
@@ -154,7 +182,8 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
         interval: '0s',
         maintenanceWindows: [{ schedule: '0 3 * * *', duration: '1h', timeZone: 'UTC' }],
       },
-      health: { ...health, offlineAfter: '96h' },
+      // The controller's clock jumps a day ahead of the devices' reports: keep them online.
+      health: { ...health, offlineAfter: '96h', progressDeadline: '100h' },
     });
     const today = new Date();
     const noon = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1, 12);

@@ -60,13 +60,13 @@ export function batch(
   counts: Partial<BatchProgress> = {},
 ): BatchProgress {
   const zero = { pending: 0, scheduled: 0, updating: 0, soaking: 0, healthy: 0, failed: 0 };
-  const known = { ...zero, offline: 0, ...counts };
+  const known = { ...zero, offline: 0, offlineOnNewImage: 0, ...counts };
   const rest =
     devices -
     (known.updating + known.soaking + known.healthy + known.failed + known.offline + known.pending);
   return started
     ? { batch: number, devices, ...known, scheduled: counts.scheduled ?? rest }
-    : { batch: number, devices, ...zero, offline: 0, pending: devices };
+    : { batch: number, devices, ...zero, offline: 0, offlineOnNewImage: 0, pending: devices };
 }
 
 /** How simulated devices of a started batch are doing at `now`. */

@@ -275,6 +275,23 @@ describe('planRollout: configuration problems are terminal conditions', () => {
       /spec.strategy.maintenanceWindows\[0\]: invalid cron/,
     ],
     ['an invalid rollout spec', badTag, true, 'InvalidSpec', /spec.image/],
+    [
+      'a policy whose devices would go offline only after the deadline',
+      (w) => {
+        w.policy = policy({ health: { offlineAfter: '45m' } });
+      },
+      true,
+      'PolicyInvalid',
+      /^ImagePolicy "web" is invalid: spec.health.offlineAfter: must be shorter than progressDeadline/,
+    ],
+    [
+      'a rollout whose devices would go offline only after the deadline',
+      (w) =>
+        editSpec(w, { tag: 'not a tag', health: { offlineAfter: '1h', progressDeadline: '1h' } }),
+      false,
+      'InvalidSpec',
+      /^Invalid spec: spec.image: .*; spec.health.offlineAfter: must be shorter than progressDeadline \("1h"\), got "1h"$/,
+    ],
   ])('%s', (_, breakIt, started, reason, message) => {
     const w = world(100, { strategy: { interval: '1h' } });
     if (started) settle(w, at(0));
@@ -421,4 +438,84 @@ describe('planRollout: the minimum sample and the budget of finished batches', (
       });
     },
   );
+});
+
+describe('planRollout: devices that go silent on the new image (it broke their network)', () => {
+  /** Every started device reports the new image, then is silent: offline 10 minutes on. */
+  const goDark =
+    (w: () => World): Behaviour =>
+    (batch, devices, now) => {
+      const startedAt = w().rollout.status?.batches?.[batch - 1]?.startedAt;
+      const running = now.getTime() - Date.parse(startedAt ?? now.toISOString());
+      return running < 10 * 60_000
+        ? { updating: devices }
+        : { offline: devices, offlineOnNewImage: devices };
+    };
+
+  /** Settles the world every 5 minutes from `from` to `to`; the effects applied, in order. */
+  const run = (w: World, from: number, to: number) => {
+    const effects: string[] = [];
+    for (let minute = from; minute <= to; minute += 5) {
+      for (let pass = 0; pass < 10; pass++) {
+        const plan = step(w, at(minute));
+        if (plan.effect) effects.push(plan.effect.type);
+        if (plan.requeueAt?.getTime() !== at(minute).getTime()) break;
+      }
+    }
+    return effects;
+  };
+
+  it.each<[string, Partial<ImageRolloutSpec>, string, string[], RegExp]>([
+    ['Pause', {}, 'Paused', [], /^Paused, batch 1: 10 of 10 reporting devices failed/],
+    [
+      'Rollback',
+      { failurePolicy: { action: 'Rollback' } },
+      'RollingBack',
+      ['RollBack'],
+      /^Rolling back \(FailureBudgetExceeded\): 0\/10 devices restored/,
+    ],
+  ])('stop the rollout at batch 1 (%s)', (_, spec, phase, effects, message) => {
+    const w: World = world(100, spec);
+    w.behaviour = goDark(() => w);
+    expect(run(w, 0, 25)).toEqual(['CreateMembership', 'StartBatch']);
+    expect(w.rollout.status?.batches?.[0]).toMatchObject({ failed: 0, offline: 10 });
+    expect(w.rollout.status?.message).toMatch(/waits for 10 offline devices/);
+    expect(run(w, 30, 120)).toEqual(effects);
+    expect(w.rollout.status?.phase).toBe(phase);
+    expect(w.rollout.status?.currentBatch).toBe(1);
+    expect(w.rollout.status?.message).toMatch(message);
+  });
+
+  it('stays paused while they stay silent', () => {
+    const w = world(100, {}, batchOne({ healthy: 8, offline: 2, offlineOnNewImage: 2 }));
+    settle(w, at(0));
+    expect(step(w, at(30)).status.phase).toBe('Paused');
+    for (const minute of [40, 60, 240]) {
+      const plan = step(w, at(minute));
+      expect(plan.status.phase).toBe('Paused');
+      expect(plan.status.batches?.[0]).toMatchObject({ healthy: 8, failed: 2, offline: 0 });
+      expect(plan.events).toEqual([]);
+    }
+  });
+
+  it('a batch within the budget completes counting them failed, in status and event alike', () => {
+    const w = world(200, {}, batchOne({ healthy: 17, offline: 3, offlineOnNewImage: 1 }));
+    settle(w, at(0));
+    const plan = step(w, at(30));
+    expect(plan.effect).toEqual({ type: 'StartBatch', batch: 2, devices: 80 });
+    const counts = { devices: 20, healthy: 17, failed: 1, offline: 2 };
+    expect(plan.status.batches?.[0]).toMatchObject({ ...counts, updated: 17, pending: 0 });
+    expect(plan.status.failed).toBe(1);
+    expect(plan.log).toContainEqual({
+      type: 'image.batch_completed',
+      subject: 'prod/web-nginx-1-27',
+      payload: { reason: 'BatchCompleted', batch: 1, ...counts },
+    });
+    expect(plan.events).toContainEqual(
+      expect.objectContaining({
+        reason: 'BatchCompleted',
+        note: 'Batch 1/3: 17 healthy, 1 failed, 2 offline of 20',
+      }),
+    );
+  });
 });

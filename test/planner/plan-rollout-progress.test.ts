@@ -183,6 +183,42 @@ describe('planRollout: waiting, soaking, deadlines and gates (100 devices: batch
       },
     ],
     [
+      'devices silent on the new image wait as offline until the progress deadline',
+      {
+        behaviour: batchOne({ healthy: 8, offline: 2, offlineOnNewImage: 2 }),
+        settleAt: [0],
+        checkAt: 12,
+        phase: 'Progressing',
+        reason: 'BatchWaitingOnOfflineDevices',
+        currentBatch: 1,
+        requeueAt: 30,
+      },
+    ],
+    [
+      'devices silent on the new image fail at the deadline and spend the budget',
+      {
+        behaviour: batchOne({ healthy: 8, offline: 2, offlineOnNewImage: 2 }),
+        settleAt: [0],
+        checkAt: 30,
+        phase: 'Paused',
+        reason: 'FailureBudgetExceeded',
+        currentBatch: 1,
+      },
+    ],
+    [
+      'devices silent since they were scheduled do not fail at the deadline',
+      {
+        behaviour: batchOne({ healthy: 8, offline: 2, offlineOnNewImage: 0 }),
+        settleAt: [0],
+        checkAt: 30,
+        effect: { type: 'StartBatch', batch: 2, devices: 40 },
+        phase: 'Progressing',
+        reason: 'BatchInProgress',
+        currentBatch: 2,
+        requeueAt: 30,
+      },
+    ],
+    [
       'a device silent past the deadline fails, within the 10% budget',
       {
         behaviour: batchOne({ healthy: 9, scheduled: 1 }),

@@ -20,6 +20,20 @@ describe('validatePolicySpec', () => {
     expect(validatePolicySpec(policySpec)).toEqual([]);
   });
 
+  it.each([
+    [{ offlineAfter: '29m59s' }],
+    [{ progressDeadline: '10m1s' }],
+    [{ progressDeadline: '2h', offlineAfter: '1h' }],
+    [{}],
+  ])('accepts offlineAfter shorter than the progress deadline: %j', (health) => {
+    expect(validatePolicySpec({ ...policySpec, health })).toEqual([]);
+  });
+
+  it('judges offlineAfter against the progress deadline only when both are valid', () => {
+    const errors = validatePolicySpec({ ...policySpec, health: { progressDeadline: '0s' } });
+    expect(errors.map((error) => error.field)).toEqual(['spec.health.progressDeadline']);
+  });
+
   it.each<[string, Partial<ImagePolicySpec>, string, RegExp]>([
     ['empty image', { image: '' }, 'spec.image', /empty/],
     ['bad semver', { tags: { semver: '>=banana' } }, 'spec.tags.semver', /invalid semver range/],
@@ -95,6 +109,24 @@ describe('validatePolicySpec', () => {
     ],
     ['bad soak time', { health: { soakTime: '5' } }, 'spec.health.soakTime', /missing unit/],
     [
+      'offlineAfter as long as the progress deadline',
+      { health: { progressDeadline: '30m', offlineAfter: '30m' } },
+      'spec.health.offlineAfter',
+      /^must be shorter than progressDeadline \("30m"\), got "30m"$/,
+    ],
+    [
+      'offlineAfter longer than the default progress deadline',
+      { health: { offlineAfter: '1h' } },
+      'spec.health.offlineAfter',
+      /^must be shorter than progressDeadline \("30m" by default\), got "1h"$/,
+    ],
+    [
+      'a progress deadline not longer than the default offlineAfter',
+      { health: { progressDeadline: '10m' } },
+      'spec.health.progressDeadline',
+      /^must be longer than offlineAfter \("10m" by default\), got "10m"$/,
+    ],
+    [
       'HTTP check without port',
       { health: { checks: [{ type: 'HTTP', path: '/' }] } },
       'spec.health.checks[0].port',
@@ -156,6 +188,12 @@ describe('validateRolloutSpec', () => {
       /ending at 100/,
     ],
     ['snapshot with empty selector', { selector: {} }, 'spec.selector', /at least one of/],
+    [
+      'snapshot with offlineAfter longer than the progress deadline',
+      { health: { offlineAfter: '2h', progressDeadline: '1h' } },
+      'spec.health.offlineAfter',
+      /must be shorter than progressDeadline \("1h"\)/,
+    ],
   ])('reports %s', (_, change, field, message) => {
     const errors = validateRolloutSpec({ ...spec, ...change });
     expect(errors).toHaveLength(1);

@@ -217,14 +217,29 @@ const rows: Array<[string, Record<string, unknown>, ...string[]]> = [
     'FieldValueInvalid spec.health.checks[0].port: Invalid value: 70000: spec.health.checks[0].port in body should be less than or equal to 65535',
   ],
   [
-    'a progress deadline of 30s',
+    'a progress deadline of 30s (also not longer than the default offlineAfter)',
     { health: { progressDeadline: '30s' } },
+    'FieldValueInvalid spec.health: Invalid value: offlineAfter (10m) must be shorter than progressDeadline (30s)',
     'FieldValueInvalid spec.health.progressDeadline: Invalid value: "30s": progressDeadline must be at least 1m',
   ],
   [
     'offlineAfter of 10s',
     { health: { offlineAfter: '10s' } },
     'FieldValueInvalid spec.health.offlineAfter: Invalid value: "10s": offlineAfter must be at least 30s',
+  ],
+  [
+    'offlineAfter as long as the progress deadline',
+    { health: { progressDeadline: '30m', offlineAfter: '30m' } },
+    'FieldValueInvalid spec.health: Invalid value: offlineAfter (30m) must be shorter than progressDeadline (30m)',
+  ],
+  [
+    'a progress deadline shorter than the default offlineAfter',
+    { health: { progressDeadline: '5m' } },
+    'FieldValueInvalid spec.health: Invalid value: offlineAfter (10m) must be shorter than progressDeadline (5m)',
+  ],
+  [
+    'offlineAfter shorter than the progress deadline',
+    { health: { offlineAfter: '1h', progressDeadline: '1h1m' } },
   ],
   [
     'a failure budget over 100%',

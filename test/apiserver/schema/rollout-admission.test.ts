@@ -172,6 +172,17 @@ const rows: Array<
     'FieldValueRequired status.batches[0].pending: Required value',
     RULES_SKIPPED,
   ],
+  [
+    'a snapshot whose offlineAfter is longer than the default progress deadline',
+    { health: { offlineAfter: '1h' } },
+    undefined,
+    'FieldValueInvalid spec.health: Invalid value: offlineAfter (1h) must be shorter than progressDeadline (30m)',
+  ],
+  [
+    'a snapshot with offlineAfter shorter than the progress deadline',
+    { health: { offlineAfter: '29m' } },
+    undefined,
+  ],
 ];
 
 describe('ImageRollout validation', () => {
