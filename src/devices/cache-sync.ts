@@ -36,7 +36,7 @@ import type { DeviceMetrics } from './metrics.js';
 const LOAD_RANGES = 64;
 const REFRESH_CHUNK = 2_000;
 const RETRY_DELAY_MS = 1_000;
-/** A rollout's next batch is held in memory when it has at most this many members (~40 MB). */
+/** A rollout's next batch is held in memory when it has at most this many members (~53 MiB). */
 const PREPARE_LIMIT = 250_000;
 
 type Rule = (entry: CachedDevice, uid: string, planned: PlannedEtags) => CachedDevice | undefined;
