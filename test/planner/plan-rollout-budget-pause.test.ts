@@ -59,6 +59,20 @@ describe('planRollout: a failure-budget pause holds until the spec changes', () 
     }
   });
 
+  it('the last batch falling back under the budget does not make the rollout succeed', () => {
+    const w = world(10, { strategy: { type: 'AllAtOnce' } }, lateDevices(40));
+    settle(w, at(0));
+    expect(step(w, at(30)).status.phase).toBe('Paused');
+    const plan = step(w, at(40));
+    expectStillPaused(plan, 1);
+    expect(plan.status.batches?.[0]).toMatchObject({ healthy: 10, failed: 0 });
+    editSpec(w, { paused: false });
+    expect(step(w, at(41))).toMatchObject({
+      effect: { type: 'Fold' },
+      status: { phase: 'Succeeded' },
+    });
+  });
+
   it.each<[string, Partial<ImageRolloutSpec>, string, string[]]>([
     [
       'raising the budget resumes with the next batch',
