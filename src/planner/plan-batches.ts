@@ -1,6 +1,7 @@
 import { RolloutReasons } from '../api/conditions.js';
+import { type Condition, ConditionTypes } from '../api/types.js';
 import { type BatchView, type Layout, layoutBatches, startedDevices } from './batch-view.js';
-import { formatTime } from './conditions.js';
+import { findCondition, formatTime } from './conditions.js';
 import type { Decision, SettledContext } from './decision.js';
 import type { RolloutTarget } from './types.js';
 import { windowOpenAt } from './windows.js';
@@ -15,6 +16,8 @@ export function planActive(context: SettledContext, target: RolloutTarget): Deci
   const layout = layoutBatches(context.progress, started, context.prev, settings, now);
   const tripped = layout.views.find((view) => view.started && view.budgetExceeded);
   if (tripped) return budgetExceeded(context, layout, tripped);
+  const held = heldBudgetPause(context);
+  if (held) return { situation: 'FailureBudgetExceeded', message: held.message, layout };
   if (layout.needsRebatch) {
     const percents = layout.views.map((view) => `${view.percent}%`).join(', ');
     return {
@@ -73,6 +76,18 @@ function budgetExceeded(context: SettledContext, layout: Layout, view: BatchView
     layout,
     rollback: { reason, devices, restored: 0, startedAt: formatTime(now) },
   };
+}
+
+/**
+ * The failure-budget pause observed at this generation, if any: it holds until the spec changes,
+ * even when counts that were not final (late or silent devices) fall back under the budget.
+ */
+function heldBudgetPause({ prev, rollout }: SettledContext): Condition | undefined {
+  const progressing = findCondition(prev.conditions, ConditionTypes.Progressing);
+  const held =
+    progressing?.reason === RolloutReasons.FailureBudgetExceeded &&
+    progressing.observedGeneration === rollout.metadata.generation;
+  return held ? progressing : undefined;
 }
 
 /** The latest batch still has devices to hear from: wait for reports, soak ends and deadlines. */

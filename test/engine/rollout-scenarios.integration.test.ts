@@ -106,6 +106,45 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
     }
   });
 
+  it('holds a failure-budget pause when late devices recover, until the spec changes', async () => {
+    const stuck = await fleet('late', 8, {
+      failureRate: 1,
+      failureMode: 'stuck',
+      failingImages: [NEW],
+    });
+    await engine.policy('late', {
+      selector: { fleets: ['late'] },
+      strategy: { batches: [50, 100], interval: '0s' },
+      health,
+      failurePolicy: { maxFailurePercent: 20, minSample: 3, action: 'Pause' },
+    });
+    await engine.rollout('late-1-28', { policy: 'late' });
+    await engine.until('late-1-28', (r) => expect(r.status?.batches?.[0]?.updated).toBe(4));
+    try {
+      // Batch 1 is still starting the new image at its progress deadline: it counts as failed.
+      engine.clock.offsetMs = 150_000;
+      await engine.until('late-1-28', (r) => expect(r.status?.phase).toBe('Paused'));
+      // Then the same devices come up healthy: the counts fall back under the budget.
+      await stuck.stop();
+      await engine.simulate({ attach: stuck.credentials(), seed: 'late' });
+      const held = await engine.until('late-1-28', (r) =>
+        expect(r.status?.batches?.[0]).toMatchObject({ healthy: 4, failed: 0 }),
+      );
+      expect(held.status?.phase).toBe('Paused');
+      expect(condition(held, 'Degraded')?.reason).toBe('FailureBudgetExceeded');
+      expect(await startedBatches('late-1-28')).toBe(1);
+      // An operator's spec change lets the planner judge the current counts: it continues.
+      await engine.patch('late-1-28', {
+        spec: { failurePolicy: { maxFailurePercent: 30, minSample: 3, action: 'Pause' } },
+      });
+      await engine.until('late-1-28', (r) => expect(r.status?.currentBatch).toBe(2));
+      const reasons = (await engine.events('late-1-28')).map((event) => event.reason);
+      expect(reasons).toContain('RolloutResumed');
+    } finally {
+      engine.clock.offsetMs = 0;
+    }
+  });
+
   it('rolls every changed device back to its own previous images', async () => {
     const variants: TargetApps[] = [
       apps(`${NGINX}:1.20`),
