@@ -41,13 +41,13 @@ function reply(message: BenchReply): void {
 }
 
 /**
- * Resolves when the cache serves every expected ETag, with the time the first was served. The sync applies a batch one uuid range
+ * Resolves when the cache serves every expected ETag (`uuids`: their keys, sorted), with the
+ * time the first was served. The sync applies a batch one uuid range
  * after another, in uuid order, so a cursor over the sorted uuids checks each device about once
  * (checking all 100k every millisecond would take the time of the sync it measures); it passes
  * only devices already served, and a served ETag stays.
  */
-async function whenServed(etags: Map<string, string>): Promise<{ firstAt: number; at: number }> {
-  const uuids = [...etags.keys()].sort();
+async function whenServed(etags: Map<string, string>, uuids: string[]) {
   const deadline = epochMs() + TIMEOUT_MS;
   let next = 0;
   let firstAt = 0;
@@ -64,9 +64,20 @@ async function whenServed(etags: Map<string, string>): Promise<{ firstAt: number
   }
 }
 
+/** Batch starts so far, by where the cache took the members from. */
+async function batchStarts(): Promise<Record<string, number>> {
+  const metric = await metrics
+    .getSingleMetric('fleet_rollout_device_cache_batch_starts_total')
+    ?.get();
+  return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.source), v.value]));
+}
+
 process.on('message', (request: DeviceApiRequest) => {
-  whenServed(new Map(request.etags)).then(
-    (times) => reply({ type: 'served', ...times }),
+  const etags = new Map(request.etags);
+  const uuids = [...etags.keys()].sort();
+  reply({ type: 'expecting' });
+  whenServed(etags, uuids).then(
+    async (times) => reply({ type: 'served', ...times, batchStarts: await batchStarts() }),
     (error: unknown) => reply({ type: 'failed', message: String(error) }),
   );
 });

@@ -11,7 +11,10 @@ export type ControllerRequest = { type: 'reconcile'; key: string } | { type: 'me
 
 /** Requests to the device API process (`bench/rollout-device-api.ts`). */
 export type DeviceApiRequest =
-  /** Reply `served` once the cache serves every one of these uuid → quoted ETag pairs. */
+  /**
+   * Reply `expecting` once ready to check, then `served` once the cache serves every one of
+   * these uuid → quoted ETag pairs.
+   */
   { type: 'expect'; etags: Array<[string, string]> };
 
 /** Replies of either process; every process says `ready` first. */
@@ -24,7 +27,14 @@ export type BenchReply =
       steps: StepTime[];
       requeueAfter: number | undefined;
     }
-  | { type: 'served'; firstAt: number; at: number }
+  | { type: 'expecting' }
+  | {
+      type: 'served';
+      firstAt: number;
+      at: number;
+      /** Batch starts the device API applied, by source (memory: prepared; database). */
+      batchStarts: Record<string, number>;
+    }
   | { type: 'failed'; message: string }
   | { type: 'memory'; maxRssBytes: number };
 

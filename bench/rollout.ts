@@ -236,9 +236,10 @@ async function main(): Promise<void> {
 
     // Approve batch 1; one pass starts it while the device API process waits for every new ETag.
     await kube.imageRollouts.mergePatch(NAMESPACE, ROLLOUT, { spec: { approvedBatches: 1 } });
-    const served = deviceApi.next('served', { type: 'expect', etags: [...expected] });
+    await deviceApi.next('expecting', { type: 'expect', etags: [...expected] });
+    const served = deviceApi.next('served');
     const pass = await reconcile();
-    const { firstAt, at: servedAt } = await served;
+    const { firstAt, at: servedAt, batchStarts } = await served;
     const startedAt = stepAt(pass.steps, 'effect-StartBatch');
     const decidedAt = stepAt(pass.steps, 'read');
     const batchMs = servedAt - decidedAt;
@@ -276,7 +277,9 @@ async function main(): Promise<void> {
     out(
       `reconcile pass that started it: ${seconds(pass.endedAt - pass.startedAt)} (its reads ${seconds(decidedAt - pass.startedAt)})`,
     );
-    out(`batch start → every device of the batch served its new ETag: ${seconds(batchMs)}`);
+    out(
+      `batch start → every device of the batch served its new ETag: ${seconds(batchMs)} (members from ${JSON.stringify(batchStarts)})`,
+    );
     out(
       `  startBatch committed after ${seconds(startedAt - decidedAt)}, first devices served after ${seconds(firstAt - decidedAt)}; from the start of the pass: ${seconds(servedAt - pass.startedAt)}`,
     );
