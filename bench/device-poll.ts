@@ -14,18 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openDatabase } from '../src/db/client.js';
-import { createDeviceApi } from '../src/devices/device-api.js';
-import { createHttpServer } from '../src/http/server.js';
 import { silentLogger } from '../src/telemetry/logger.js';
-import { createMetricsRegistry } from '../src/telemetry/metrics.js';
 import { type BareDevice, startBarePollServer } from './bare-poll-server.js';
 import { benchDatabase, seedDevices } from './bench-database.js';
+import { BENCH_POLL_INTERVAL_SECONDS, startBenchDeviceApi } from './bench-device-api.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
-const POLL_INTERVAL_SECONDS = 60;
 const run = promisify(execFile);
 
 /** What one measurement gives: the rate, and the server's CPU time per request (µs). */
@@ -94,25 +91,8 @@ async function main(): Promise<void> {
     const devicesFile = join(workDir, 'devices.json');
     await writeFile(devicesFile, JSON.stringify(devices));
 
-    const metrics = createMetricsRegistry();
-    const deviceApi = createDeviceApi({
-      database,
-      logger: silentLogger(),
-      metrics,
-      adminToken: 'bench-admin-token-not-used',
-      pollIntervalSeconds: POLL_INTERVAL_SECONDS,
-      maxLongPollSeconds: 0,
-    });
-    await deviceApi.start();
-    const api = await createHttpServer({
-      logger: silentLogger(),
-      metrics,
-      database,
-      plugins: [deviceApi.plugin],
-      keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
-    });
-    await api.listen({ host: '127.0.0.1', port: 0 });
-    const apiPort = (api.server.address() as { port: number }).port;
+    const api = await startBenchDeviceApi(database);
+    const { deviceApi } = api;
 
     const bareDevices = new Map<string, BareDevice>();
     for (const device of devices) {
@@ -122,24 +102,23 @@ async function main(): Promise<void> {
     }
     const bare = await startBarePollServer(
       bareDevices,
-      String(POLL_INTERVAL_SECONDS),
+      String(BENCH_POLL_INTERVAL_SECONDS),
       deviceApi.keepAliveTimeoutMs,
     );
 
     // Warm both up (JIT, connections), then measure in adjacent pairs, alternating which side
     // goes first: the machine is shared, and load from elsewhere should hit both sides alike.
-    await measure(apiPort, devicesFile, 2);
+    await measure(api.port, devicesFile, 2);
     await measure(bare.port, devicesFile, 2);
     const rounds: Array<{ api: Sample; bare: Sample }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       const apiFirst = round % 2 === 0;
-      const first = await measure(apiFirst ? apiPort : bare.port, devicesFile, SECONDS);
-      const second = await measure(apiFirst ? bare.port : apiPort, devicesFile, SECONDS);
+      const first = await measure(apiFirst ? api.port : bare.port, devicesFile, SECONDS);
+      const second = await measure(apiFirst ? bare.port : api.port, devicesFile, SECONDS);
       rounds.push(apiFirst ? { api: first, bare: second } : { api: second, bare: first });
     }
     await bare.close();
     await api.close();
-    await deviceApi.stop();
 
     report(rounds, target.label);
   } finally {

@@ -6,26 +6,19 @@
 
 import { directRolloutDeps, reconcileRollout } from '../src/controller/rollout-reconciler.js';
 import { openDatabase } from '../src/db/client.js';
-import { createKubePort, loadKubeConfig } from '../src/kube/client-node.js';
+import { createKubePort, loadKubeConfig, tokenConnection } from '../src/kube/client-node.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import type { BenchReply, ControllerRequest, StepTime } from './rollout-protocol.js';
 import { epochMs } from './rollout-protocol.js';
 
-const [databaseUrl, server, token, certificate] = process.argv.slice(2) as [
+const [databaseUrl, url, token, certificate] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
 ];
 const database = await openDatabase({ url: databaseUrl, logger: silentLogger(), poolSize: 4 });
-const kube = createKubePort(
-  loadKubeConfig({
-    kind: 'token',
-    server,
-    token,
-    caData: Buffer.from(certificate).toString('base64'),
-  }),
-);
+const kube = createKubePort(loadKubeConfig(tokenConnection({ url, token, certificate })));
 let steps: StepTime[] = [];
 const deps = {
   ...directRolloutDeps({ db: database.db, kube }),

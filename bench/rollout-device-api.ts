@@ -5,36 +5,17 @@
  * with the time.
  */
 import { openDatabase } from '../src/db/client.js';
-import { createDeviceApi } from '../src/devices/device-api.js';
-import { createHttpServer } from '../src/http/server.js';
 import { silentLogger } from '../src/telemetry/logger.js';
-import { createMetricsRegistry } from '../src/telemetry/metrics.js';
+import { startBenchDeviceApi } from './bench-device-api.js';
 import { type BenchReply, type DeviceApiRequest, epochMs } from './rollout-protocol.js';
 
 const [databaseUrl] = process.argv.slice(2) as [string];
 const TIMEOUT_MS = 120_000;
 
 const database = await openDatabase({ url: databaseUrl, logger: silentLogger(), poolSize: 4 });
-const metrics = createMetricsRegistry({ processMetrics: false });
-const deviceApi = createDeviceApi({
-  database,
-  logger: silentLogger(),
-  metrics,
-  adminToken: 'bench-admin-token-not-used',
-  pollIntervalSeconds: 60,
-  maxLongPollSeconds: 0,
-});
 const loading = performance.now();
-await deviceApi.start();
+const { deviceApi, metrics, port, close } = await startBenchDeviceApi(database);
 const loadMs = performance.now() - loading;
-const http = await createHttpServer({
-  logger: silentLogger(),
-  metrics,
-  database,
-  plugins: [deviceApi.plugin],
-  keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
-});
-await http.listen({ host: '127.0.0.1', port: 0 });
 
 function reply(message: BenchReply): void {
   process.send?.(message);
@@ -42,10 +23,10 @@ function reply(message: BenchReply): void {
 
 /**
  * Resolves when the cache serves every expected ETag (`uuids`: their keys, sorted), with the
- * time the first was served. The sync applies a batch one uuid range
- * after another, in uuid order, so a cursor over the sorted uuids checks each device about once
- * (checking all 100k every millisecond would take the time of the sync it measures); it passes
- * only devices already served, and a served ETag stays.
+ * time the first was served. The sync applies a batch one uuid range after another, in uuid
+ * order, so a cursor over the sorted uuids checks each device about once (checking all 100k
+ * every millisecond would take the time of the sync it measures); it passes only devices
+ * already served, and a served ETag stays.
  */
 async function whenServed(etags: Map<string, string>, uuids: string[]) {
   const deadline = epochMs() + TIMEOUT_MS;
@@ -83,11 +64,9 @@ process.on('message', (request: DeviceApiRequest) => {
 });
 process.on('disconnect', () => {
   void (async () => {
-    await http.close();
-    await deviceApi.stop();
+    await close();
     await database.close();
     process.exit(0);
   })();
 });
-const { port } = http.server.address() as { port: number };
 reply({ type: 'ready', port, loadMs });

@@ -29,7 +29,7 @@ import { startApiServer } from '../src/apiserver/index.js';
 import { openDatabase } from '../src/db/client.js';
 import { queryRows } from '../src/db/rows.js';
 import { quoteEtag } from '../src/devices/device-cache.js';
-import { createKubePort, loadKubeConfig } from '../src/kube/client-node.js';
+import { createKubePort, loadKubeConfig, tokenConnection } from '../src/kube/client-node.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../src/telemetry/metrics.js';
 import { benchDatabase, type SeededDevice, seedDevices } from './bench-database.js';
@@ -167,14 +167,7 @@ async function main(): Promise<void> {
     const metrics = createMetricsRegistry({ processMetrics: false });
     const apiServer = await startApiServer({ database, logger: silentLogger(), metrics, port: 0 });
     closers.push(() => apiServer.close());
-    const kube = createKubePort(
-      loadKubeConfig({
-        kind: 'token',
-        server: apiServer.url,
-        token: apiServer.token,
-        caData: Buffer.from(apiServer.certificate).toString('base64'),
-      }),
-    );
+    const kube = createKubePort(loadKubeConfig(tokenConnection(apiServer)));
     const deviceApi = new BenchChild<DeviceApiRequest>('./rollout-device-api.ts', [target.url]);
     closers.push(() => deviceApi.stop());
     const { port, loadMs = 0 } = await deviceApi.next('ready');

@@ -35,6 +35,19 @@ export function configuredConnection(settings: KubeSettings): KubeConnection | u
   return undefined;
 }
 
+/**
+ * The connection to a server known by its URL, a bearer token and its serving certificate (PEM,
+ * trusted as the CA) — the local API server (`ApiServer` has all three).
+ */
+export function tokenConnection(server: {
+  url: string;
+  token: string;
+  certificate: string;
+}): KubeConnection {
+  const caData = Buffer.from(server.certificate).toString('base64');
+  return { kind: 'token', server: server.url, token: server.token, caData };
+}
+
 /** Builds a client-node KubeConfig for `connection`; throws when it names no usable cluster. */
 export function loadKubeConfig(connection: KubeConnection): KubeConfig {
   const kubeConfig = new KubeConfig();

@@ -11,7 +11,7 @@ import type { ApiServer } from '../../src/apiserver/index.js';
 import { FleetController } from '../../src/controller/fleet-controller.js';
 import type { Database } from '../../src/db/client.js';
 import { queryRows } from '../../src/db/rows.js';
-import { createKubePort, loadKubeConfig } from '../../src/kube/client-node.js';
+import { createKubePort, loadKubeConfig, tokenConnection } from '../../src/kube/client-node.js';
 import type { KubePort } from '../../src/kube/port.js';
 import type { Registration, SimulatorOptions } from '../../src/simulator/options.js';
 import { type Simulator, startSimulator } from '../../src/simulator/simulator.js';
@@ -93,14 +93,7 @@ export async function startEngine(
   const test: TestDatabase = await createTestDatabase(backend);
   const { database } = test;
   const server = await startTestServer(database);
-  const kube = createKubePort(
-    loadKubeConfig({
-      kind: 'token',
-      server: server.url,
-      token: server.token,
-      caData: Buffer.from(server.certificate).toString('base64'),
-    }),
-  );
+  const kube = createKubePort(loadKubeConfig(tokenConnection(server)));
   const deviceApi = await startDeviceApi(database, {
     listen: true,
     maxLongPollSeconds: 30,

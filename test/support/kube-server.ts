@@ -1,6 +1,6 @@
 import type { ApiServer } from '../../src/apiserver/index.js';
 import { createSelfSignedCertificate, localHosts } from '../../src/apiserver/tls.js';
-import { createKubePort, loadKubeConfig } from '../../src/kube/client-node.js';
+import { createKubePort, loadKubeConfig, tokenConnection } from '../../src/kube/client-node.js';
 import type { KubePort } from '../../src/kube/port.js';
 import { clientOf, startTestServer } from './apiserver.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -44,13 +44,9 @@ export async function startKubeServer(backend: 'pglite' | 'postgres'): Promise<K
   const proxies: TcpProxy[] = [];
   const connect = (proxy: TcpProxy, bearer = token): KubePort => {
     if (!proxies.includes(proxy)) proxies.push(proxy);
+    const url = `https://127.0.0.1:${proxy.port}`;
     return createKubePort(
-      loadKubeConfig({
-        kind: 'token',
-        server: `https://127.0.0.1:${proxy.port}`,
-        token: bearer,
-        caData: Buffer.from(tls.cert).toString('base64'),
-      }),
+      loadKubeConfig(tokenConnection({ url, token: bearer, certificate: tls.cert })),
     );
   };
   const proxy = await TcpProxy.start(address());
