@@ -10,7 +10,7 @@ export const TARGETS_CHANNEL = 'fleet_rollout_targets';
  * - `devices`: reload these devices (registration, credentials, base target, late joiners).
  * - `batch`: batches `after + 1 … through` of rollout `rollout` started; `devices` of them.
  * - `members`: the members of these batches of rollout `rollout` changed (created, joined,
- *   rebatched) before the batches started; a device API that prepared them reads them again.
+ *   rebatched); a device API that prepared one of them for its start reads it again.
  * - `rollback`: rollout `rollout` rolled back; its batches `1 … through` had started.
  * - `fold`: rollout `rollout` was folded into the base targets of batches `1 … through`.
  */
