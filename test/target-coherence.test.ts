@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/client.js';
+import { registerDevice } from '../src/db/device-store.js';
 import { rebatch } from '../src/db/membership-store.js';
 import { createMembership, fold } from '../src/db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../src/db/rollout-target-store.js';
@@ -111,6 +112,22 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
     expect(Date.now() - changedAt).toBeLessThan(1000);
     expect(seen.apps).toEqual(appsWith('nginx:1.1'));
     expect(await served(b, device, seen.etag)).toMatchObject({ status: 304 });
+  });
+
+  it('keeps up with a burst of registrations made elsewhere: every one served within a second', async () => {
+    // Another process registers 3,000 devices, 16 at a time: a notification each.
+    const registered: Device[] = [];
+    for (let i = 0; i < 3000; i += 16) {
+      const group = Array.from({ length: 16 }, () =>
+        registerDevice(db(), { fleet: 'burst', labels: {}, apps: appsWith('nginx:1.0') }),
+      );
+      registered.push(...(await Promise.all(group)));
+    }
+    await eventually(() => {
+      for (const device of registered) expect(b.api.cache.get(device.uuid)).toBeDefined();
+    });
+    const last = registered.at(-1) as Device;
+    expect((await served(b, last, await etagOn(a, last))).status).toBe(304);
   });
 
   it('flips a started batch on every instance, recomputes a device edited after planning, and rolls back exactly', async () => {

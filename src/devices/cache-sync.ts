@@ -68,6 +68,9 @@ interface PreparedBatch {
 export class DeviceCacheSync {
   private chain: Promise<void> = Promise.resolve();
   private readonly prepared = new Map<string, PreparedBatch>();
+  /** Devices announced since the queued reload of announced devices started (see onDevices). */
+  private announced = new Set<string>();
+  private announcedQueued = false;
   private unlisten: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -117,7 +120,26 @@ export class DeviceCacheSync {
       return;
     }
     this.metrics.notifications.inc({ type: notification.type });
-    void this.enqueue(() => this.apply(notification)).catch(() => {});
+    if (notification.type === 'devices') this.onDevices(notification.uuids);
+    else void this.enqueue(() => this.apply(notification)).catch(() => {});
+  }
+
+  /**
+   * Devices announced one by one (a burst of registrations is a notification each) are reloaded
+   * together: they join the reload already queued, if any, else queue one. Reloading a device
+   * earlier than its notification's turn is safe, since a reload reads what the database holds
+   * now and every later step accepts an entry that is already up to date.
+   */
+  private onDevices(uuids: readonly string[]): void {
+    for (const uuid of uuids) this.announced.add(uuid);
+    if (this.announcedQueued) return;
+    this.announcedQueued = true;
+    void this.enqueue(() => {
+      const pending = [...this.announced];
+      this.announced = new Set();
+      this.announcedQueued = false;
+      return this.refresh(this.cache, pending);
+    }).catch(() => {});
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
@@ -138,10 +160,10 @@ export class DeviceCacheSync {
     this.retryTimer.unref();
   }
 
-  private async apply(notification: TargetNotification): Promise<void> {
+  private async apply(
+    notification: Exclude<TargetNotification, { type: 'devices' }>,
+  ): Promise<void> {
     switch (notification.type) {
-      case 'devices':
-        return this.refresh(this.cache, notification.uuids);
       case 'members': {
         const prepared = this.prepared.get(notification.rollout);
         if (!prepared || notification.batches.includes(prepared.batch)) {
