@@ -26,6 +26,12 @@ import { notifyTargets } from './target-notifications.js';
  */
 
 const PAGE = 2_000;
+/**
+ * Newcomers are looked for among devices registered since an hour before the rollout started:
+ * the hour covers devices registered while its selection ran (a device already selected is
+ * skipped as a member).
+ */
+const NEWCOMER_SLACK_MS = 3_600_000;
 /** Members inserted at once from which the table's statistics are refreshed at once. */
 const ANALYZE_AFTER = 10_000;
 /** The rank key of a device (`devices`) in rollout `r.uid` (see rankKeySql). */
@@ -176,6 +182,11 @@ export async function stageNewcomers(
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${uid}))`);
     if ((await stagedCount(tx, uid)) > 0) return 0;
+    const rollout = await getRolloutTarget(tx, uid);
+    if (!rollout) return 0;
+    // A value, not a subquery: the planner then reads the few recent devices by their index
+    // instead of anti-joining the whole fleet with the members (measured on 1M: 0.3 ms, not 0.6 s).
+    const since = new Date(rollout.createdAt.getTime() - NEWCOMER_SLACK_MS).toISOString();
     const staged = await queryRows<{ rank: number }>(
       tx,
       sql`insert into rollout_selections (rollout_uid, rank, device_uuid)
@@ -185,8 +196,7 @@ export async function stageNewcomers(
           from (select devices.uuid, ${RANK_KEY} as key
                 from devices, (select ${uid}::text as uid) r
                 where ${deviceSelectorSql(selector)}
-                  and devices.created_at >= (select created_at - interval '1 hour'
-                                       from rollout_targets where uid = ${uid})
+                  and devices.created_at >= ${since}::timestamptz
                   and not exists (select 1 from rollout_members m
                                   where m.rollout_uid = ${uid} and m.device_uuid = devices.uuid)) fresh
           returning rank`,

@@ -15,6 +15,8 @@ export const devices = pgTable(
   },
   (t) => [
     index('devices_fleet_idx').on(t.fleet),
+    // Devices registered since a rollout started (includeNewDevices) are found by this index.
+    index('devices_created_at_idx').on(t.createdAt),
     index('devices_labels_idx').using('gin', t.labels.op('jsonb_path_ops')),
     uniqueIndex('devices_api_key_hash_idx').on(t.apiKeyHash),
   ],

@@ -1,0 +1,1 @@
+CREATE INDEX "devices_created_at_idx" ON "devices" USING btree ("created_at");
