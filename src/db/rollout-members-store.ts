@@ -5,6 +5,7 @@ import type { Db, DbOrTx } from './client.js';
 import {
   appendEvent,
   countMembers,
+  getRolloutTarget,
   lockRolloutTarget,
   type RolloutTarget,
   RolloutTargetError,
@@ -44,13 +45,30 @@ export async function createMembership(
   members: Iterable<PlannedMember> | AsyncIterable<PlannedMember>,
   options: { chunkSize?: number } = {},
 ): Promise<{ inserted: number; skipped: number }> {
+  const rollout = await getRolloutTarget(db, uid);
+  if (!rollout) throw new RolloutTargetError(`rollout ${uid} has no target overlay`);
   const total = { inserted: 0, skipped: 0 };
   const batches = new Set<number>();
-  for await (const chunk of chunks(members, options.chunkSize ?? DEFAULT_CHUNK)) {
-    const result = await insertMemberChunk(db, uid, chunk);
+  const write = async (planning: Promise<PlannedChunk>) => {
+    const result = await insertMemberChunk(db, uid, await planning);
     total.inserted += result.inserted;
     total.skipped += result.skipped;
     for (const batch of result.batches) batches.add(batch);
+  };
+  // Chunks are written in order (a resumed run starts after the highest rank written), and each
+  // chunk's targets are read while the chunk before it is written: reading dominates.
+  let previous: Promise<PlannedChunk> | undefined;
+  try {
+    for await (const chunk of chunks(members, options.chunkSize ?? DEFAULT_CHUNK)) {
+      const planning = planMemberChunk(db, rollout, chunk);
+      planning.catch(() => undefined); // awaited below; not unhandled while the write runs
+      if (previous) await write(previous);
+      previous = planning;
+    }
+    if (previous) await write(previous);
+  } finally {
+    // Stopped early (abort, error): let a read in flight settle before returning.
+    await previous?.catch(() => undefined);
   }
   if (batches.size > 0) {
     await notifyTargets(db, {
@@ -62,29 +80,57 @@ export async function createMembership(
   return total;
 }
 
-async function insertMemberChunk(db: Db, uid: string, chunk: PlannedMember[]) {
+/** A chunk of members with the rows to insert (ETags and previous images computed). */
+interface PlannedChunk {
+  size: number;
+  rows: Array<{
+    device_uuid: string;
+    rank: number;
+    batch: number;
+    from_etag: string;
+    to_etag: string;
+    previous: Record<string, string>;
+  }>;
+}
+
+/**
+ * Reads the members' effective targets and computes their rows. Outside the insert's
+ * transaction: the planned ETags are checked again when a batch starts (see device-cache.ts),
+ * so a target changed in between only costs a recompute there.
+ */
+async function planMemberChunk(
+  db: Db,
+  rollout: RolloutTarget,
+  chunk: PlannedMember[],
+): Promise<PlannedChunk> {
   for (const member of chunk) validateMember(member);
+  const targets = await loadEffectiveTargets(
+    db,
+    chunk.map((member) => member.uuid.toLowerCase()),
+  );
+  const rows: PlannedChunk['rows'] = [];
+  for (const member of chunk) {
+    const target = targets.get(member.uuid.toLowerCase());
+    if (!target) continue;
+    const rewrite = rewriteImages(target.apps, rollout.repository, rollout.image);
+    const changed = Object.keys(rewrite.previous).length > 0;
+    rows.push({
+      device_uuid: target.uuid,
+      rank: member.rank,
+      batch: member.batch,
+      from_etag: target.etag,
+      to_etag: changed ? etagOf(rewrite.apps) : target.etag,
+      previous: rewrite.previous,
+    });
+  }
+  return { size: chunk.length, rows };
+}
+
+async function insertMemberChunk(db: Db, uid: string, { size, rows }: PlannedChunk) {
   return db.transaction(async (tx) => {
     // Share lock: a concurrent startBatch commits wholly before or after this chunk.
     const rollout = await lockRolloutTarget(tx, uid, 'share');
     requireState(rollout, 'active', 'add members to');
-    const uuids = chunk.map((member) => member.uuid.toLowerCase());
-    const targets = await loadEffectiveTargets(tx, uuids);
-    const rows = [];
-    for (const member of chunk) {
-      const target = targets.get(member.uuid.toLowerCase());
-      if (!target) continue;
-      const rewrite = rewriteImages(target.apps, rollout.repository, rollout.image);
-      const changed = Object.keys(rewrite.previous).length > 0;
-      rows.push({
-        device_uuid: target.uuid,
-        rank: member.rank,
-        batch: member.batch,
-        from_etag: target.etag,
-        to_etag: changed ? etagOf(rewrite.apps) : target.etag,
-        previous: rewrite.previous,
-      });
-    }
     const inserted = await queryRows<{ uuid: string; batch: number }>(
       tx,
       sql`insert into rollout_members
@@ -100,7 +146,7 @@ async function insertMemberChunk(db: Db, uid: string, chunk: PlannedMember[]) {
       await notifyTargets(tx, { type: 'devices', uuids: late.map((row) => row.uuid) });
     }
     const batches = new Set(inserted.map((row) => row.batch));
-    return { inserted: inserted.length, skipped: chunk.length - rows.length, batches };
+    return { inserted: inserted.length, skipped: size - rows.length, batches };
   });
 }
 
