@@ -8,6 +8,7 @@ import { HttpProblem, sendProblem } from '../http/problem.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { createDigestResolver, type DigestResolver } from './digest-resolver.js';
+import { FORM_MEDIA_TYPE, formPayload } from './form-body.js';
 import { parseJson } from './json-reader.js';
 import { createWebhookMetrics, type DeliveryOutcomeLabel, type WebhookMetrics } from './metrics.js';
 import { detectRegistry, PARSERS } from './parsers/index.js';
@@ -19,7 +20,14 @@ import {
 } from './process-delivery.js';
 import { isRegistryKind, type ParsedDelivery, PayloadError, type RegistryKind } from './push.js';
 import { RateLimiter } from './rate-limit.js';
-import { isRecorded, outcomeOfStatus, Rejection, toProblem } from './rejection.js';
+import {
+  isRecorded,
+  JSON_TYPES,
+  outcomeOfStatus,
+  Rejection,
+  toProblem,
+  unsupportedMediaType,
+} from './rejection.js';
 
 /** Where the receiver's routes live. */
 export const WEBHOOK_PREFIX = '/api/v1/webhooks';
@@ -27,6 +35,8 @@ export const WEBHOOK_PREFIX = '/api/v1/webhooks';
 const AUTO_DETECT = 'docker-registry';
 /** Media types a delivery may have: JSON and any `+json` type (Distribution, CloudEvents). */
 const JSON_MEDIA_TYPES = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+/** The registries that may send form-encoded deliveries (GitHub's default encoding). */
+const FORM_SENDERS: readonly RegistryKind[] = ['ghcr'];
 /** How often delivery ids older than twice the de-duplication window are forgotten. */
 const PRUNE_INTERVAL_MS = 3_600_000;
 /** How much of a delivery's body the event log keeps. */
@@ -53,9 +63,11 @@ export interface WebhookReceiverOptions {
 export async function webhookReceiver(app: FastifyInstance, options: WebhookReceiverOptions) {
   const receiver = new Receiver(options);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) =>
-    done(null, body),
-  );
+  for (const mediaType of [JSON_MEDIA_TYPES, FORM_MEDIA_TYPE]) {
+    app.addContentTypeParser(mediaType, { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
+  }
   app.setErrorHandler(receiver.onError);
   app.addHook('onResponse', receiver.onResponse);
   const pruning = setInterval(receiver.prune, PRUNE_INTERVAL_MS).unref();
@@ -105,13 +117,17 @@ class Receiver {
     };
   }
 
-  /** Limit, authenticate, parse, record, then create the rollouts. */
+  /**
+   * Limit, authenticate (over the raw bytes), parse, record, then create the rollouts. A form
+   * body is decoded only after its signature is checked, then handled as its JSON `payload`.
+   */
   readonly receive = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const target = this.targetOf(request);
     this.takeToken(`${target} ${request.ip}`);
     const raw = bodyOf(request);
     const headers = lowerCaseHeaders(request.headers);
-    const { registry, body } = identify(target, raw, headers);
+    const form = FORM_MEDIA_TYPE.test(headers['content-type'] ?? '');
+    const { registry, body } = identify(target, raw, headers, form);
     this.labels.set(request, registry);
     const pathToken = request.params.token;
     const auth = await this.authenticate({ registry, headers, rawBody: raw, pathToken });
@@ -120,9 +136,12 @@ class Receiver {
     }
     if (!auth.ok) throw new Rejection(401, auth.reason, 'Unauthorized');
     if (auth.insecure) this.logger.warn({ registry }, 'accepted an unauthenticated delivery');
-    const bodyHash = createHash('sha256').update(raw).digest('hex');
-    const parsed = PARSERS[registry]({ body: body ?? parseBody(raw), headers, bodyHash });
-    await this.options.store.appendEvent('image.webhook_received', registry, received(parsed, raw));
+    const json = form ? Buffer.from(formPayload(raw), 'utf8') : raw;
+    const bodyHash = createHash('sha256').update(json).digest('hex');
+    const document = body ?? parseBody(json, form ? 'the payload form field' : 'the body');
+    const parsed = PARSERS[registry]({ body: document, headers, bodyHash });
+    const record = received(parsed, json, raw.length);
+    await this.options.store.appendEvent('image.webhook_received', registry, record);
     const outcome = await processDelivery(parsed, this.deps);
     this.metrics.deliveries.inc({ registry, outcome: outcomeOf(parsed, outcome) });
     return reply.send({ registry, ...outcome, ignored: parsed.ignored, warnings: parsed.warnings });
@@ -191,14 +210,23 @@ function bodyOf(request: FastifyRequest): Buffer {
   throw new Rejection(400, 'EmptyBody', 'Malformed webhook payload', 'the request has no body');
 }
 
-function parseBody(raw: Buffer): unknown {
-  return parseJson(raw.toString('utf8'));
+function parseBody(json: Buffer, what: string): unknown {
+  return parseJson(json.toString('utf8'), what);
 }
 
-/** The registry a delivery is for: the URL's, or detected from headers and body. */
-function identify(target: RegistryKind | typeof AUTO_DETECT, raw: Buffer, headers: Headers) {
+/**
+ * The registry a delivery is for: the URL's, or detected from headers and body. A form body
+ * must be from a registry that sends forms; on the auto-detecting URL, GitHub's header says so.
+ */
+function identify(
+  target: RegistryKind | typeof AUTO_DETECT,
+  raw: Buffer,
+  headers: Headers,
+  form: boolean,
+) {
+  if (form) return { registry: formSender(target, headers), body: undefined };
   if (target !== AUTO_DETECT) return { registry: target, body: undefined };
-  const body = parseBody(raw);
+  const body = parseBody(raw, 'the body');
   const registry = detectRegistry({ body, headers });
   if (registry === undefined) {
     throw new PayloadError(
@@ -206,6 +234,20 @@ function identify(target: RegistryKind | typeof AUTO_DETECT, raw: Buffer, header
     );
   }
   return { registry, body };
+}
+
+/** The registry of a form-encoded delivery, or a 415 naming what the URL accepts instead. */
+function formSender(target: RegistryKind | typeof AUTO_DETECT, headers: Headers): RegistryKind {
+  if (target === AUTO_DETECT) {
+    if (headers['x-github-event'] !== undefined) return 'ghcr';
+    throw unsupportedMediaType(
+      `only GitHub deliveries (with X-GitHub-Event) may be application/x-www-form-urlencoded; send ${JSON_TYPES}`,
+    );
+  }
+  if (FORM_SENDERS.includes(target)) return target;
+  throw unsupportedMediaType(
+    `the ${target} receiver accepts ${JSON_TYPES}, not application/x-www-form-urlencoded`,
+  );
 }
 
 function lowerCaseHeaders(headers: FastifyRequest['headers']): Headers {
@@ -216,15 +258,18 @@ function lowerCaseHeaders(headers: FastifyRequest['headers']): Headers {
   return result;
 }
 
-/** The `image.webhook_received` event: what arrived, with the body kept up to a bound. */
-function received(parsed: ParsedDelivery, raw: Buffer): Record<string, unknown> {
-  const text = raw.toString('utf8');
+/**
+ * The `image.webhook_received` event: what arrived (`bytes` of it), with the JSON document (a form
+ * body's `payload`) kept up to a bound.
+ */
+function received(parsed: ParsedDelivery, json: Buffer, bytes: number): Record<string, unknown> {
+  const text = json.toString('utf8');
   return {
     deliveryIds: [...new Set(parsed.pushes.map((push) => push.deliveryId))],
     pushes: parsed.pushes.map(formatImageReference),
     ignored: parsed.ignored,
     warnings: parsed.warnings,
-    bytes: raw.length,
+    bytes,
     body: text.slice(0, RECORDED_BODY_CHARS),
     truncated: text.length > RECORDED_BODY_CHARS,
   };

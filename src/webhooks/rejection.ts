@@ -15,6 +15,14 @@ export class Rejection extends HttpProblem {
   }
 }
 
+/** The media types every receiver accepts, as 415 answers name them. */
+export const JSON_TYPES = 'application/json (or a +json media type)';
+
+/** 415: the delivery's media type is not one its receiver accepts; `detail` names those it does. */
+export function unsupportedMediaType(detail: string): Rejection {
+  return new Rejection(415, 'UnsupportedMediaType', 'Unsupported media type', detail);
+}
+
 /** Maps anything thrown while receiving to the problem answer the sender gets. */
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
@@ -25,8 +33,9 @@ export function toProblem(error: unknown): HttpProblem {
   const message = (error as Error).message;
   if (status === 413) return new Rejection(413, 'TooLarge', 'Payload too large', message);
   if (status === 415) {
-    const detail = 'send application/json (or a +json media type)';
-    return new Rejection(415, 'UnsupportedMediaType', 'Unsupported media type', detail);
+    return unsupportedMediaType(
+      `send ${JSON_TYPES}; GitHub deliveries may also be application/x-www-form-urlencoded`,
+    );
   }
   if (status !== undefined && status >= 400 && status < 500) {
     return new Rejection(status, 'BadRequest', 'Bad request', message);

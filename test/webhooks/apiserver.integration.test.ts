@@ -1,10 +1,17 @@
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ImagePolicy, ImageRollout } from '../../src/api/types.js';
 import { webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 import { type KubeServerHarness, startKubeServer } from '../support/kube-server.js';
-import { BEARER, createTestReceiver, type TestReceiver } from '../support/webhook-receiver.js';
-import { DIGEST_A, testPolicy } from './fixtures.js';
+import {
+  BEARER,
+  createTestReceiver,
+  TEST_SECRETS,
+  type TestReceiver,
+} from '../support/webhook-receiver.js';
+import { DIGEST_A, DIGEST_B, taggedGhcrPackage, testPolicy } from './fixtures.js';
 
 function generic(tag: string, id: string, digest = DIGEST_A): string {
   return JSON.stringify({ image: 'registry.example.com/acme/app', tag, digest, id });
@@ -36,6 +43,7 @@ describe.each(databaseBackends)(
         ),
         testPolicy('paused', { image: 'registry.example.com/acme/app', suspend: true }),
         testPolicy('other', { image: 'registry.example.com/acme/other' }),
+        testPolicy('hello', { image: 'ghcr.io/codertocat/*' }),
       ].map(({ metadata: { name, namespace }, ...rest }) => ({
         ...rest,
         metadata: { name, namespace },
@@ -46,13 +54,16 @@ describe.each(databaseBackends)(
         kube: server.kube,
         config: { rateLimit: { perMinute: 6000, burst: 1000 } },
       });
+      await receiver.app.listen({ host: '127.0.0.1', port: 0 });
     }, 60_000);
     afterAll(async () => {
       await receiver?.app.close();
       await test?.drop();
       await server?.stop();
     });
-    beforeEach(async () => {
+    beforeEach(reset);
+
+    async function reset() {
       await test.database.db.delete(webhookDeliveries);
       await test.database.db.delete(webhookRollouts);
       for (const rollout of await server.kube.imageRollouts.list(undefined)) {
@@ -61,7 +72,7 @@ describe.each(databaseBackends)(
           rollout.metadata.name ?? '',
         );
       }
-    });
+    }
 
     function send(body: string) {
       return receiver.app.inject({
@@ -69,6 +80,22 @@ describe.each(databaseBackends)(
         url: '/api/v1/webhooks/generic',
         headers: { 'content-type': 'application/json', ...BEARER },
         payload: body,
+      });
+    }
+
+    /** A GitHub delivery over HTTP on loopback, signed over exactly the bytes sent. */
+    function sendGitHub(body: string, contentType: string) {
+      const { port } = receiver.app.server.address() as AddressInfo;
+      const signature = createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex');
+      return fetch(`http://127.0.0.1:${port}/api/v1/webhooks/ghcr`, {
+        method: 'POST',
+        headers: {
+          'content-type': contentType,
+          'x-github-event': 'package',
+          'x-github-delivery': 'gh-e2e-1',
+          'x-hub-signature-256': `sha256=${signature}`,
+        },
+        body,
       });
     }
 
@@ -120,6 +147,32 @@ describe.each(databaseBackends)(
         labelSelector: 'fleet.iotistic.io/policy=web,fleet.iotistic.io/source=generic',
       });
       expect(selected.map((r) => r.metadata.name)).toEqual([rollout?.metadata.name]);
+    });
+
+    it('creates the same ImageRollout for a GitHub push sent form-encoded as for it sent as JSON', async () => {
+      const json = JSON.stringify(taggedGhcrPackage('v3.0.0', DIGEST_B));
+      expect((await sendGitHub(json, 'application/json')).status).toBe(200);
+      const [fromJson, ...others] = await server.kube.imageRollouts.list(undefined);
+      expect(others).toEqual([]);
+      await reset();
+      const form = new URLSearchParams({ payload: json }).toString();
+      expect((await sendGitHub(form, 'application/x-www-form-urlencoded')).status).toBe(200);
+      const fromForm = await server.kube.imageRollouts.list(undefined);
+      const essentials = ({ metadata, spec }: ImageRollout) => ({
+        name: metadata.name,
+        namespace: metadata.namespace,
+        labels: metadata.labels,
+        annotations: metadata.annotations,
+        ownerReferences: metadata.ownerReferences,
+        spec,
+      });
+      expect(fromForm.map(essentials)).toEqual([essentials(fromJson!)]);
+      expect(fromForm[0]?.spec).toMatchObject({
+        policyRef: { name: 'hello' },
+        image: 'ghcr.io/codertocat/hello-world',
+        tag: 'v3.0.0',
+        digest: DIGEST_B,
+      });
     });
 
     it('reports a rollout the API server refuses, without a retry', async () => {
