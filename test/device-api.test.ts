@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { asc, eq, sql } from 'drizzle-orm';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../src/db/rows.js';
+import { events } from '../src/db/schema/index.js';
+import { apiKeyDigest } from '../src/devices/credentials.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from './support/database.js';
 import {
   ADMIN,
@@ -16,9 +21,12 @@ type Device = { uuid: string; apiKey: string };
 describe.each(databaseBackends)('device API on %s', (backend) => {
   let test: TestDatabase;
   let server: TestDeviceApi;
+  /** Every line the API and the HTTP server log, at every level. */
+  const logged: string[] = [];
+  const logger = pino({ level: 'trace' }, { write: (line: string) => logged.push(line) });
   beforeAll(async () => {
     test = await createTestDatabase(backend);
-    server = await startDeviceApi(test.database, { maxLongPollSeconds: 5 });
+    server = await startDeviceApi(test.database, { maxLongPollSeconds: 5, logger });
   });
   afterAll(async () => {
     await server?.close();
@@ -135,7 +143,7 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
       headers: { authorization: `Bearer ${key}` },
       payload: body as object,
     });
-  const admin = (method: 'POST' | 'PUT' | 'GET', url: string, payload?: unknown) =>
+  const admin = (method: 'POST' | 'PUT' | 'GET' | 'DELETE', url: string, payload?: unknown) =>
     server.app.inject({
       method,
       url,
@@ -239,6 +247,44 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
     ],
     ['read an unknown device', 404, () => admin('GET', `${devices}/${randomUUID()}`)],
     ['read a malformed uuid', 400, () => admin('GET', `${devices}/nope`)],
+    ['delete an unknown device', 404, () => admin('DELETE', `${devices}/${randomUUID()}`)],
+    ['delete a malformed uuid', 400, () => admin('DELETE', `${devices}/nope`)],
+    [
+      'delete without admin token',
+      401,
+      ({ device }) => server.app.inject({ method: 'DELETE', url: `${devices}/${device.uuid}` }),
+    ],
+    [
+      'delete with the device key',
+      401,
+      ({ device }) =>
+        server.app.inject({
+          method: 'DELETE',
+          url: `${devices}/${device.uuid}`,
+          headers: { authorization: `Bearer ${device.apiKey}` },
+        }),
+    ],
+    [
+      'rotate the key of an unknown device',
+      404,
+      () => admin('POST', `${devices}/${randomUUID()}/key`),
+    ],
+    ['rotate the key of a malformed uuid', 400, () => admin('POST', `${devices}/nope/key`)],
+    [
+      'rotate a key without admin token',
+      401,
+      ({ device }) => server.app.inject({ method: 'POST', url: `${devices}/${device.uuid}/key` }),
+    ],
+    [
+      'rotate a key with the device key',
+      401,
+      ({ device }) =>
+        server.app.inject({
+          method: 'POST',
+          url: `${devices}/${device.uuid}/key`,
+          headers: { authorization: `Bearer ${device.apiKey}` },
+        }),
+    ],
     ['list with a bad selector', 400, () => admin('GET', `${devices}?labelSelector=a%20in%20(b`)],
     ['list with a bad limit', 400, () => admin('GET', `${devices}?limit=0`)],
     ['list with an unknown parameter', 400, () => admin('GET', `${devices}?sort=name`)],
@@ -293,6 +339,83 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({ status, title: expect.any(String) });
     if (status === 401) expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  /** Event-log entries about a device, oldest first. */
+  const logOf = (uuid: string) =>
+    test.database.db.select().from(events).where(eq(events.subject, uuid)).orderBy(asc(events.id));
+  const rowsOf = async (table: 'device_targets' | 'device_reports', uuid: string) =>
+    (
+      await queryRows<{ n: number }>(
+        test.database.db,
+        sql`select count(*)::int as n from ${sql.identifier(table)} where device_uuid = ${uuid}`,
+      )
+    )[0]?.n;
+
+  it('deletes a device with its target and report: its key, reads and writes stop at once', async () => {
+    const device = await register(server.app, { fleet: 'gone', apps: appsWith('a:1') });
+    expect((await poll(server.app, device)).statusCode).toBe(200);
+    expect((await report(device.apiKey, { [device.uuid]: { apps: {} } })).statusCode).toBe(204);
+    expect(await rowsOf('device_reports', device.uuid)).toBe(1);
+
+    const deleted = await admin('DELETE', `${devices}/${device.uuid.toUpperCase()}`);
+    expect(deleted.statusCode).toBe(204);
+    expect(deleted.body).toBe('');
+    expect(server.api.cache.get(device.uuid)).toBeUndefined();
+    const polled = await poll(server.app, device);
+    expect(polled.statusCode).toBe(401);
+    expect(polled.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect((await report(device.apiKey, { [device.uuid]: { apps: {} } })).statusCode).toBe(401);
+    expect((await admin('GET', `${devices}/${device.uuid}`)).statusCode).toBe(404);
+    expect((await admin('GET', `${devices}?fleet=gone`)).json().items).toEqual([]);
+    expect((await admin('PUT', `${devices}/${device.uuid}/target`, { apps: {} })).statusCode).toBe(
+      404,
+    );
+    expect((await admin('POST', `${devices}/${device.uuid}/key`)).statusCode).toBe(404);
+    expect((await admin('DELETE', `${devices}/${device.uuid}`)).statusCode).toBe(404);
+    expect(await rowsOf('device_targets', device.uuid)).toBe(0);
+    expect(await rowsOf('device_reports', device.uuid)).toBe(0);
+    expect((await logOf(device.uuid)).map(({ type, payload }) => ({ type, payload }))).toEqual([
+      { type: 'device.deleted', payload: { uuid: device.uuid, fleet: 'gone', rollouts: [] } },
+    ]);
+    // The uuid is free again; the new registration has a key of its own.
+    const again = await register(server.app, { uuid: device.uuid, fleet: 'gone' });
+    expect(again.apiKey).not.toBe(device.apiKey);
+    expect((await poll(server.app, device)).statusCode).toBe(401);
+    expect((await poll(server.app, again)).statusCode).toBe(200);
+  });
+
+  it('rotates a key: the new one works at once, the old one never again, and neither is logged', async () => {
+    const device = await register(server.app, { fleet: 'keys', apps: appsWith('a:1') });
+    const etag = (await poll(server.app, device)).headers.etag as string;
+
+    const rotated = await admin('POST', `${devices}/${device.uuid}/key`);
+    expect(rotated.statusCode).toBe(200);
+    const { uuid, apiKey } = rotated.json();
+    expect(uuid).toBe(device.uuid);
+    expect(apiKey).toMatch(/^[\w-]{43}$/);
+    expect(apiKey).not.toBe(device.apiKey);
+    const renewed = { uuid, apiKey };
+    // The hot path already holds the new key: 304 from the cache, the same ETag as before.
+    expect(server.api.cache.get(uuid)?.keyHash.equals(apiKeyDigest(apiKey))).toBe(true);
+    const fresh = await poll(server.app, renewed, etag);
+    expect(fresh.statusCode).toBe(304);
+    expect(fresh.headers.etag).toBe(etag);
+    expect((await poll(server.app, device, etag)).statusCode).toBe(401);
+    expect((await report(apiKey, { [uuid]: { apps: {} } })).statusCode).toBe(204);
+    expect((await report(device.apiKey, { [uuid]: { apps: {} } })).statusCode).toBe(401);
+
+    const entries = await logOf(uuid);
+    expect(entries.map(({ type, payload }) => ({ type, payload }))).toEqual([
+      { type: 'device.key_rotated', payload: { uuid, fleet: 'keys' } },
+    ]);
+    expect(logged.some((line) => line.includes('"msg":"device key rotated"'))).toBe(true);
+    const everything = [
+      ...logged,
+      JSON.stringify(await test.database.db.select().from(events)),
+      (await admin('GET', `${devices}/${uuid}`)).body,
+    ].join('\n');
+    for (const secret of [device.apiKey, apiKey]) expect(everything).not.toContain(secret);
   });
 
   it('holds a long poll until the target changes, and answers 304 when the wait ends', async () => {

@@ -7,6 +7,7 @@ import { rebatch } from '../src/db/membership-store.js';
 import { createMembership, fold } from '../src/db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../src/db/rollout-target-store.js';
 import { getBaseTarget } from '../src/db/target-store.js';
+import { apiKeyDigest } from '../src/devices/credentials.js';
 import type { TargetApps } from '../src/devices/target-document.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from './support/database.js';
@@ -276,6 +277,103 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
       );
     }
     expect((await batchStarts(b)).database - was.database).toBe(1);
+  });
+
+  const deleteDevice = (server: TestDeviceApi, device: Device) =>
+    server.app.inject({ method: 'DELETE', url: `/api/v1/devices/${device.uuid}`, headers: ADMIN });
+  /** Cache reloads the instance ran (a failed step triggers one), from its /metrics. */
+  const reloads = async (server: TestDeviceApi) =>
+    Number(
+      (await server.app.inject({ url: '/metrics' })).body.match(
+        /^fleet_rollout_device_cache_reloads_total (\d+)/m,
+      )?.[1],
+    );
+
+  it('drops a deleted device on every instance within a second, ending its long poll', async () => {
+    const device = await register(a.app, { apps: appsWith('nginx:1.0') });
+    const etag = await serveSame(device);
+    const waiting = poll(b.app, device, etag, '?wait=10');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await deleteDevice(a, device)).statusCode).toBe(204);
+    const deletedAt = Date.now();
+    expect((await served(a, device, etag)).status).toBe(401);
+    // The poll already waiting was let in with a valid key: it learns the device is gone.
+    expect((await waiting).statusCode).toBe(404);
+    await eventually(async () => expect((await served(b, device, etag)).status).toBe(401));
+    expect(Date.now() - deletedAt).toBeLessThan(1000);
+    for (const server of [a, b]) expect(server.api.cache.get(device.uuid)).toBeUndefined();
+  });
+
+  it('rotates a key on every instance within a second: the old one stops, the new one works', async () => {
+    const device = await register(a.app, { apps: appsWith('nginx:1.0') });
+    const etag = await serveSame(device);
+    const rotated = await a.app.inject({
+      method: 'POST',
+      url: `/api/v1/devices/${device.uuid}/key`,
+      headers: ADMIN,
+    });
+    const rotatedAt = Date.now();
+    const renewed: Device = rotated.json();
+    expect(await served(a, renewed, etag)).toMatchObject({ status: 304, etag });
+    expect((await served(a, device, etag)).status).toBe(401);
+    // b answers the new key from the database until its cache follows; the old one stops there too.
+    expect((await served(b, renewed, etag)).status).toBe(304);
+    await eventually(async () => expect((await served(b, device, etag)).status).toBe(401));
+    expect(Date.now() - rotatedAt).toBeLessThan(1000);
+    await eventually(() =>
+      expect(b.api.cache.get(device.uuid)?.keyHash.equals(apiKeyDigest(renewed.apiKey))).toBe(true),
+    );
+    expect(await served(b, renewed, etag)).toMatchObject({ status: 304, etag });
+  });
+
+  it('starts, rolls back and folds rollouts whose members were deleted, on every instance', async () => {
+    const [kept, early, late] = [
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+      await register(a.app, { apps: appsWith('nginx:1.0') }),
+    ];
+    const before = await serveSame(kept);
+    await serveSame(early);
+    await serveSame(late);
+    const reloadsBefore = { a: await reloads(a), b: await reloads(b) };
+    const folded = await newRollout(`${NGINX}:7.0`);
+    const rolledBack = await newRollout(`${NGINX}:7.1`);
+    for (const r of [folded, rolledBack]) {
+      await createMembership(db(), r.uid, [
+        { uuid: kept.uuid, rank: 1, batch: 1 },
+        { uuid: early.uuid, rank: 2, batch: 1 },
+        { uuid: late.uuid, rank: 3, batch: 2 },
+      ]);
+    }
+    // One member goes before its batch starts (the instances prepared it), one after.
+    await deleteDevice(a, early);
+    await startBatch(db(), folded.uid, 1);
+    const rolled = await changedOn(b, kept, before);
+    expect(rolled.apps).toEqual(appsWith(`${NGINX}:7.0`));
+    await startBatch(db(), folded.uid, 2);
+    await deleteDevice(b, late);
+    await startBatch(db(), rolledBack.uid, 2);
+    const both = await changedOn(b, kept, rolled.etag);
+    await rollBack(db(), rolledBack.uid);
+    expect((await changedOn(b, kept, both.etag)).etag).toBe(rolled.etag);
+    expect(await fold(db(), folded.uid)).toEqual({ folded: true, devices: 3 });
+    expect((await getBaseTarget(db(), kept.uuid))?.app?.services.main?.image).toBe(`${NGINX}:7.0`);
+    const restarted = await startDeviceApi(second);
+    try {
+      for (const server of [a, b, restarted]) {
+        await eventually(async () =>
+          expect(await served(server, kept, rolled.etag)).toMatchObject({ status: 304 }),
+        );
+        for (const gone of [early, late]) {
+          expect((await served(server, gone, before)).status).toBe(401);
+          expect(server.api.cache.get(gone.uuid)).toBeUndefined();
+        }
+      }
+    } finally {
+      await restarted.close();
+    }
+    // No step failed (a failed step reloads the whole cache).
+    expect({ a: await reloads(a), b: await reloads(b) }).toEqual(reloadsBefore);
   });
 
   it('wakes a long poll on another instance when the batch starts', async () => {

@@ -5,6 +5,9 @@ import type { LabelRequirement } from '../devices/label-selector.js';
 import { EMPTY_TARGET_ETAG, etagOf, type TargetApps } from '../devices/target-document.js';
 import type { Db, DbOrTx } from './client.js';
 import { requirementSql } from './device-selector-sql.js';
+import { appendLog } from './event-log.js';
+import { notifyProgress } from './progress-notifications.js';
+import { queryRows } from './rows.js';
 import { devices, deviceTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
 
@@ -119,4 +122,68 @@ function credentialQuery(db: DbOrTx) {
     .from(devices)
     .leftJoin(deviceTargets, eq(deviceTargets.deviceUuid, devices.uuid))
     .$dynamic();
+}
+
+/** What deleting a device removed, for its event-log entry. */
+export interface DeletedDevice {
+  uuid: string;
+  fleet: string;
+  /** `namespace/name` of the active or rolled-back rollouts the device was a member of. */
+  rollouts: string[];
+}
+
+/**
+ * Deletes a device with its base target and last report (foreign keys cascade), logs
+ * `device.deleted` and announces it, in one transaction; undefined when no such device exists.
+ * Its rollout memberships stay, since batch layouts count every member (see BatchProgress): in
+ * the rollouts that still count progress, a member that had not settled (healthy or failed)
+ * becomes one never heard from, so it counts as offline — not on the new image, since the
+ * operator removed it — and those rollouts are told their counts changed.
+ */
+export async function deleteDevice(db: Db, uuid: string): Promise<DeletedDevice | undefined> {
+  return db.transaction(async (tx) => {
+    // Deleting first takes the row lock a concurrent report waits on, so none lands after this.
+    const [device] = await tx
+      .delete(devices)
+      .where(eq(devices.uuid, uuid))
+      .returning({ uuid: devices.uuid, fleet: devices.fleet });
+    if (!device) return undefined;
+    const rollouts = await queryRows<{ key: string }>(
+      tx,
+      sql`update rollout_members m set last_report_at = null,
+            progress = case when m.progress in ('healthy', 'failed') then m.progress
+              else 'scheduled' end,
+            healthy_since = case when m.progress = 'healthy' then m.healthy_since end
+          from rollout_targets r
+          where m.device_uuid = ${uuid} and r.uid = m.rollout_uid
+            and r.state in ('active', 'rolledBack')
+          returning r.namespace || '/' || r.name as key`,
+    );
+    const deleted = { ...device, rollouts: rollouts.map((row) => row.key).sort() };
+    await appendLog(tx, [{ type: 'device.deleted', subject: uuid, payload: { ...deleted } }]);
+    await notifyProgress(tx, deleted.rollouts);
+    await notifyTargets(tx, { type: 'devices', uuids: [uuid] });
+    return deleted;
+  });
+}
+
+/**
+ * Gives a device a new API key, logs `device.key_rotated` (without the key) and announces it, in
+ * one transaction: the old key stops working. The new key is returned only here; undefined when
+ * no such device exists.
+ */
+export async function rotateApiKey(db: Db, uuid: string): Promise<string | undefined> {
+  const apiKey = generateApiKey();
+  const rotated = await db.transaction(async (tx) => {
+    const [device] = await tx
+      .update(devices)
+      .set({ apiKeyHash: hashApiKey(apiKey) })
+      .where(eq(devices.uuid, uuid))
+      .returning({ uuid: devices.uuid, fleet: devices.fleet });
+    if (!device) return false;
+    await appendLog(tx, [{ type: 'device.key_rotated', subject: uuid, payload: { ...device } }]);
+    await notifyTargets(tx, { type: 'devices', uuids: [uuid] });
+    return true;
+  });
+  return rotated ? apiKey : undefined;
 }

@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm';
-import type { EventLogEntry } from '../planner/types.js';
 import type { DbOrTx } from './client.js';
+
+/** One event-log entry: the planner's `image.*` entries (EventLogEntry), `device.*` entries. */
+export interface LogEntry {
+  type: string;
+  subject: string;
+  payload: Record<string, unknown>;
+}
 
 /**
  * Entry types that happen at most once per rollout (or per batch of it), with the payload fields
@@ -21,7 +27,7 @@ const ONCE: Record<string, readonly string[]> = {
  * Appends entries to the event log. An entry of a once-per-rollout type is skipped when the
  * log already holds it (same subject, type and identifying fields); others always append.
  */
-export async function appendLog(db: DbOrTx, entries: readonly EventLogEntry[]): Promise<void> {
+export async function appendLog(db: DbOrTx, entries: readonly LogEntry[]): Promise<void> {
   for (const entry of entries) {
     const fields = ONCE[entry.type];
     const payload = JSON.stringify(entry.payload);

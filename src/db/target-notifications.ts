@@ -7,7 +7,8 @@ export const TARGETS_CHANNEL = 'fleet_rollout_targets';
 /**
  * What changed. Payloads are JSON; every write path sends them inside its own transaction, so
  * they arrive after commit and in commit order.
- * - `devices`: reload these devices (registration, credentials, base target, late joiners).
+ * - `devices`: reload these devices (registration, key rotation, deletion, base target, late
+ *   joiners); a device no longer in the database is dropped.
  * - `batch`: batches `after + 1 … through` of rollout `rollout` started; `devices` of them.
  * - `members`: the members of these batches of rollout `rollout` changed (created, joined,
  *   rebatched); a device API that prepared one of them for its start reads it again.

@@ -1,6 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database, Db } from '../db/client.js';
-import { DeviceExistsError, getDevice, listDevices, registerDevice } from '../db/device-store.js';
+import {
+  DeviceExistsError,
+  deleteDevice,
+  getDevice,
+  listDevices,
+  registerDevice,
+  rotateApiKey,
+} from '../db/device-store.js';
 import { getReport } from '../db/report-store.js';
 import { loadEffectiveTarget, setBaseTarget } from '../db/target-store.js';
 import { HttpProblem } from '../http/problem.js';
@@ -37,7 +44,10 @@ export interface AdminRoutesDeps {
   changed(uuids: string[]): Promise<void>;
 }
 
-/** Admin API: register devices, list and read them, replace their target. Admin bearer token. */
+/**
+ * Admin API: register devices, list and read them, replace their target, rotate their key,
+ * delete them. Admin bearer token.
+ */
 export function adminRoutes(deps: AdminRoutesDeps): HttpPlugin {
   const handlers = new AdminHandlers(deps.database.db, deps.logger, deps.changed);
   return async (app) => {
@@ -55,6 +65,12 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpPlugin {
       { schema: { params: uuidParamsSchema, body: targetBodySchema } },
       handlers.setTarget,
     );
+    app.post(
+      '/api/v1/devices/:uuid/key',
+      { schema: { params: uuidParamsSchema } },
+      handlers.rotate,
+    );
+    app.delete('/api/v1/devices/:uuid', { schema: { params: uuidParamsSchema } }, handlers.remove);
   };
 }
 
@@ -125,6 +141,26 @@ class AdminHandlers {
     const target = await loadEffectiveTarget(this.db, uuid);
     if (!target) throw unknownDevice(uuid);
     return { uuid, target: { etag: target.etag, apps: target.apps } };
+  };
+
+  /** `POST /api/v1/devices/:uuid/key` → `{ uuid, apiKey }`; the old key stops working. */
+  readonly rotate = async (request: FastifyRequest) => {
+    const uuid = (request.params as UuidParams).uuid.toLowerCase();
+    const apiKey = await rotateApiKey(this.db, uuid);
+    if (apiKey === undefined) throw unknownDevice(uuid);
+    await this.changed([uuid]);
+    this.logger.info({ uuid }, 'device key rotated');
+    return { uuid, apiKey };
+  };
+
+  /** `DELETE /api/v1/devices/:uuid` → 204; the device, its target and report are gone. */
+  readonly remove = async (request: FastifyRequest, reply: FastifyReply) => {
+    const uuid = (request.params as UuidParams).uuid.toLowerCase();
+    const deleted = await deleteDevice(this.db, uuid);
+    if (!deleted) throw unknownDevice(uuid);
+    await this.changed([uuid]);
+    this.logger.info({ uuid, rollouts: deleted.rollouts.length }, 'device deleted');
+    return reply.code(204).send();
   };
 }
 

@@ -10,8 +10,9 @@ import type {
  * Device counts of one batch, read from Postgres. Every member is in exactly one of pending,
  * scheduled, updating, soaking, healthy, failed, offline (`offlineOnNewImage` is a part of
  * offline). `devices` counts every member row of the batch, also members whose device was
- * deleted since (count those as offline): the planner computes batch ends over ranks 0..N-1, so
- * the counts must cover all N member rows.
+ * deleted since: the planner computes batch ends over ranks 0..N-1, so the counts must cover all
+ * N member rows. Deleting a device (deleteDevice) makes an unsettled member one never heard from,
+ * so it counts as offline (not on the new image); a healthy or failed one keeps its verdict.
  */
 export interface BatchProgress {
   /** 1-based batch number (`rollout_members.batch`). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDevice } from '../../src/db/device-store.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deleteDevice, registerDevice } from '../../src/db/device-store.js';
 import {
   completeSelection,
   type MembershipSpec,
@@ -9,6 +9,7 @@ import {
   stagedCount,
   stageSelection,
 } from '../../src/db/membership-store.js';
+import { PROGRESS_CHANNEL } from '../../src/db/progress-notifications.js';
 import { batchProgress, rollbackProgress, setSoak } from '../../src/db/progress-store.js';
 import { saveReport } from '../../src/db/report-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../../src/db/rollout-target-store.js';
@@ -202,6 +203,63 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     // b reported (still on the new image) after the rollback started: not offline yet.
     const soon = { ...query, now: new Date(Date.now() + 30_000), rollbackStartedAt: new Date(0) };
     expect(await rollbackProgress(db(), soon)).toEqual({ devices: 3, restored: 1, offline: 1 });
+  });
+
+  it('counts deleted members as offline unless they had settled, and rolls them back as offline', async () => {
+    const { uid, spec } = await rollout(6, [50, 100]);
+    await startBatch(db(), uid, 1);
+    const [healthy, updating, failed, stays, pending, staysToo] = (await members(uid)).map(
+      (row) => row.deviceUuid,
+    );
+    await saveReport(db(), healthy!, reported(NEW, 'running', 'healthy'));
+    await saveReport(db(), updating!, reported(NEW, 'starting'));
+    await saveReport(db(), failed!, reported(NEW, 'running', 'unhealthy'));
+    const heard: string[] = [];
+    const unlisten = await test.database.listen(PROGRESS_CHANNEL, {
+      onNotification: (payload) => heard.push(payload),
+    });
+    try {
+      for (const uuid of [healthy, updating, failed, pending]) {
+        expect(await deleteDevice(db(), uuid!)).toMatchObject({ rollouts: [`ns/${spec.name}`] });
+      }
+      await vi.waitFor(() =>
+        expect(heard).toContain(JSON.stringify({ rollouts: [`ns/${spec.name}`] })),
+      );
+    } finally {
+      await unlisten();
+    }
+    // The batch started an hour ago: deleted and not settled is offline, and not on the new image
+    // (the device did not go silent on it, it was removed); healthy and failed keep their verdict.
+    // Every member still counts, so the batch layout stays as planned.
+    const now = new Date();
+    expect(await progressAt(uid, 1, now)).toEqual([
+      expect.objectContaining({
+        batch: 1,
+        devices: 3,
+        healthy: 1,
+        failed: 1,
+        updating: 0,
+        offline: 1,
+        offlineOnNewImage: 0,
+      }),
+      expect.objectContaining({ batch: 2, devices: 3, pending: 3 }),
+    ]);
+    await startBatch(db(), uid, 2);
+    for (const uuid of [stays, staysToo]) await saveReport(db(), uuid!, reported(NEW, 'starting'));
+    expect((await progressAt(uid, 2, new Date()))[1]).toMatchObject({
+      devices: 3,
+      updating: 2,
+      scheduled: 0,
+      offline: 1,
+    });
+    // After a rollback the deleted members are the offline ones; the others reported since `now`.
+    await rollBack(db(), uid);
+    const query = { uid, startedBatches: 2, offlineAfterMs: 60_000, now };
+    expect(await rollbackProgress(db(), { ...query, rollbackStartedAt: new Date(0) })).toEqual({
+      devices: 6,
+      restored: 0,
+      offline: 4,
+    });
   });
 
   it('rebatches members of batches that have not started, by position', async () => {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../src/db/rows.js';
 import { databaseBackends } from '../support/database.js';
+import { ADMIN } from '../support/device-api.js';
 import { type Engine, startEngine } from '../support/engine.js';
 
 const OLD = 'docker.io/library/nginx:1.27';
@@ -74,6 +75,72 @@ describe.each(databaseBackends)('rollout lifecycle on %s', (backend) => {
     expect(bases).toBe(3);
     const log = await engine.log('default/gone-1-28');
     expect(log.at(-1)).toMatchObject({ type: 'image.rollout_deleted', payload: { folded: 3 } });
+  });
+
+  it('completes a rollout whose devices were deleted: counted offline, never failed', async () => {
+    const simulator = await engine.simulate({ register: { count: 6, fleet: 'decom', apps } });
+    await engine.policy('decom', {
+      selector: { fleets: ['decom'] },
+      strategy: { batches: [50, 100], interval: '1h' },
+      health,
+    });
+    const { uid } = (await engine.rollout('decom-1-28', { policy: 'decom' })).metadata;
+    await engine.until('decom-1-28', (r) =>
+      expect(r.status?.batches?.[0]?.completedAt).toBeDefined(),
+    );
+    // Decommission a device of the finished batch 1 and one of batch 2 before it starts.
+    const members = await queryRows<{ uuid: string; batch: number }>(
+      engine.database.db,
+      sql`select device_uuid::text as uuid, batch from rollout_members
+          where rollout_uid = ${uid} order by rank`,
+    );
+    const gone = [1, 2].map((batch) => members.find((m) => m.batch === batch)?.uuid as string);
+    for (const uuid of gone) {
+      const answer = await engine.deviceApi.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/devices/${uuid}`,
+        headers: ADMIN,
+      });
+      expect(answer.statusCode).toBe(204);
+    }
+    await engine.patch('decom-1-28', { spec: { approvedBatches: 2 } });
+    await engine.until('decom-1-28', (r) => expect(r.status?.batches?.[1]?.healthy).toBe(2));
+    try {
+      // The deleted member never reports: offline once the batch ran offlineAfter, and the
+      // batch completes at its deadline without counting it as failed.
+      engine.clock.offsetMs = 90_000;
+      await engine.until('decom-1-28', (r) => {
+        const progressing = r.status?.conditions?.find((c) => c.type === 'Progressing');
+        expect(progressing?.reason).toBe('BatchWaitingOnOfflineDevices');
+      });
+      engine.clock.offsetMs = 150_000;
+      const done = await engine.until('decom-1-28', (r) =>
+        expect(r.status?.phase).toBe('Succeeded'),
+      );
+      expect(
+        done.status?.batches?.map(({ devices, healthy, failed, offline }) => ({
+          devices,
+          healthy,
+          failed,
+          offline,
+        })),
+      ).toEqual([
+        { devices: 3, healthy: 3, failed: 0, offline: 0 },
+        { devices: 3, healthy: 2, failed: 0, offline: 1 },
+      ]);
+    } finally {
+      engine.clock.offsetMs = 0;
+    }
+    const kept = simulator.devices().filter((device) => !gone.includes(device.uuid));
+    expect(kept.map((device) => device.services['web/nginx']?.image)).toEqual(Array(4).fill(NEW));
+    for (const uuid of gone) {
+      expect((await engine.log(uuid)).map(({ type, payload }) => ({ type, payload }))).toEqual([
+        {
+          type: 'device.deleted',
+          payload: { uuid, fleet: 'decom', rollouts: ['default/decom-1-28'] },
+        },
+      ]);
+    }
   });
 
   it('exports rollouts by phase, devices by state and reconcile durations', async () => {

@@ -3,7 +3,7 @@ import type { Database } from '../../src/db/client.js';
 import { createDeviceApi, type DeviceApi } from '../../src/devices/device-api.js';
 import type { TargetApps } from '../../src/devices/target-document.js';
 import { createHttpServer } from '../../src/http/server.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { type Logger, silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 
 /** The admin token every test server uses. */
@@ -17,7 +17,10 @@ export interface TestDeviceApi {
   close(): Promise<void>;
 }
 
-/** Builds and starts a device API server on `database`; `listen` also binds port 0. */
+/**
+ * Builds and starts a device API server on `database`; `listen` also binds port 0; `logger`
+ * receives what the API and the HTTP server log (silent by default).
+ */
 export async function startDeviceApi(
   database: Database,
   options: {
@@ -25,12 +28,14 @@ export async function startDeviceApi(
     maxLongPollSeconds?: number;
     listen?: boolean;
     progressWindowMs?: number;
+    logger?: Logger;
   } = {},
 ): Promise<TestDeviceApi & { url: string }> {
   const metrics = createMetricsRegistry({ processMetrics: false });
+  const logger = options.logger ?? silentLogger();
   const api = createDeviceApi({
     database,
-    logger: silentLogger(),
+    logger,
     metrics,
     adminToken: ADMIN_TOKEN,
     pollIntervalSeconds: options.pollIntervalSeconds ?? 30,
@@ -39,7 +44,7 @@ export async function startDeviceApi(
   });
   await api.start();
   const app = await createHttpServer({
-    logger: silentLogger(),
+    logger,
     metrics,
     database,
     plugins: [api.plugin],
