@@ -7,9 +7,13 @@ import { rebatch } from '../src/db/membership-store.js';
 import { createMembership, fold } from '../src/db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../src/db/rollout-target-store.js';
 import { getBaseTarget } from '../src/db/target-store.js';
+import { DeviceCacheSync } from '../src/devices/cache-sync.js';
 import { apiKeyDigest } from '../src/devices/credentials.js';
+import { DeviceCache } from '../src/devices/device-cache.js';
+import { createDeviceMetrics } from '../src/devices/metrics.js';
 import type { TargetApps } from '../src/devices/target-document.js';
 import { silentLogger } from '../src/telemetry/logger.js';
+import { createMetricsRegistry } from '../src/telemetry/metrics.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from './support/database.js';
 import {
   ADMIN,
@@ -65,19 +69,31 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
       expect(seen.status).toBe(200);
       return seen;
     });
-  /** Batch starts the instance applied, by where the members came from (its /metrics). */
-  const batchStarts = async (server: TestDeviceApi) => {
+  /** A counter of the instance's /metrics with these labels (0 when not counted yet). */
+  const counter = async (server: TestDeviceApi, name: string, labels: string) => {
     const text = (await server.app.inject({ url: '/metrics' })).body;
-    const count = (source: string) =>
-      Number(
-        text.match(
-          new RegExp(
-            `^fleet_rollout_device_cache_batch_starts_total\\{source="${source}"\\} (\\d+)`,
-            'm',
-          ),
-        )?.[1] ?? 0,
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+    return Number(line?.split(' ')[1] ?? 0);
+  };
+  /** Batch starts the instance applied, by where the members came from. */
+  const batchStarts = async (server: TestDeviceApi) => {
+    const starts = (source: string) =>
+      counter(server, 'fleet_rollout_device_cache_batch_starts_total', `source="${source}"`);
+    return { memory: await starts('memory'), database: await starts('database') };
+  };
+  /** Runs a membership change that sends `notifications` `members` notifications, and waits
+   * until both instances applied them (prepared the batches again). */
+  const membersApplied = async (notifications: number, change: () => Promise<unknown>) => {
+    const name = 'fleet_rollout_device_cache_notifications_total';
+    const seen = (server: TestDeviceApi) => counter(server, name, 'type="members"');
+    const before = [await seen(a), await seen(b)];
+    await change();
+    for (const [i, server] of [a, b].entries()) {
+      await eventually(async () =>
+        expect(await seen(server)).toBeGreaterThanOrEqual((before[i] as number) + notifications),
       );
-    return { memory: count('memory'), database: count('database') };
+      await server.api.sync.idle();
+    }
   };
   const etagOn = async (server: TestDeviceApi, device: Device) =>
     (await poll(server.app, device)).headers.etag as string;
@@ -226,15 +242,19 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
       before.set(device.uuid, await serveSame(device));
     const startsBefore = { a: await batchStarts(a), b: await batchStarts(b) };
     const r = await newRollout(`${NGINX}:5.0`);
-    await createMembership(db(), r.uid, [
-      { uuid: first.uuid, rank: 1, batch: 1 },
-      { uuid: second.uuid, rank: 2, batch: 2 },
-      { uuid: moved.uuid, rank: 4, batch: 2 },
-    ]);
+    await membersApplied(1, () =>
+      createMembership(db(), r.uid, [
+        { uuid: first.uuid, rank: 1, batch: 1 },
+        { uuid: second.uuid, rank: 2, batch: 2 },
+        { uuid: moved.uuid, rank: 4, batch: 2 },
+      ]),
+    );
     await startBatch(db(), r.uid, 1);
     // After batch 1 started, one device joins batch 2 and another moves on to batch 3.
-    await createMembership(db(), r.uid, [{ uuid: joiner.uuid, rank: 3, batch: 2 }]);
-    await rebatch(db(), r.uid, 1, [1, 3, 4], []);
+    await membersApplied(2, async () => {
+      await createMembership(db(), r.uid, [{ uuid: joiner.uuid, rank: 3, batch: 2 }]);
+      await rebatch(db(), r.uid, 1, [1, 3, 4], []);
+    });
     await startBatch(db(), r.uid, 2);
     for (const server of [a, b]) {
       for (const device of [first, second, joiner]) {
@@ -245,15 +265,16 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
         status: 304,
       });
     }
-    // Batch 1 started from memory; batch 2 from memory too when its members were prepared
-    // again after the join and the move, else from the database: either way exactly right.
+    // Both batches started from memory: batch 2 as prepared again after the join and the move.
     for (const [server, was] of [
       [a, startsBefore.a],
       [b, startsBefore.b],
     ] as const) {
       const now = await batchStarts(server);
-      expect(now.memory - was.memory).toBeGreaterThanOrEqual(1);
-      expect(now.memory + now.database - was.memory - was.database).toBe(2);
+      expect({ memory: now.memory - was.memory, database: now.database - was.database }).toEqual({
+        memory: 2,
+        database: 0,
+      });
     }
   });
 
@@ -374,6 +395,68 @@ describe.each(databaseBackends)('device cache coherence on %s', (backend) => {
     }
     // No step failed (a failed step reloads the whole cache).
     expect({ a: await reloads(a), b: await reloads(b) }).toEqual(reloadsBefore);
+  });
+
+  it('prepares next batches only within its memory budget; a batch outside it starts from the database', async () => {
+    // Its own database: the budget counts every active rollout's next batch.
+    const own = await createTestDatabase(backend);
+    const cache = new DeviceCache();
+    const registry = createMetricsRegistry({ processMetrics: false });
+    const metrics = createDeviceMetrics(registry, cache);
+    const sync = new DeviceCacheSync(own.database, cache, silentLogger(), metrics, 2);
+    try {
+      const ownDb = own.database.db;
+      const devices: Device[] = [];
+      for (let i = 0; i < 4; i++) {
+        devices.push(
+          await registerDevice(ownDb, { fleet: 'lab', labels: {}, apps: appsWith('nginx:1.0') }),
+        );
+      }
+      await sync.start();
+      const rollout = (image: string) =>
+        createRolloutTarget(ownDb, {
+          uid: randomUUID(),
+          namespace: 'ns',
+          name: 'r',
+          repository: NGINX,
+          image,
+        });
+      const [older, newer] = [await rollout(`${NGINX}:7.0`), await rollout(`${NGINX}:7.1`)];
+      for (const [r, pair] of [
+        [older, devices.slice(0, 2)],
+        [newer, devices.slice(2)],
+      ] as const) {
+        await createMembership(
+          ownDb,
+          r.uid,
+          pair.map((device, rank) => ({ uuid: device.uuid, rank, batch: 1 })),
+        );
+      }
+      // Both memberships announced and taken in (prepared, or not for lack of room).
+      await eventually(async () => {
+        const notifications = await registry
+          .getSingleMetric('fleet_rollout_device_cache_notifications_total')
+          ?.get();
+        const members = notifications?.values.find((value) => value.labels.type === 'members');
+        expect(members?.value).toBe(2);
+      });
+      await sync.idle();
+      await startBatch(ownDb, older.uid, 1);
+      await startBatch(ownDb, newer.uid, 1);
+      await eventually(() => {
+        for (const device of devices) expect(cache.get(device.uuid)?.overlays).toHaveLength(1);
+      });
+      const starts = await registry
+        .getSingleMetric('fleet_rollout_device_cache_batch_starts_total')
+        ?.get();
+      const bySource = Object.fromEntries(
+        (starts?.values ?? []).map((value) => [value.labels.source, value.value]),
+      );
+      expect(bySource).toEqual({ memory: 1, database: 1 });
+    } finally {
+      await sync.stop();
+      await own.drop();
+    }
   });
 
   it('wakes a long poll on another instance when the batch starts', async () => {

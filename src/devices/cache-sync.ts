@@ -36,8 +36,11 @@ import type { DeviceMetrics } from './metrics.js';
 const LOAD_RANGES = 64;
 const REFRESH_CHUNK = 2_000;
 const RETRY_DELAY_MS = 1_000;
-/** A rollout's next batch is held in memory when it has at most this many members (~53 MiB). */
-const PREPARE_LIMIT = 250_000;
+/**
+ * At most this many members of next batches are held in memory, over all rollouts (about
+ * 53 MiB); a batch that does not fit starts from the database.
+ */
+const PREPARE_BUDGET = 250_000;
 
 type Rule = (entry: CachedDevice, uid: string, planned: PlannedEtags) => CachedDevice | undefined;
 
@@ -80,6 +83,7 @@ export class DeviceCacheSync {
     private readonly cache: DeviceCache,
     private readonly logger: Logger,
     private readonly metrics: DeviceMetrics,
+    private readonly prepareBudget = PREPARE_BUDGET,
   ) {}
 
   /** Subscribes, then loads everything; notifications arriving meanwhile are applied after. */
@@ -207,14 +211,16 @@ export class DeviceCacheSync {
     await this.prepare(rollout);
   }
 
-  /** Reads the members of the rollout's next batch into memory (active, and not too many). */
+  /** Reads the members of the rollout's next batch into memory (active, and within budget). */
   private async prepare(uid: string): Promise<void> {
     this.prepared.delete(uid);
     const rollout = await getRolloutTarget(this.database.db, uid);
     if (rollout?.state !== 'active') return;
     const after = rollout.startedBatches;
     const devices = await countMembers(this.database.db, uid, after, after + 1);
-    if (devices === 0 || devices > PREPARE_LIMIT) return;
+    let held = 0;
+    for (const batch of this.prepared.values()) held += batch.devices;
+    if (devices === 0 || held + devices > this.prepareBudget) return;
     const pages: MemberEtags[][] = [];
     for await (const page of pagesOfMembers(this.database.db, uid, after, after + 1)) {
       pages.push(page);
