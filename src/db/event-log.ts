@@ -25,12 +25,14 @@ const ONCE: Record<string, readonly string[]> = {
 
 /**
  * Appends entries to the event log. An entry of a once-per-rollout type is skipped when the
- * log already holds it (same subject, type and identifying fields); others always append.
+ * log already holds it (same subject, type and identifying fields); others always append. NUL
+ * characters, which jsonb cannot hold and untrusted text quoted in a payload may carry, are
+ * dropped from its strings.
  */
 export async function appendLog(db: DbOrTx, entries: readonly LogEntry[]): Promise<void> {
   for (const entry of entries) {
     const fields = ONCE[entry.type];
-    const payload = JSON.stringify(entry.payload);
+    const payload = JSON.stringify(entry.payload, withoutNul);
     if (!fields || fields.some((field) => entry.payload[field] === undefined)) {
       await db.execute(
         sql`insert into events (type, subject, payload)
@@ -46,4 +48,8 @@ export async function appendLog(db: DbOrTx, entries: readonly LogEntry[]): Promi
             and type = ${entry.type} and payload @> ${identity}::jsonb)`,
     );
   }
+}
+
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replaceAll('\u0000', '') : value;
 }

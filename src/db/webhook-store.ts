@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { events } from './schema/events.js';
+import { appendLog } from './event-log.js';
 import { webhookDeliveries, webhookRollouts } from './schema/webhooks.js';
 
 /** A rollout the receiver created (or found) for a policy and an image. */
@@ -101,15 +101,7 @@ export function createWebhookStore(db: Db): WebhookStore {
     },
 
     async appendEvent(type, subject, payload) {
-      await db.insert(events).values({ type, subject, payload: withoutNul(payload) });
+      await appendLog(db, [{ type, subject, payload }]);
     },
   };
-}
-
-/** Postgres text and jsonb cannot hold NUL characters; untrusted text quoted in events may. */
-function withoutNul(payload: Record<string, unknown>): Record<string, unknown> {
-  const text = JSON.stringify(payload, (_key, value: unknown) =>
-    typeof value === 'string' ? value.replaceAll('\u0000', '') : value,
-  );
-  return JSON.parse(text) as Record<string, unknown>;
 }
