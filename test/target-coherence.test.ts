@@ -18,12 +18,12 @@ import { createTestDatabase, databaseBackends, type TestDatabase } from './suppo
 import {
   ADMIN,
   appsWith,
-  eventually,
   poll,
   register,
   startDeviceApi,
   type TestDeviceApi,
 } from './support/device-api.js';
+import { eventually } from './support/eventually.js';
 
 const NGINX = 'docker.io/library/nginx';
 type Device = { uuid: string; apiKey: string };

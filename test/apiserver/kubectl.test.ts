@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { clientOf, eventAbout } from '../support/apiserver.js';
-import { eventually, kubectlFixture } from '../support/kubectl.js';
+import { eventually } from '../support/eventually.js';
+import { kubectlFixture } from '../support/kubectl.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -110,9 +111,12 @@ describe('kubectl against the local API server', () => {
 
   it('streams changes to kubectl get -w', async () => {
     const watch = kubectl().start(['get', 'imagerollouts', '-w']);
-    await eventually(() => expect(watch.output()).toContain('ssa-rollout'));
+    await eventually(() => expect(watch.output()).toContain('ssa-rollout'), 10_000);
     await patchStatus('ssa-rollout', { phase: 'Paused' });
-    await eventually(() => expect(watch.output()).toMatch(/ssa-rollout\s+\S+\s+2\.0\.0\s+Paused/));
+    await eventually(
+      () => expect(watch.output()).toMatch(/ssa-rollout\s+\S+\s+2\.0\.0\s+Paused/),
+      10_000,
+    );
     expect(watch.output().match(/^NAME\s/gm)).toHaveLength(1);
     watch.stop();
   });
@@ -173,7 +177,7 @@ describe('kubectl against the local API server', () => {
     await eventually(async () => {
       const marked = await field('iro/held', '.metadata.deletionTimestamp');
       expect(marked).not.toBe('');
-    });
+    }, 10_000);
     await kubectl().run([
       'patch',
       'iro',

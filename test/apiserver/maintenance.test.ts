@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventAbout, serverFixture } from '../support/apiserver.js';
 import { databaseBackends } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
 
 const EVENTS = '/apis/events.k8s.io/v1/namespaces/default/events';
 
@@ -28,7 +29,7 @@ describe.each(databaseBackends)('maintenance and metrics on %s', (backend) => {
         (e: { metadata: { name: string } }) => e.metadata.name,
       );
       expect(names).toEqual(['fresh']);
-    });
+    }, 5000);
     const version = (await api.get(EVENTS)).body.metadata.resourceVersion;
     await api.post(EVENTS, eventAbout('later', { kind: 'ImagePolicy', name: 'a' }, 'later'));
     await eventually(async () => {
@@ -37,7 +38,7 @@ describe.each(databaseBackends)('maintenance and metrics on %s', (backend) => {
       );
       await watch.ended;
       expect(watch.events[0]?.object).toMatchObject({ kind: 'Status', code: 410 });
-    });
+    }, 5000);
   });
 
   it('counts requests by verb, resource and code', async () => {
@@ -49,15 +50,3 @@ describe.each(databaseBackends)('maintenance and metrics on %s', (backend) => {
     expect(metrics).toContain('fleet_rollout_apiserver_watch_events_total');
   });
 });
-
-async function eventually(check: () => Promise<void>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}

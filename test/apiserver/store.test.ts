@@ -10,6 +10,7 @@ import {
 import { openDatabase } from '../../src/db/client.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
 
 const RESOURCE = 'widgets.example.com';
 
@@ -52,19 +53,6 @@ function collect(feed: ChangeFeed, from: number) {
     expire: () => {},
   });
   return { changes, subscription };
-}
-
-async function eventually(check: () => void, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 describe.each(databaseBackends)('object store on %s', (backend) => {
@@ -152,7 +140,7 @@ describe.each(databaseBackends)('object store on %s', (backend) => {
     await subscription;
     expect(changes.map((c) => [c.type, c.name])).toEqual([['ADDED', 'w1']]);
     await update(store, 'w1', { v: '2' });
-    await eventually(() => expect(changes).toHaveLength(2));
+    await eventually(() => expect(changes).toHaveLength(2), 5000);
     expect(changes[1]?.type).toBe('MODIFIED');
     (await subscription).close();
   });
@@ -194,7 +182,7 @@ describe.each(databaseBackends.filter((backend) => backend === 'postgres'))(
         await Promise.all(
           Array.from({ length: 20 }, (_, i) => create(i % 2 ? storeA : storeB, `n${i}`)),
         );
-        await eventually(() => expect(changes).toHaveLength(20));
+        await eventually(() => expect(changes).toHaveLength(20), 5000);
         const versions = changes.map((c) => c.resourceVersion);
         expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
         await feedB.stop();

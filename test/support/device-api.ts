@@ -95,19 +95,6 @@ export function poll(
   });
 }
 
-/** Retries `check` until it passes or `timeoutMs` runs out (then throws its last error). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
 /** A one-service target running `image`. */
 export function appsWith(image: string, service = 'main'): TargetApps {
   return { app: { services: { [service]: { image } } } };

@@ -88,17 +88,3 @@ export function kubectlFixture() {
   };
   return { server: () => started(server), kubectl: () => started(kubectl) };
 }
-
-/** Resolves once `check` passes, polling; rejects with its last error after `timeoutMs`. */
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
