@@ -1,4 +1,4 @@
-import type { RolloutReasons } from '../api/conditions.js';
+import type { RolloutReason, RolloutReasons } from '../api/conditions.js';
 import type { ImagePolicy, ImageRollout, ImageRolloutStatus, RolloutPhase } from '../api/types.js';
 import type { Layout } from './batch-view.js';
 import type { RolloutSettings } from './settings.js';
@@ -6,7 +6,7 @@ import type { BatchProgress, RollbackProgress, RolloutEffect } from './types.js'
 
 /** The situation a rollout is in: the reason on its Ready and Progressing conditions. */
 export type Situation = Exclude<
-  (typeof RolloutReasons)[keyof typeof RolloutReasons],
+  RolloutReason,
   typeof RolloutReasons.WithinFailureBudget | typeof RolloutReasons.Aborted
 >;
 

@@ -10,7 +10,7 @@ import type { IgnoreReason, ImagePush, ParsedDelivery, RegistryKind } from './pu
 import { PayloadError } from './push.js';
 
 /** True for a tag naming a signature, attestation or SBOM stored next to an image (cosign). */
-export function isArtifactTag(tag: string): boolean {
+function isArtifactTag(tag: string): boolean {
   return tag.startsWith('sha256-') || /\.(?:sig|att|sbom)$/.test(tag);
 }
 

@@ -2,7 +2,7 @@ import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
 import { PayloadError } from './push.js';
 
 /** Longest string field a parser reads. */
-export const MAX_STRING_LENGTH = 1024;
+const MAX_STRING_LENGTH = 1024;
 /** Most items of an array field a parser reads. */
 export const MAX_ARRAY_ITEMS = 1000;
 

@@ -124,11 +124,9 @@ async function rolloutsFor(
     resolving ??= withResolvedDigest(push, deps);
     return resolving;
   };
+  const asSent: RolloutImage = push.digest ? { ...push, digestSource: 'event' } : push;
   for (const policy of matched) {
-    const image =
-      policy.spec.resolveDigest && !push.digest
-        ? await resolved()
-        : { ...push, ...(push.digest ? { digestSource: 'event' as const } : {}) };
+    const image = policy.spec.resolveDigest && !push.digest ? await resolved() : asSent;
     outcome.rollouts.push(await ensureRollout(policy, image, source, deps));
   }
 }

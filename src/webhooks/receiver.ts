@@ -30,7 +30,7 @@ import {
 } from './rejection.js';
 
 /** Where the receiver's routes live. */
-export const WEBHOOK_PREFIX = '/api/v1/webhooks';
+const WEBHOOK_PREFIX = '/api/v1/webhooks';
 /** The registry segment of the URL that detects the registry from the delivery. */
 const AUTO_DETECT = 'docker-registry';
 /** Media types a delivery may have: JSON and any `+json` type (Distribution, CloudEvents). */
@@ -39,6 +39,8 @@ const JSON_MEDIA_TYPES = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 const FORM_SENDERS: readonly RegistryKind[] = ['ghcr'];
 /** How often delivery ids older than twice the de-duplication window are forgotten. */
 const PRUNE_INTERVAL_MS = 3_600_000;
+/** The path token of a webhook URL (`<prefix>/<registry>/<token>`), as request logs must not show it. */
+const REDACTED_TOKEN = new RegExp(`^(${WEBHOOK_PREFIX}/[^/?]+/)[^/?]+`);
 /** How much of a delivery's body the event log keeps. */
 const RECORDED_BODY_CHARS = 16_384;
 
@@ -137,13 +139,14 @@ class Receiver {
     if (!auth.ok) throw new Rejection(401, auth.reason, 'Unauthorized');
     if (auth.insecure) this.logger.warn({ registry }, 'accepted an unauthenticated delivery');
     const json = form ? Buffer.from(formPayload(raw), 'utf8') : raw;
+    const text = json.toString('utf8');
     const bodyHash = createHash('sha256').update(json).digest('hex');
-    const document = body ?? parseBody(json, form ? 'the payload form field' : 'the body');
+    const document = body ?? parseJson(text, form ? 'the payload form field' : 'the body');
     const parsed = PARSERS[registry]({ body: document, headers, bodyHash });
-    const record = received(parsed, json, raw.length);
+    const record = received(parsed, text, raw.length);
     await this.options.store.appendEvent('image.webhook_received', registry, record);
     const outcome = await processDelivery(parsed, this.deps);
-    this.metrics.deliveries.inc({ registry, outcome: outcomeOf(parsed, outcome) });
+    this.metrics.deliveries.inc({ registry, outcome: outcomeOf(outcome) });
     return reply.send({ registry, ...outcome, ignored: parsed.ignored, warnings: parsed.warnings });
   };
 
@@ -210,10 +213,6 @@ function bodyOf(request: FastifyRequest): Buffer {
   throw new Rejection(400, 'EmptyBody', 'Malformed webhook payload', 'the request has no body');
 }
 
-function parseBody(json: Buffer, what: string): unknown {
-  return parseJson(json.toString('utf8'), what);
-}
-
 /**
  * The registry a delivery is for: the URL's, or detected from headers and body. A form body
  * must be from a registry that sends forms; on the auto-detecting URL, GitHub's header says so.
@@ -226,11 +225,11 @@ function identify(
 ) {
   if (form) return { registry: formSender(target, headers), body: undefined };
   if (target !== AUTO_DETECT) return { registry: target, body: undefined };
-  const body = parseBody(raw, 'the body');
+  const body = parseJson(raw.toString('utf8'), 'the body');
   const registry = detectRegistry({ body, headers });
   if (registry === undefined) {
     throw new PayloadError(
-      'cannot tell which registry sent this delivery; use /api/v1/webhooks/<registry>',
+      `cannot tell which registry sent this delivery; use ${WEBHOOK_PREFIX}/<registry>`,
     );
   }
   return { registry, body };
@@ -262,8 +261,7 @@ function lowerCaseHeaders(headers: FastifyRequest['headers']): Headers {
  * The `image.webhook_received` event: what arrived (`bytes` of it), with the JSON document (a form
  * body's `payload`) kept up to a bound.
  */
-function received(parsed: ParsedDelivery, json: Buffer, bytes: number): Record<string, unknown> {
-  const text = json.toString('utf8');
+function received(parsed: ParsedDelivery, text: string, bytes: number): Record<string, unknown> {
   return {
     deliveryIds: [...new Set(parsed.pushes.map((push) => push.deliveryId))],
     pushes: parsed.pushes.map(formatImageReference),
@@ -275,16 +273,17 @@ function received(parsed: ParsedDelivery, json: Buffer, bytes: number): Record<s
   };
 }
 
-function outcomeOf(parsed: ParsedDelivery, outcome: DeliveryOutcome): DeliveryOutcomeLabel {
+/** The metrics outcome of a processed delivery; every claimed push has rollouts or is unmatched. */
+function outcomeOf(outcome: DeliveryOutcome): DeliveryOutcomeLabel {
   if (outcome.rollouts.some((rollout) => rollout.created)) return 'created';
   if (outcome.rollouts.length > 0) return 'existing';
   if (outcome.unmatched.length > 0) return 'unmatched';
   if (outcome.duplicates.length > 0) return 'duplicate';
-  return parsed.pushes.length === 0 ? 'ignored' : 'unmatched';
+  return 'ignored';
 }
 
 /** Request log fields without the URL's path token (Docker Hub and Quay secrets live there). */
 function redactedRequest(request: FastifyRequest) {
-  const url = request.url.replace(/^(\/api\/v1\/webhooks\/[^/?]+\/)[^/?]+/, '$1[redacted]');
+  const url = request.url.replace(REDACTED_TOKEN, '$1[redacted]');
   return { method: request.method, url, remoteAddress: request.ip };
 }
