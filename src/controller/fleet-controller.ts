@@ -7,8 +7,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { EngineMetrics, type ReconcileResult } from './engine-metrics.js';
 import { EventRecorder } from './event-recorder.js';
 import { reconcilePolicy } from './policy-reconciler.js';
-import { cacheReader, Sources } from './resource-reader.js';
-import { policyKey, reconcileRollout, rolloutKey } from './rollout-reconciler.js';
+import { cacheReader, rolloutsOfPolicy, Sources } from './resource-reader.js';
+import { reconcileRollout } from './rollout-reconciler.js';
 import { Controller } from './runtime.js';
 import type { WorkResult } from './work-queue.js';
 
@@ -85,7 +85,7 @@ export class FleetController {
     const unlisten = await this.options.database.listen(PROGRESS_CHANNEL, {
       onNotification: (payload) => {
         for (const key of parseProgressNotification(payload)) {
-          this.controller.enqueueAfter(`ImageRollout/${key}`, this.options.progressDelayMs ?? 1000);
+          this.controller.enqueueAfter(`${ROLLOUT}/${key}`, this.options.progressDelayMs ?? 1000);
         }
       },
       onReconnect: () => {
@@ -121,18 +121,22 @@ export class FleetController {
     if (gone) this.phases.delete(key);
     else this.phases.set(key, phase);
     const policy = rollout.spec.policyRef?.name ?? '';
-    const siblings = this.controller
-      .list<ImageRollout>(Sources.rollouts)
-      .filter((r) => r.metadata.namespace === namespace && r.spec.policyRef?.name === policy);
+    const siblings = rolloutsOfPolicy(
+      this.controller.list<ImageRollout>(Sources.rollouts),
+      namespace,
+      policy,
+    );
     return [key, policyKey(namespace, policy), ...siblings.map((r) => rolloutKey(...identify(r)))];
   }
 
   /** A policy change concerns the policy and every rollout of it. */
   private policyKeys(policy: ImagePolicy): string[] {
     const [namespace, name] = identify(policy);
-    const rollouts = this.controller
-      .list<ImageRollout>(Sources.rollouts)
-      .filter((r) => r.metadata.namespace === namespace && r.spec.policyRef?.name === name);
+    const rollouts = rolloutsOfPolicy(
+      this.controller.list<ImageRollout>(Sources.rollouts),
+      namespace,
+      name,
+    );
     return [policyKey(namespace, name), ...rollouts.map((r) => rolloutKey(...identify(r)))];
   }
 
@@ -181,6 +185,12 @@ export class FleetController {
     };
   }
 }
+
+/** Queue keys of the fleet controller's one queue: the kind, then `namespace/name`. */
+const ROLLOUT = 'ImageRollout';
+const POLICY = 'ImagePolicy';
+const rolloutKey = (namespace: string, name: string) => `${ROLLOUT}/${namespace}/${name}`;
+const policyKey = (namespace: string, name: string) => `${POLICY}/${namespace}/${name}`;
 
 function identify(object: { metadata: { namespace?: string; name?: string } }): [string, string] {
   return [object.metadata.namespace ?? '', object.metadata.name ?? ''];

@@ -5,6 +5,7 @@ import { deviceSelectorSql } from '../db/device-selector-sql.js';
 import { queryRows } from '../db/rows.js';
 import type { ResourceClient } from '../kube/port.js';
 import { planPolicy } from '../planner/plan-policy.js';
+import { compareAge } from '../planner/siblings.js';
 import { validatePolicySpec } from '../planner/validate.js';
 import type { EventRecorder } from './event-recorder.js';
 import { splitKey } from './keys.js';
@@ -47,7 +48,7 @@ export async function reconcilePolicy(
 }
 
 /** How many registered devices the policy's selector matches. */
-export async function countSelected(db: Db, policy: ImagePolicy): Promise<number> {
+async function countSelected(db: Db, policy: ImagePolicy): Promise<number> {
   const [row] = await queryRows<{ count: number }>(
     db,
     sql`select count(*)::int as count from devices where ${deviceSelectorSql(policy.spec.selector)}`,
@@ -57,11 +58,5 @@ export async function countSelected(db: Db, policy: ImagePolicy): Promise<number
 
 /** The rollout created last (by creationTimestamp, then name). */
 function newest(rollouts: ImageRollout[]): ImageRollout | undefined {
-  const time = (r: ImageRollout) => Date.parse(r.metadata.creationTimestamp ?? '') || 0;
-  return rollouts.reduce<ImageRollout | undefined>((latest, rollout) => {
-    if (!latest) return rollout;
-    const byTime = time(rollout) - time(latest);
-    if (byTime !== 0) return byTime > 0 ? rollout : latest;
-    return (rollout.metadata.name ?? '') > (latest.metadata.name ?? '') ? rollout : latest;
-  }, undefined);
+  return rollouts.toSorted(compareAge).at(-1);
 }

@@ -21,7 +21,7 @@ export function cacheReader(controller: Controller): ResourceReader {
     policy: async (namespace, name) =>
       controller.cached<ImagePolicy>(Sources.policies, `${namespace}/${name}`),
     rolloutsOf: async (namespace, policy) =>
-      ofPolicy(controller.list<ImageRollout>(Sources.rollouts), namespace, policy),
+      rolloutsOfPolicy(controller.list<ImageRollout>(Sources.rollouts), namespace, policy),
   };
 }
 
@@ -31,11 +31,16 @@ export function apiReader(kube: KubePort): ResourceReader {
     rollout: (namespace, name) => kube.imageRollouts.get(namespace, name),
     policy: (namespace, name) => kube.imagePolicies.get(namespace, name),
     rolloutsOf: async (namespace, policy) =>
-      ofPolicy(await kube.imageRollouts.list(namespace), namespace, policy),
+      rolloutsOfPolicy(await kube.imageRollouts.list(namespace), namespace, policy),
   };
 }
 
-function ofPolicy(rollouts: ImageRollout[], namespace: string, policy: string): ImageRollout[] {
+/** The rollouts of `namespace` whose `spec.policyRef.name` is `policy`. */
+export function rolloutsOfPolicy(
+  rollouts: readonly ImageRollout[],
+  namespace: string,
+  policy: string,
+): ImageRollout[] {
   return rollouts.filter(
     (rollout) =>
       rollout.metadata.namespace === namespace && rollout.spec.policyRef?.name === policy,

@@ -42,10 +42,6 @@ const CONFLICT_RETRY_MS = 200;
 /** How long to wait for the cache to show the status this controller wrote. */
 const STALE_RETRY_MS = 50;
 
-/** Queue key of an ImageRollout / ImagePolicy in the fleet controller's one queue. */
-export const rolloutKey = (namespace: string, name: string) => `ImageRollout/${namespace}/${name}`;
-export const policyKey = (namespace: string, name: string) => `ImagePolicy/${namespace}/${name}`;
-
 /**
  * One level-triggered pass over the rollout `namespace/name`: read (rollout, policy, siblings,
  * overlay, counts) → plan → apply the effect with its event-log entries → record Events →

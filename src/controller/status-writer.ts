@@ -1,20 +1,11 @@
-import { isDeepStrictEqual } from 'node:util';
 import { isConflict, type KubeObject, type ResourceClient } from '../kube/port.js';
+import { statusEqual } from '../planner/conditions.js';
 
 /** What `writeStatus` did. On `conflict` the caller requeues the key and writes nothing else. */
 export type StatusWrite<T> =
   | { outcome: 'unchanged'; object: T }
   | { outcome: 'written'; object: T }
   | { outcome: 'conflict' };
-
-/** True when two values serialize to the same JSON (key order and undefined fields ignored). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(asJson(a), asJson(b));
-}
-
-function asJson(value: unknown): unknown {
-  return value === undefined ? null : JSON.parse(JSON.stringify(value));
-}
 
 /**
  * Writes `status` through the status subresource with the resourceVersion of `read`, and only when
@@ -26,7 +17,7 @@ export async function writeStatus<T extends KubeObject & { status?: unknown }>(
   read: T,
   status: T['status'],
 ): Promise<StatusWrite<T>> {
-  if (jsonEqual(read.status, status)) return { outcome: 'unchanged', object: read };
+  if (statusEqual(read.status, status)) return { outcome: 'unchanged', object: read };
   try {
     return { outcome: 'written', object: await client.replaceStatus({ ...read, status }) };
   } catch (error) {

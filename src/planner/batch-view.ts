@@ -1,6 +1,6 @@
 import type { BatchStatus, ImageRolloutStatus } from '../api/types.js';
 import { formatTime } from './conditions.js';
-import { batchEnds, endsToSizes, planBatches } from './membership.js';
+import { endsToSizes, planBatches } from './membership.js';
 import type { RolloutSettings } from './settings.js';
 import type { BatchProgress } from './types.js';
 
@@ -48,7 +48,7 @@ export function layoutBatches(
   const startedEnds = cumulative(stored.slice(0, startedBatches));
   const planned = settings ? planBatches(memberCount, settings.batches, startedEnds) : [];
   const ends = settings
-    ? batchEnds(memberCount, settings.batches, startedEnds)
+    ? [...startedEnds, ...planned.map((batch) => batch.end)]
     : cumulative(stored);
   const sizes = endsToSizes(ends);
   const needsRebatch = sizes.length !== stored.length || sizes.some((s, i) => s !== stored[i]);
@@ -149,7 +149,7 @@ function startedView(
  * failed / (healthy + soaking + failed) above maxFailurePercent, once at least minSample devices
  * reported — or every device that is not offline, when the batch has fewer than minSample.
  */
-export function budgetExceeded(view: BatchView, settings: RolloutSettings): boolean {
+function budgetExceeded(view: BatchView, settings: RolloutSettings): boolean {
   const reported = view.healthy + view.soaking + view.failed;
   const minSample = Math.min(settings.minSample, view.devices - view.offline);
   return (

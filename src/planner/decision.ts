@@ -1,7 +1,7 @@
 import type { RolloutReason, RolloutReasons } from '../api/conditions.js';
 import type { ImagePolicy, ImageRollout, ImageRolloutStatus, RolloutPhase } from '../api/types.js';
 import type { Layout } from './batch-view.js';
-import type { RolloutSettings } from './settings.js';
+import type { RolloutSettings, resolveRolloutSettings } from './settings.js';
 import type { BatchProgress, RollbackProgress, RolloutEffect } from './types.js';
 
 /** The situation a rollout is in: the reason on its Ready and Progressing conditions. */
@@ -57,6 +57,8 @@ export interface Context {
   siblings: ImageRollout[];
   prev: ImageRolloutStatus;
   now: Date;
+  /** The settings, resolved once per pass, or the problem that stops them resolving. */
+  resolved: ReturnType<typeof resolveRolloutSettings>;
 }
 
 /** A Context whose settings resolved. */

@@ -17,7 +17,8 @@ import type { PlanRolloutInput, RolloutPlan, RolloutTarget } from './types.js';
 export function planRollout(input: PlanRolloutInput): RolloutPlan {
   const prev = input.rollout.status ?? {};
   if (isTerminal(prev.phase)) return keepTerminal(input.rollout, prev);
-  const context: Context = { ...input, siblings: input.siblings ?? [], prev };
+  const resolved = resolveRolloutSettings(input.rollout, input.policy);
+  const context: Context = { ...input, siblings: input.siblings ?? [], prev, resolved };
   const decision = decide(context, input.target);
   const status = buildStatus(context, input.target, decision);
   const { events, log } = transitionEvents(input.rollout, prev, status, decision);
@@ -35,7 +36,7 @@ function decide(context: Context, target: RolloutTarget | undefined): Decision {
   if (target?.state === 'rolledBack') return rollingBack(context, target);
   if (target?.state === 'folded') return folded(context, target);
   if (context.rollout.spec.abort) return abort(context, target);
-  const resolved = resolveRolloutSettings(context.rollout, context.policy);
+  const resolved = context.resolved;
   if ('problem' in resolved) return blocked(context, target, resolved.problem);
   const settled: SettledContext = { ...context, settings: resolved.settings };
   if (resolved.settings.onNewImage === 'Supersede') {

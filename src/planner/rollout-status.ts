@@ -2,7 +2,6 @@ import { type Condition, ConditionTypes, type ImageRolloutStatus } from '../api/
 import { toBatchStatus } from './batch-view.js';
 import { formatTime, setCondition } from './conditions.js';
 import { type Context, type Decision, SITUATIONS } from './decision.js';
-import { resolveRolloutSettings } from './settings.js';
 import { TERMINAL_PHASES } from './siblings.js';
 import type { RolloutTarget } from './types.js';
 
@@ -41,7 +40,7 @@ export function buildStatus(
 
 /** Before membership the batch count comes from the settings, when they resolve. */
 function plannedBatchCount(context: Context): number | undefined {
-  const resolved = resolveRolloutSettings(context.rollout, context.policy);
+  const resolved = context.resolved;
   return 'settings' in resolved ? resolved.settings.batches.length : context.prev.totalBatches;
 }
 

@@ -49,7 +49,7 @@ function sameLine(rollout: ImageRollout, siblings: readonly ImageRollout[]): Ima
 }
 
 /** Orders by creationTimestamp, then name, so two rollouts of the same second still order. */
-function compareAge(a: ImageRollout, b: ImageRollout): number {
+export function compareAge(a: ImageRollout, b: ImageRollout): number {
   const byTime = timeOf(a) - timeOf(b);
   if (byTime !== 0) return byTime;
   const nameA = a.metadata.name ?? '';

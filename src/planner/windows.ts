@@ -33,7 +33,7 @@ export function windowProblem(window: MaintenanceWindow): string | undefined {
 }
 
 /** Whether an IANA time zone name is known to this runtime. */
-export function isTimeZone(zone: string): boolean {
+function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
