@@ -1,6 +1,6 @@
+import { deepEqual, isObject, type JsonObject } from '../json.js';
 import { evaluateRule, type RuleTarget } from './cel-rules.js';
 import { childPath, indexPath } from './field-errors.js';
-import { isObject, type JsonObject, jsonEqual } from './json.js';
 import { schemaOfField } from './prune.js';
 import type { FieldError, JSONSchemaProps } from './types.js';
 
@@ -57,7 +57,7 @@ function correlatedItem(item: unknown, oldList: unknown[], schema: JSONSchemaPro
   if (schema['x-kubernetes-list-type'] !== 'map' || !isObject(item)) return undefined;
   const keys = schema['x-kubernetes-list-map-keys'] ?? [];
   return oldList.find(
-    (old) => isObject(old) && keys.every((key) => jsonEqual(old[key], item[key])),
+    (old) => isObject(old) && keys.every((key) => deepEqual(old[key], item[key])),
   );
 }
 
