@@ -28,9 +28,13 @@ function walk(
   isRoot = false,
 ) {
   if (value === null || value === undefined) return;
-  for (const rule of schema['x-kubernetes-validations'] ?? []) {
-    const error = evaluateRule(rule, target(value, old, schema, path, isRoot));
-    if (error) errors.push(error);
+  const rules = schema['x-kubernetes-validations'] ?? [];
+  if (rules.length > 0) {
+    const ruleTarget = target(value, old, schema, path, isRoot);
+    for (const rule of rules) {
+      const error = evaluateRule(rule, ruleTarget);
+      if (error) errors.push(error);
+    }
   }
   if (Array.isArray(value)) {
     const items = schema.items;
@@ -89,7 +93,7 @@ function withNameOnlyMetadata(object: JsonObject): JsonObject {
 }
 
 /** A JSON value as CEL sees it: integers of `integer` fields as BigInt (CEL `int`). */
-export function toCel(value: unknown, schema: JSONSchemaProps): unknown {
+function toCel(value: unknown, schema: JSONSchemaProps): unknown {
   if (Array.isArray(value)) return value.map((item) => toCel(item, schema.items ?? {}));
   if (isObject(value)) {
     return Object.fromEntries(
