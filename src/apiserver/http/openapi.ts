@@ -250,7 +250,7 @@ export function openApiDocument(gv: GroupVersion) {
 /** Registers `/openapi/v3` and its per-group-version documents. */
 export function registerOpenApi(app: FastifyInstance, registry: ResourceRegistry) {
   const documents = new Map<string, { body: string; hash: string }>();
-  for (const gv of registry.groupVersions()) {
+  for (const gv of registry.groupVersions) {
     const body = JSON.stringify(openApiDocument(gv));
     const hash = createHash('sha512').update(body).digest('hex').toUpperCase();
     documents.set(gv.group ? `apis/${apiVersionOf(gv)}` : `api/${gv.version}`, { body, hash });
