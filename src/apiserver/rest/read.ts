@@ -200,7 +200,8 @@ export async function listObjects(
 
 /**
  * The page a list asks for: after a continue token, at an exact version, or the current objects
- * (no older than the version given); a version the store has not reached is a 504.
+ * (no older than the version given); a version the store has not reached is a 504 (the store
+ * checks it in the transaction that reads the page).
  */
 async function readPage(
   services: Services,
@@ -213,7 +214,6 @@ async function readPage(
       throw badRequest('specifying resource version is not allowed when using continue');
     }
     const token = decodeContinue(options.continue);
-    await requireReached(services, token.rv);
     query.after = { namespace: token.namespace, name: token.name };
     return services.store.listAt(query, token.rv).catch((error: unknown) => {
       if (error instanceof ApiError && error.code === 410) {
@@ -228,7 +228,6 @@ async function readPage(
   }
   if (!resourceVersion || resourceVersion === '0') return services.store.list(query);
   const version = parseResourceVersion(resourceVersion);
-  await requireReached(services, version);
   if (options.resourceVersionMatch === 'Exact') return services.store.listAt(query, version);
-  return services.store.list(query);
+  return services.store.list(query, version);
 }
