@@ -169,6 +169,18 @@ export function checkListOptions(
   if (errors.length > 0) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errors);
 }
 
+/** The store query of a list or a watch's initial state: the request's scope and filter. */
+export function listQuery(
+  ctx: RequestContext,
+  matches: (object: JsonObject) => boolean,
+): ListQuery {
+  return {
+    resource: ctx.type.storage,
+    ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
+    filter: (object: StoredObject) => matches(toView(ctx, object)),
+  };
+}
+
 /** LIST: the current objects, or a consistent later page of an earlier list (`continue`). */
 export async function listObjects(
   services: Services,
@@ -176,12 +188,9 @@ export async function listObjects(
   options: ListOptions,
 ): Promise<ListResult> {
   checkListOptions(options, false);
-  const matches = objectFilter(ctx, options);
   const query: ListQuery = {
-    resource: ctx.type.storage,
-    ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
+    ...listQuery(ctx, objectFilter(ctx, options)),
     ...(options.limit && options.limit > 0 ? { limit: options.limit } : {}),
-    filter: (object: StoredObject) => matches(toView(ctx, object)),
   };
   const page = await readPage(services, query, options);
   const items = page.objects.map((object) => toView(ctx, object));
