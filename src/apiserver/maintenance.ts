@@ -29,11 +29,7 @@ function lastSeen(event: JsonObject): number {
 }
 
 /** Deletes expired events; returns how many went. */
-export async function expireEvents(
-  services: Services,
-  now: Date,
-  ttlSeconds: number,
-): Promise<number> {
+async function expireEvents(services: Services, now: Date, ttlSeconds: number): Promise<number> {
   const cutoff = now.getTime() - ttlSeconds * 1000;
   const page = await services.store.list({
     resource: eventResource.storage,

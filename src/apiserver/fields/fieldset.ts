@@ -80,24 +80,21 @@ export class FieldSet {
 
   /** Paths of this set that are not paths of `other` (children are compared separately). */
   difference(other: FieldSet): FieldSet {
-    const result = new FieldSet();
-    result.member = this.member && !other.member;
-    for (const [key, child] of this.children) {
-      const theirs = other.children.get(key);
-      const rest = theirs ? child.difference(theirs) : child.copy();
-      if (!rest.isEmpty()) result.children.set(key, rest);
-    }
-    return result;
+    return this.subtract(other, false);
   }
 
   /** Paths of this set that are neither in `other` nor below a member of `other`. */
   recursiveDifference(other: FieldSet): FieldSet {
+    return this.subtract(other, true);
+  }
+
+  private subtract(other: FieldSet, recursive: boolean): FieldSet {
     const result = new FieldSet();
     result.member = this.member && !other.member;
     for (const [key, child] of this.children) {
       const theirs = other.children.get(key);
-      if (theirs?.member) continue;
-      const rest = theirs ? child.recursiveDifference(theirs) : child.copy();
+      if (recursive && theirs?.member) continue;
+      const rest = theirs ? child.subtract(theirs, recursive) : child.copy();
       if (!rest.isEmpty()) result.children.set(key, rest);
     }
     return result;

@@ -52,7 +52,7 @@ function legacyResources(gv: GroupVersion) {
 }
 
 /** The `APIResourceList` of one group-version. */
-export function resourceList(gv: GroupVersion) {
+function resourceList(gv: GroupVersion) {
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
@@ -82,10 +82,16 @@ function discoveryResource(type: ResourceType) {
   };
 }
 
-/** An aggregated `APIGroupDiscoveryList` of the given group-versions. */
-export function groupDiscoveryList(version: string, groupVersions: GroupVersion[]) {
+/** Group-versions by group name, in the given order. */
+function byGroup(groupVersions: GroupVersion[]): Map<string, GroupVersion[]> {
   const groups = new Map<string, GroupVersion[]>();
   for (const gv of groupVersions) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv]);
+  return groups;
+}
+
+/** An aggregated `APIGroupDiscoveryList` of the given group-versions. */
+function groupDiscoveryList(version: string, groupVersions: GroupVersion[]) {
+  const groups = byGroup(groupVersions);
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${version}`,
@@ -112,36 +118,34 @@ function sendAggregated(reply: FastifyReply, version: string, groupVersions: Gro
 
 /** Registers the discovery routes. */
 export function registerDiscovery(app: FastifyInstance, registry: ResourceRegistry) {
-  const core = () => registry.groupVersions().filter((gv) => gv.group === '');
-  const named = () => registry.groupVersions().filter((gv) => gv.group !== '');
+  const core = registry.groupVersions.filter((gv) => gv.group === '');
+  const named = registry.groupVersions.filter((gv) => gv.group !== '');
 
   app.get('/version', async () => SERVER_VERSION);
   app.get('/api', async (request: FastifyRequest, reply) => {
     const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
-    if (aggregated) return sendAggregated(reply, aggregated, core());
+    if (aggregated) return sendAggregated(reply, aggregated, core);
     reply.header('Vary', 'Accept');
     const address = request.host;
     return {
       kind: 'APIVersions',
-      versions: core().map((gv) => gv.version),
+      versions: core.map((gv) => gv.version),
       serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: address }],
     };
   });
   app.get('/apis', async (request: FastifyRequest, reply) => {
     const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
-    if (aggregated) return sendAggregated(reply, aggregated, named());
+    if (aggregated) return sendAggregated(reply, aggregated, named);
     reply.header('Vary', 'Accept');
-    const groups = new Map<string, GroupVersion[]>();
-    for (const gv of named()) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv]);
     return {
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: [...groups].map(([name, versions]) => apiGroup(name, versions)),
+      groups: [...byGroup(named)].map(([name, versions]) => apiGroup(name, versions)),
     };
   });
-  app.get('/api/v1', async () => resourceList(core()[0] as GroupVersion));
+  app.get('/api/v1', async () => resourceList(core[0] as GroupVersion));
   app.get<{ Params: { group: string } }>('/apis/:group', async (request) => {
-    const versions = named().filter((gv) => gv.group === request.params.group);
+    const versions = named.filter((gv) => gv.group === request.params.group);
     if (versions.length === 0) throw pathNotFound();
     return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(request.params.group, versions) };
   });

@@ -17,7 +17,7 @@ export interface MediaRange {
 }
 
 /** Parses an Accept header, keeping the client's order (kubectl lists its preference first). */
-export function parseAccept(header: string | undefined): MediaRange[] {
+function parseAccept(header: string | undefined): MediaRange[] {
   if (!header?.trim()) return [{ type: '*/*', params: {} }];
   return header.split(',').map((part) => {
     const [type = '', ...params] = part.split(';').map((piece) => piece.trim());

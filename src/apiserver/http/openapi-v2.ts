@@ -67,7 +67,7 @@ function varint(value: number): Buffer {
 }
 
 /** The document in gnostic's `openapi.v2.Document` protobuf encoding. */
-export function openApiV2Protobuf(registry: ResourceRegistry): Buffer {
+function openApiV2Protobuf(registry: ResourceRegistry): Buffer {
   const paths = new Message();
   for (const operation of patchOperations(registry)) {
     const query = new Message().string(2, 'query').string(4, 'fieldValidation').string(6, 'string');
@@ -96,7 +96,7 @@ export function openApiV2Protobuf(registry: ResourceRegistry): Buffer {
 }
 
 /** The same document as Swagger 2.0 JSON. */
-export function openApiV2Json(registry: ResourceRegistry) {
+function openApiV2Json(registry: ResourceRegistry) {
   const paths: Record<string, unknown> = {};
   for (const operation of patchOperations(registry)) {
     paths[operation.path] = {

@@ -79,7 +79,7 @@ const COMMON_SCHEMAS: Record<string, unknown> = {
 };
 
 /** The OpenAPI definition name of a kind: `io.iotistic.fleet.v1alpha1.ImagePolicy`, `io.k8s.api.core.v1.Namespace`. */
-export function definitionName(type: ResourceType): string {
+function definitionName(type: ResourceType): string {
   if (type.custom) return [...type.group.split('.').reverse(), type.version, type.kind].join('.');
   const group = type.group ? type.group.replace(/\.k8s\.io$/, '') : 'core';
   return ['io.k8s.api', group, type.version, type.kind].join('.');
@@ -230,7 +230,7 @@ function paths(type: ResourceType, base: string) {
 }
 
 /** The OpenAPI v3 document of one group-version. */
-export function openApiDocument(gv: GroupVersion) {
+function openApiDocument(gv: GroupVersion) {
   const base = gv.group ? `/apis/${gv.group}/${gv.version}` : `/api/${gv.version}`;
   const schemas: Record<string, unknown> = { ...COMMON_SCHEMAS };
   let allPaths: Record<string, unknown> = {};
@@ -250,7 +250,7 @@ export function openApiDocument(gv: GroupVersion) {
 /** Registers `/openapi/v3` and its per-group-version documents. */
 export function registerOpenApi(app: FastifyInstance, registry: ResourceRegistry) {
   const documents = new Map<string, { body: string; hash: string }>();
-  for (const gv of registry.groupVersions()) {
+  for (const gv of registry.groupVersions) {
     const body = JSON.stringify(openApiDocument(gv));
     const hash = createHash('sha512').update(body).digest('hex').toUpperCase();
     documents.set(gv.group ? `apis/${apiVersionOf(gv)}` : `api/${gv.version}`, { body, hash });

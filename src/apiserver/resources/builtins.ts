@@ -3,7 +3,6 @@ import type { JSONSchemaProps } from '../schema/index.js';
 import {
   ageColumn,
   builtinResource,
-  metadataOf,
   nameColumn,
   OBJECT_META_MERGE_LISTS,
   TYPE_META_PROPERTIES,
@@ -149,9 +148,3 @@ export const leaseResource: ResourceType = builtinResource({
     ageColumn,
   ],
 });
-
-/** The namespace an object lives in ('' for cluster-scoped objects). */
-export function namespaceOf(object: JsonObject): string {
-  const namespace = metadataOf(object).namespace;
-  return typeof namespace === 'string' ? namespace : '';
-}

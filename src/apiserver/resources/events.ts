@@ -172,6 +172,7 @@ function referenceFields(prefix: string, field: string) {
   );
 }
 
+/** What both views of Event declare alike. */
 const SHARED = {
   plural: 'events',
   singular: 'event',
@@ -182,13 +183,11 @@ const SHARED = {
   strategicMergeLists: OBJECT_META_MERGE_LISTS,
   kind: 'Event',
   microTimes: ['eventTime', 'series.lastObservedTime'],
-} as const;
+};
 
 /** `events.k8s.io/v1` Event, the form event recorders write. */
 export const eventResource: ResourceType = builtinResource({
   ...SHARED,
-  shortNames: [...SHARED.shortNames],
-  microTimes: [...SHARED.microTimes],
   group: 'events.k8s.io',
   version: 'v1',
   schema: schemaOf(false),
@@ -205,8 +204,6 @@ export const eventResource: ResourceType = builtinResource({
 /** Core `v1` Event, a view of the same objects, for `kubectl describe` and older clients. */
 export const coreEventResource: ResourceType = builtinResource({
   ...SHARED,
-  shortNames: [...SHARED.shortNames],
-  microTimes: [...SHARED.microTimes],
   group: '',
   version: 'v1',
   schema: schemaOf(true),

@@ -1,7 +1,6 @@
-import { isObject, type JsonObject } from '../json.js';
+import { isObject, type JsonObject, jsonType } from '../json.js';
 import { fieldError } from '../schema/field-errors.js';
 import type { FieldError, JSONSchemaProps } from '../schema/index.js';
-import { jsonType } from '../schema/json.js';
 import { validateValue } from '../schema/validate.js';
 
 /** `ObjectMeta` as an OpenAPI schema with list types, for apply and discovery documents. */

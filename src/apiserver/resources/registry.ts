@@ -14,6 +14,8 @@ export interface GroupVersion {
 /** Every served resource: the CRDs' kinds plus Namespace, Lease and Event. */
 export class ResourceRegistry {
   readonly types: ResourceType[];
+  /** Served group-versions in discovery order: the core group first, then by group name. */
+  readonly groupVersions: readonly GroupVersion[];
   private readonly byPath = new Map<string, ResourceType>();
 
   constructor(crds: ServedCrd[]) {
@@ -27,6 +29,7 @@ export class ResourceRegistry {
     for (const type of this.types) {
       this.byPath.set(`${type.group}/${type.version}/${type.plural}`, type);
     }
+    this.groupVersions = byGroupVersion(this.types);
   }
 
   /** The type served at `/apis/<group>/<version>/<plural>` (group '' for `/api/v1`). */
@@ -39,22 +42,22 @@ export class ResourceRegistry {
     return namespaceResource;
   }
 
-  /** Served group-versions in discovery order: the core group first, then by group name. */
-  groupVersions(): GroupVersion[] {
-    const result = new Map<string, GroupVersion>();
-    for (const type of this.types) {
-      const key = `${type.group}/${type.version}`;
-      const entry = result.get(key) ?? { group: type.group, version: type.version, resources: [] };
-      entry.resources.push(type);
-      result.set(key, entry);
-    }
-    return [...result.values()].sort((a, b) =>
-      a.group === b.group ? a.version.localeCompare(b.version) : a.group.localeCompare(b.group),
-    );
-  }
-
   /** The group-version, if served. */
   groupVersion(group: string, version: string): GroupVersion | undefined {
-    return this.groupVersions().find((gv) => gv.group === group && gv.version === version);
+    return this.groupVersions.find((gv) => gv.group === group && gv.version === version);
   }
+}
+
+/** The types grouped by group-version, the core group first, then by group name and version. */
+function byGroupVersion(types: ResourceType[]): GroupVersion[] {
+  const result = new Map<string, GroupVersion>();
+  for (const type of types) {
+    const key = `${type.group}/${type.version}`;
+    const entry = result.get(key) ?? { group: type.group, version: type.version, resources: [] };
+    entry.resources.push(type);
+    result.set(key, entry);
+  }
+  return [...result.values()].sort((a, b) =>
+    a.group === b.group ? a.version.localeCompare(b.version) : a.group.localeCompare(b.group),
+  );
 }

@@ -169,6 +169,18 @@ export function checkListOptions(
   if (errors.length > 0) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errors);
 }
 
+/** The store query of a list or a watch's initial state: the request's scope and filter. */
+export function listQuery(
+  ctx: RequestContext,
+  matches: (object: JsonObject) => boolean,
+): ListQuery {
+  return {
+    resource: ctx.type.storage,
+    ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
+    filter: (object: StoredObject) => matches(toView(ctx, object)),
+  };
+}
+
 /** LIST: the current objects, or a consistent later page of an earlier list (`continue`). */
 export async function listObjects(
   services: Services,
@@ -176,12 +188,9 @@ export async function listObjects(
   options: ListOptions,
 ): Promise<ListResult> {
   checkListOptions(options, false);
-  const matches = objectFilter(ctx, options);
   const query: ListQuery = {
-    resource: ctx.type.storage,
-    ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
+    ...listQuery(ctx, objectFilter(ctx, options)),
     ...(options.limit && options.limit > 0 ? { limit: options.limit } : {}),
-    filter: (object: StoredObject) => matches(toView(ctx, object)),
   };
   const page = await readPage(services, query, options);
   const items = page.objects.map((object) => toView(ctx, object));
@@ -200,7 +209,8 @@ export async function listObjects(
 
 /**
  * The page a list asks for: after a continue token, at an exact version, or the current objects
- * (no older than the version given); a version the store has not reached is a 504.
+ * (no older than the version given); a version the store has not reached is a 504 (the store
+ * checks it in the transaction that reads the page).
  */
 async function readPage(
   services: Services,
@@ -213,7 +223,6 @@ async function readPage(
       throw badRequest('specifying resource version is not allowed when using continue');
     }
     const token = decodeContinue(options.continue);
-    await requireReached(services, token.rv);
     query.after = { namespace: token.namespace, name: token.name };
     return services.store.listAt(query, token.rv).catch((error: unknown) => {
       if (error instanceof ApiError && error.code === 410) {
@@ -228,7 +237,6 @@ async function readPage(
   }
   if (!resourceVersion || resourceVersion === '0') return services.store.list(query);
   const version = parseResourceVersion(resourceVersion);
-  await requireReached(services, version);
   if (options.resourceVersionMatch === 'Exact') return services.store.listAt(query, version);
-  return services.store.list(query);
+  return services.store.list(query, version);
 }

@@ -7,6 +7,7 @@ import { meta, type RequestContext, type Services, toView } from './context.js';
 import {
   checkListOptions,
   type ListOptions,
+  listQuery,
   objectFilter,
   parseResourceVersion,
   requireReached,
@@ -55,10 +56,11 @@ export async function startWatch(
   const initial = options.sendInitialEvents === true || requested === 0;
   let subscription: Subscription;
   try {
-    // A version from the future would watch nothing until the store reached it: 504 instead.
-    if (requested > 0) await requireReached(services, requested);
+    // A version from the future would watch nothing until the store reached it: 504 instead
+    // (the initial list checks that itself).
+    if (requested > 0 && !initial) await requireReached(services, requested);
     const from = initial
-      ? await sendInitialState(services, ctx, options, matches, emit)
+      ? await sendInitialState(services, ctx, options, matches, emit, requested)
       : requested;
     subscription = await feed.subscribe(ctx.type.storage, from, {
       deliver: (change) => {
@@ -106,12 +108,9 @@ async function sendInitialState(
   options: WatchOptions,
   matches: (object: JsonObject) => boolean,
   emit: (event: WatchEvent) => void,
+  notOlderThan: number,
 ): Promise<number> {
-  const page = await services.store.list({
-    resource: ctx.type.storage,
-    ...(ctx.type.namespaced && ctx.namespace ? { namespace: ctx.namespace } : {}),
-    filter: (object) => matches(toView(ctx, object)),
-  });
+  const page = await services.store.list(listQuery(ctx, matches), notOlderThan);
   for (const object of page.objects) emit({ type: 'ADDED', object: toView(ctx, object) });
   if (options.sendInitialEvents) {
     const annotations = { [INITIAL_EVENTS_END]: 'true' };

@@ -56,7 +56,8 @@ export async function updateObject(
     const current = stored ? toView(ctx, stored) : undefined;
     const decided = plan(current);
     if ('create' in decided) {
-      const object = await insert(writer, services, ctx, decided.create, decided.managers);
+      // `name` was just read in this transaction and is free: insert need not look again.
+      const object = await insert(writer, services, ctx, decided.create, decided.managers, name);
       return { object, created: true };
     }
     const next = decided.update;
@@ -87,6 +88,7 @@ async function insert(
   ctx: RequestContext,
   body: JsonObject,
   managers: Managers | undefined,
+  freeName?: string,
 ): Promise<JsonObject> {
   const object = prepareForCreate(ctx, services, body);
   if (ctx.type.namespaced) await checkNamespace(writer, services, ctx, object);
@@ -95,6 +97,7 @@ async function insert(
   else recordManagedFields(ctx, undefined, admitted);
   const metadata = meta(admitted);
   for (let attempt = 0; ; attempt += 1) {
+    if (attempt === 0 && metadata.name === freeName) break;
     const existing = await writer.get(keyOf(ctx, String(metadata.name)));
     if (!existing) break;
     if (!meta(body).generateName || attempt >= 8) {

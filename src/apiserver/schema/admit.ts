@@ -1,7 +1,7 @@
+import { isObject, jsonType } from '../json.js';
 import { validateCelRules } from './cel-validate.js';
 import { applyDefaults } from './defaults.js';
 import { fieldError } from './field-errors.js';
-import { isObject, jsonType } from './json.js';
 import { validateListTypes } from './list-types.js';
 import { validateMetadataName } from './metadata.js';
 import { pruneUnknownFields } from './prune.js';

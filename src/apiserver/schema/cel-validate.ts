@@ -1,6 +1,6 @@
+import { deepEqual, isObject, type JsonObject } from '../json.js';
 import { evaluateRule, type RuleTarget } from './cel-rules.js';
 import { childPath, indexPath } from './field-errors.js';
-import { isObject, type JsonObject, jsonEqual } from './json.js';
 import { schemaOfField } from './prune.js';
 import type { FieldError, JSONSchemaProps } from './types.js';
 
@@ -28,9 +28,13 @@ function walk(
   isRoot = false,
 ) {
   if (value === null || value === undefined) return;
-  for (const rule of schema['x-kubernetes-validations'] ?? []) {
-    const error = evaluateRule(rule, target(value, old, schema, path, isRoot));
-    if (error) errors.push(error);
+  const rules = schema['x-kubernetes-validations'] ?? [];
+  if (rules.length > 0) {
+    const ruleTarget = target(value, old, schema, path, isRoot);
+    for (const rule of rules) {
+      const error = evaluateRule(rule, ruleTarget);
+      if (error) errors.push(error);
+    }
   }
   if (Array.isArray(value)) {
     const items = schema.items;
@@ -57,7 +61,7 @@ function correlatedItem(item: unknown, oldList: unknown[], schema: JSONSchemaPro
   if (schema['x-kubernetes-list-type'] !== 'map' || !isObject(item)) return undefined;
   const keys = schema['x-kubernetes-list-map-keys'] ?? [];
   return oldList.find(
-    (old) => isObject(old) && keys.every((key) => jsonEqual(old[key], item[key])),
+    (old) => isObject(old) && keys.every((key) => deepEqual(old[key], item[key])),
   );
 }
 
@@ -89,7 +93,7 @@ function withNameOnlyMetadata(object: JsonObject): JsonObject {
 }
 
 /** A JSON value as CEL sees it: integers of `integer` fields as BigInt (CEL `int`). */
-export function toCel(value: unknown, schema: JSONSchemaProps): unknown {
+function toCel(value: unknown, schema: JSONSchemaProps): unknown {
   if (Array.isArray(value)) return value.map((item) => toCel(item, schema.items ?? {}));
   if (isObject(value)) {
     return Object.fromEntries(

@@ -1,4 +1,4 @@
-import { isObject } from './json.js';
+import { isObject } from '../json.js';
 import { schemaOfField } from './prune.js';
 import type { JSONSchemaProps } from './types.js';
 

@@ -4,7 +4,7 @@ import type { FieldError } from './types.js';
 export const OMIT_VALUE = Symbol('omit value');
 
 /** Renders a bad value as the real API server does: strings quoted, numbers bare, the rest as JSON. */
-export function renderValue(value: unknown): string {
+function renderValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);
   }

@@ -1,5 +1,5 @@
+import { deepEqual, isObject } from '../json.js';
 import { childPath, fieldError, indexPath } from './field-errors.js';
-import { isObject, jsonEqual } from './json.js';
 import { schemaOfField } from './prune.js';
 import type { FieldError, JSONSchemaProps } from './types.js';
 
@@ -42,7 +42,7 @@ function checkList(list: unknown[], schema: JSONSchemaProps, path: string, error
   const seen: unknown[] = [];
   list.forEach((item, i) => {
     const id = identity(item);
-    if (seen.some((other) => jsonEqual(other, id))) {
+    if (seen.some((other) => deepEqual(other, id))) {
       errors.push(fieldError.duplicate(indexPath(path, i), id));
     } else {
       seen.push(id);

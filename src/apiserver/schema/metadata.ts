@@ -1,5 +1,5 @@
+import { isObject, jsonType } from '../json.js';
 import { fieldError } from './field-errors.js';
-import { isObject, jsonType } from './json.js';
 import type { FieldError } from './types.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -1,4 +1,4 @@
-import { isObject } from './json.js';
+import { isObject } from '../json.js';
 import type { PrinterColumn } from './types.js';
 
 /** One step of the JSONPath subset printer columns use. */

@@ -1,4 +1,4 @@
-import { isObject, type JsonObject } from './json.js';
+import { isObject, type JsonObject } from '../json.js';
 import type { JSONSchemaProps } from './types.js';
 
 /** The fields of `ObjectMeta`; anything else under `metadata` is unknown and pruned. */

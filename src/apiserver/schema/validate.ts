@@ -1,6 +1,6 @@
+import { deepEqual, isObject, type JsonObject, jsonType } from '../json.js';
 import { childPath, fieldError, indexPath } from './field-errors.js';
 import { satisfiesFormat } from './formats.js';
-import { isObject, type JsonObject, jsonEqual, jsonType } from './json.js';
 import type { FieldError, JSONSchemaProps } from './types.js';
 
 /**
@@ -16,7 +16,7 @@ export function validateValue(value: unknown, schema: JSONSchemaProps, path: str
 function validateNode(value: unknown, schema: JSONSchemaProps, path: string, errors: FieldError[]) {
   const typeOk = checkType(value, schema, path, errors);
   if (value === null) return;
-  if (schema.enum && !schema.enum.some((allowed) => jsonEqual(allowed, value))) {
+  if (schema.enum && !schema.enum.some((allowed) => deepEqual(allowed, value))) {
     errors.push(fieldError.notSupported(path, value, schema.enum));
   }
   if (!typeOk) return;

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../../db/client.js';
 import { apiserverChanges, apiserverState } from '../../db/schema/apiserver.js';
-import { expired } from '../status.js';
+import { expired, resourceVersionTooLarge } from '../status.js';
 import { currentObjects, getObject, objectsAt, scan } from './queries.js';
 import type { Change, ListPage, ListQuery, ObjectKey, StoredObject } from './types.js';
 import { Writer } from './writer.js';
@@ -45,11 +45,15 @@ export class ObjectStore {
     return getObject(this.database.db, key);
   }
 
-  /** Lists the current objects, consistent with the returned resourceVersion. */
-  list(query: ListQuery): Promise<ListPage> {
+  /**
+   * Lists the current objects, consistent with the returned resourceVersion. Throws 504
+   * ResourceVersionTooLarge when the store has not reached `notOlderThan` yet.
+   */
+  list(query: ListQuery, notOlderThan = 0): Promise<ListPage> {
     return this.database.db.transaction(
       async (tx) => {
         const { resourceVersion } = await this.state(tx);
+        requireReached(notOlderThan, resourceVersion);
         return scan(query, resourceVersion, (after, limit) =>
           currentObjects(tx, query, after, limit),
         );
@@ -61,12 +65,14 @@ export class ObjectStore {
   /**
    * Lists the objects as they were at `resourceVersion`, rebuilt from the change log: the current
    * object where it has not changed since, else the state before its first later change.
-   * Throws 410 Expired when the log no longer reaches back that far.
+   * Throws 504 ResourceVersionTooLarge when the store has not reached it yet, 410 Expired when
+   * the log no longer reaches back that far.
    */
   listAt(query: ListQuery, resourceVersion: number): Promise<ListPage> {
     return this.database.db.transaction(
       async (tx) => {
         const state = await this.state(tx);
+        requireReached(resourceVersion, state.resourceVersion);
         if (resourceVersion < state.compacted) {
           throw expired(`too old resource version: ${resourceVersion} (${state.compacted})`);
         }
@@ -160,4 +166,9 @@ export class ObjectStore {
       return compacted;
     });
   }
+}
+
+/** 504 ResourceVersionTooLarge when `current` has not reached `version`. */
+function requireReached(version: number, current: number): void {
+  if (version > current) throw resourceVersionTooLarge(String(version), current);
 }
