@@ -120,7 +120,8 @@ export function loadConfig(env: Env = process.env): Config {
       port: integer(env, 'FLEET_ROLLOUT_PORT', 8080, 0, 65535),
     },
     devices: {
-      adminToken: secret(env, 'FLEET_ROLLOUT_ADMIN_TOKEN', 16),
+      // A missing token file is an error: `start` would otherwise generate a different token.
+      adminToken: secret(env, 'FLEET_ROLLOUT_ADMIN_TOKEN', 16, { missingFile: 'error' }),
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
@@ -220,10 +221,13 @@ function webhookConfig(env: Env): WebhookConfig {
   };
 }
 
-/** A registry's webhook secret; path tokens (Docker Hub, Quay) must be long and URL-safe. */
+/**
+ * A registry's webhook secret; path tokens (Docker Hub, Quay) must be long and URL-safe. A `_FILE`
+ * that does not exist (its key is absent from the mounted Secret) means the registry has none.
+ */
 function webhookSecret(env: Env, name: string, kind: RegistryKind): Secret | undefined {
   const pathToken = PATH_TOKEN_REGISTRIES.includes(kind);
-  const value = secret(env, name, pathToken ? 32 : 16);
+  const value = secret(env, name, pathToken ? 32 : 16, { missingFile: 'unset' });
   if (value === undefined) return undefined;
   if (pathToken && !/^[A-Za-z0-9._~-]+$/.test(value)) {
     throw new ConfigError(`${name} goes into a URL path: use only letters, digits and . _ ~ -`);
@@ -261,24 +265,35 @@ export function optionalString(env: Env, name: string): string | undefined {
 
 /**
  * A secret from `<name>`, or from the file `<name>_FILE` names (a mounted Secret), of at least
- * `minLength` characters; undefined when neither is set. Error messages never echo the value.
+ * `minLength` characters; undefined when neither is set. A `_FILE` naming a file that does not
+ * exist counts as unset (a key missing from an optional Secret volume) unless `missingFile` is
+ * `'error'`; a file that exists but cannot be read is always an error. Error messages never echo
+ * the value.
  */
-export function secret(env: Env, name: string, minLength: number): string | undefined {
+export function secret(
+  env: Env,
+  name: string,
+  minLength: number,
+  options: { missingFile?: 'unset' | 'error' } = {},
+): string | undefined {
   const inline = optionalString(env, name);
   const file = optionalString(env, `${name}_FILE`);
   if (inline && file) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
-  let value = inline;
-  if (file) {
-    try {
-      value = readFileSync(file, 'utf8').trim() || undefined;
-    } catch (cause) {
-      throw new ConfigError(`${name}_FILE: cannot read ${file}`, { cause });
-    }
-  }
+  const value = file ? secretFile(name, file, options.missingFile ?? 'unset') : inline;
   if (value !== undefined && value.length < minLength) {
     throw new ConfigError(`${name} must be at least ${minLength} characters long`);
   }
   return value;
+}
+
+/** The trimmed content of `<name>_FILE`; undefined when it is empty, or missing and allowed to be. */
+function secretFile(name: string, file: string, missing: 'unset' | 'error'): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch (cause) {
+    if (missing === 'unset' && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`${name}_FILE: cannot read ${file}`, { cause });
+  }
 }
 
 /** Parses an integer variable within [min, max], or returns the default when unset. */

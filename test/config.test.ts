@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, secret } from '../src/config.js';
 
 describe('device API configuration', () => {
   it('has defaults an operator can start with', () => {
@@ -23,5 +26,60 @@ describe('device API configuration', () => {
     expect(() => loadConfig({ FLEET_ROLLOUT_ADMIN_TOKEN: 'tiny-secret' })).not.toThrow(
       /tiny-secret/,
     );
+  });
+});
+
+describe('secrets from mounted files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+  const TOKEN = 'Zk3l-9qP_x2mN8vR4tY7wB1cD5eF0gH6';
+
+  it('reads a file, trimmed, and treats an empty one as unset', () => {
+    const env = { TOKEN_FILE: file('token', `${TOKEN}\n`), EMPTY_FILE: file('empty', '\n') };
+    expect(secret(env, 'TOKEN', 16)).toBe(TOKEN);
+    expect(secret(env, 'EMPTY', 16)).toBeUndefined();
+  });
+
+  it('treats a file that does not exist as unset: a key absent from an optional Secret', () => {
+    expect(secret({ TOKEN_FILE: join(dir, 'absent') }, 'TOKEN', 16)).toBeUndefined();
+    const { webhooks } = loadConfig({
+      FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET_FILE: file('ghcr', 'a-mounted-ghcr-secret\n'),
+      FLEET_ROLLOUT_WEBHOOK_HARBOR_SECRET_FILE: join(dir, 'harbor'),
+      FLEET_ROLLOUT_WEBHOOK_QUAY_SECRET_FILE: join(dir, 'quay'),
+    });
+    expect(Object.keys(webhooks.secrets)).toEqual(['ghcr']);
+  });
+
+  it('still rejects a missing admin token file, which `start` would silently replace', () => {
+    const env = { FLEET_ROLLOUT_ADMIN_TOKEN_FILE: join(dir, 'absent') };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/FLEET_ROLLOUT_ADMIN_TOKEN_FILE: cannot read/);
+  });
+
+  it('rejects a path that exists but cannot be read as a file', () => {
+    expect(() => secret({ TOKEN_FILE: dir }, 'TOKEN', 16)).toThrow(ConfigError);
+    expect(() => secret({ TOKEN_FILE: dir }, 'TOKEN', 16)).toThrow(
+      `TOKEN_FILE: cannot read ${dir}`,
+    );
+    const env = { FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET_FILE: dir };
+    expect(() => loadConfig(env)).toThrow(/GHCR_SECRET_FILE: cannot read/);
+  });
+
+  it.each([
+    ['DOCKERHUB', 'a'.repeat(31), /DOCKERHUB_SECRET must be at least 32 characters/],
+    ['QUAY', `${'a'.repeat(32)}/x`, /QUAY_SECRET goes into a URL path/],
+    ['HARBOR', 'short', /HARBOR_SECRET must be at least 16 characters/],
+  ])('validates a %s secret read from a file like one set inline', (registry, content, message) => {
+    const env = { [`FLEET_ROLLOUT_WEBHOOK_${registry}_SECRET_FILE`]: file(registry, content) };
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts a URL-safe path token from a file', () => {
+    const env = { FLEET_ROLLOUT_WEBHOOK_QUAY_SECRET_FILE: file('quay-ok', `${TOKEN}\n`) };
+    expect(loadConfig(env).webhooks.secrets.quay?.reveal()).toBe(TOKEN);
   });
 });

@@ -53,7 +53,7 @@ describe('webhook configuration', () => {
       },
       /set FLEET_ROLLOUT_WEBHOOK_ECR_SECRET or FLEET_ROLLOUT_WEBHOOK_ECR_SECRET_FILE, not both/,
     ],
-    [{ FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET_FILE: '/nonexistent/secret' }, /cannot read/],
+    [{ FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET_FILE: tmpdir() }, /GHCR_SECRET_FILE: cannot read/],
     [{ FLEET_ROLLOUT_WEBHOOK_INSECURE_REGISTRIES: 'quay,nexus' }, /unknown registry "nexus"/],
     [{ FLEET_ROLLOUT_WEBHOOK_GAR_AUDIENCE: 'x' }, /set both/],
     [{ FLEET_ROLLOUT_WEBHOOK_BODY_LIMIT_BYTES: '10' }, /BODY_LIMIT_BYTES must be an integer/],
