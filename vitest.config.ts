@@ -1,11 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { delimiter } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/** The folder where scripts/test-tools.sh links etcd, kube-apiserver and the kubectl versions. */
+const toolsBin = execFileSync('bash', ['scripts/test-tools.sh', '--print-bin'], {
+  encoding: 'utf8',
+}).trim();
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    env: {
+      PATH: `${toolsBin}${delimiter}${process.env.PATH ?? ''}`,
+      // scripts/test-postgres.sh serves this; set TEST_DATABASE_URL= (empty) for PGlite alone.
+      TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          exclude: ['test/cluster/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/cluster/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

