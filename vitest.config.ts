@@ -2,10 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { delimiter } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-/** The folder where scripts/test-tools.sh links etcd, kube-apiserver and the kubectl versions. */
+// The folder where scripts/test-tools.sh links etcd, kube-apiserver and the kubectl versions
+// comes first on the PATH of the global setups and of every test worker.
 const toolsBin = execFileSync('bash', ['scripts/test-tools.sh', '--print-bin'], {
   encoding: 'utf8',
 }).trim();
+process.env.PATH = `${toolsBin}${delimiter}${process.env.PATH ?? ''}`;
 
 export default defineConfig({
   test: {
@@ -14,7 +16,6 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
     env: {
-      PATH: `${toolsBin}${delimiter}${process.env.PATH ?? ''}`,
       // scripts/test-postgres.sh serves this; set TEST_DATABASE_URL= (empty) for PGlite alone.
       TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     },

@@ -91,7 +91,7 @@ async function startEtcd(dir: string, processes: ChildProcess[]): Promise<string
       '--unsafe-no-fsync',
     ]),
   );
-  await waitFor('etcd', async () => (await fetch(`${clientUrl}/health`)).ok);
+  await waitFor(processes, 'etcd', async () => (await fetch(`${clientUrl}/health`)).ok);
   return clientUrl;
 }
 
@@ -159,7 +159,7 @@ async function startApiServer(
     auditLog: files.auditLog,
     dir,
   };
-  await waitFor('kube-apiserver', async () => (await get(access, '/readyz')) === 200, 120_000);
+  await waitFor(processes, 'kube-apiserver', async () => (await get(access, '/readyz')) === 200);
   await writeFile(join(dir, 'admin.kubeconfig'), controlPlaneKubeconfig(access), { mode: 0o600 });
   return access;
 }
@@ -179,9 +179,9 @@ async function startControllerManager(access: ControlPlaneAccess, processes: Chi
   );
   // The ServiceAccount controller creates `default` in every namespace once it runs.
   await waitFor(
+    processes,
     'kube-controller-manager',
     async () => (await get(access, '/api/v1/namespaces/default/serviceaccounts/default')) === 200,
-    120_000,
   );
 }
 
@@ -191,12 +191,14 @@ function run(program: string, dir: string, args: string[]): ChildProcess {
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  child.on('error', (error) => log.write(`spawn failed: ${error.message}\n`));
+  child.on('error', (error) => {
+    log.write(`spawn failed: ${error.message}\n`);
+  });
   return child;
 }
 
 async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -220,10 +222,24 @@ function get(access: ControlPlaneAccess, path: string): Promise<number> {
   });
 }
 
-async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000) {
+/** Polls `ready` until it holds; fails at once when one of `processes` has ended. */
+async function waitFor(
+  processes: ChildProcess[],
+  what: string,
+  ready: () => Promise<boolean>,
+  timeoutMs = 120_000,
+) {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
+    const ended = processes.find(
+      (child) => child.pid === undefined || child.exitCode !== null || child.signalCode !== null,
+    );
+    if (ended) {
+      throw new Error(
+        `${ended.spawnfile} exited (${ended.exitCode ?? ended.signalCode}); see its log`,
+      );
+    }
     try {
       if (await ready()) return;
     } catch (error) {

@@ -1,0 +1,49 @@
+import { readdirSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminKubectl, clusterRequest, installCrds } from './cluster.js';
+
+const NAMESPACE = 'crds-examples';
+
+describe('crds/ on a real kube-apiserver', () => {
+  beforeAll(installCrds);
+
+  it.each(['imagepolicies.fleet.iotistic.io', 'imagerollouts.fleet.iotistic.io'])(
+    '%s is Established, its names accepted, its schema structural',
+    async (name) => {
+      const { text } = await clusterRequest(
+        'GET',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+      );
+      const conditions = Object.fromEntries(
+        (JSON.parse(text).status.conditions as Array<{ type: string; status: string }>).map(
+          (condition) => [condition.type, condition.status],
+        ),
+      );
+      expect(conditions).toMatchObject({ Established: 'True', NamesAccepted: 'True' });
+      expect(conditions.NonStructuralSchema).toBeUndefined();
+    },
+  );
+
+  it('accepts every file of examples/ with strict field validation and no warning', async () => {
+    await adminKubectl(['create', 'namespace', NAMESPACE]);
+    const files = readdirSync('examples').filter((file) => file.endsWith('.yaml'));
+    const applied = await adminKubectl([
+      'apply',
+      '--validate=strict',
+      '--namespace',
+      NAMESPACE,
+      ...files.flatMap((file) => ['-f', `examples/${file}`]),
+    ]);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout.trim().split('\n')).toHaveLength(files.length);
+    const listed = await adminKubectl([
+      'get',
+      'imagepolicies,imagerollouts',
+      '--namespace',
+      NAMESPACE,
+      '-o',
+      'name',
+    ]);
+    expect(listed.stdout.trim().split('\n')).toHaveLength(files.length);
+  });
+});
