@@ -122,4 +122,37 @@ describe.each(databaseBackends)('deletion on %s', (backend) => {
       left.body.items.map((item: { metadata: { name: string } }) => item.metadata.name),
     ).toEqual(['c3']);
   });
+
+  it.each([
+    ['the DeleteOptions body (kubectl --dry-run=server)', '', { dryRun: ['All'] }],
+    ['the query', '?dryRun=All', undefined],
+  ])('a dry-run delete named in %s deletes nothing', async (_where, query, options) => {
+    const body = options && { kind: 'DeleteOptions', apiVersion: 'v1', ...options };
+    await api.post(POLICIES, policy('kept', { labels: { dry: 'run' } }));
+    const item = await api.send('DELETE', `${POLICIES}/kept${query}`, body);
+    expect(item.status).toBe(200);
+    expect(item.body).toMatchObject({ kind: 'Status', status: 'Success' });
+    const collection = await api.send(
+      'DELETE',
+      `${POLICIES}${query ? `${query}&` : '?'}labelSelector=dry%3Drun`,
+      body,
+    );
+    expect(collection.status).toBe(200);
+    expect((await api.get(`${POLICIES}/kept`)).status).toBe(200);
+    await api.post('/api/v1/namespaces', { metadata: { name: `dry-${query ? 'q' : 'b'}` } });
+    const namespace = await api.send(
+      'DELETE',
+      `/api/v1/namespaces/dry-${query ? 'q' : 'b'}${query}`,
+      body,
+    );
+    expect(namespace.body.status?.phase).toBe('Active');
+    expect((await api.delete(`${POLICIES}/kept`)).status).toBe(200);
+  });
+
+  it('refuses a DeleteOptions dryRun other than All', async () => {
+    await api.post(POLICIES, policy('odd-dry-run'));
+    const refused = await api.delete(`${POLICIES}/odd-dry-run`, { dryRun: ['Some'] });
+    expect(refused.status).toBe(400);
+    expect((await api.get(`${POLICIES}/odd-dry-run`)).status).toBe(200);
+  });
 });

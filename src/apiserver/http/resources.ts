@@ -5,7 +5,12 @@ import type { ResourceRegistry } from '../resources/registry.js';
 import type { ResourceType } from '../resources/types.js';
 import { checkBody, groupResource, type RequestContext, type Services } from '../rest/context.js';
 import { decodeBody } from '../rest/decode.js';
-import { deleteCollection, deleteObject, parseDeleteOptions } from '../rest/delete.js';
+import {
+  type DeleteOptions,
+  deleteCollection,
+  deleteObject,
+  parseDeleteOptions,
+} from '../rest/delete.js';
 import { getObject, type ListOptions, listObjects, objectFilter } from '../rest/read.js';
 import { applyObject, PATCH_TYPES, patchObject, replaceObject } from '../rest/update.js';
 import type { Written } from '../rest/write.js';
@@ -168,7 +173,9 @@ async function dispatchCollection(services: Services, target: Target, request: F
   }
   const matches = objectFilter(ctx, listOptions(query));
   const options = parseDeleteOptions(optionalJson(request), query);
-  return { object: await deleteCollection(services, ctx, matches, options) };
+  return {
+    object: await deleteCollection(services, deleteContext(ctx, options), matches, options),
+  };
 }
 
 async function dispatchItem(
@@ -198,9 +205,16 @@ async function dispatchItem(
     }
     default: {
       const options = parseDeleteOptions(optionalJson(request), query);
-      return { object: (await deleteObject(services, ctx, name, options)).body };
+      return {
+        object: (await deleteObject(services, deleteContext(ctx, options), name, options)).body,
+      };
     }
   }
+}
+
+/** A delete is a dry run when the query or the DeleteOptions body says so. */
+function deleteContext(ctx: RequestContext, options: DeleteOptions): RequestContext {
+  return options.dryRun ? { ...ctx, dryRun: true } : ctx;
 }
 
 /** A JSON body if there is one (DELETE may carry DeleteOptions). */

@@ -16,6 +16,8 @@ import { deleteNamespace, markOrRemove, type Propagation } from './remove.js';
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: Propagation;
+  /** `dryRun: ["All"]` in the body (kubectl `delete --dry-run=server` sends it there). */
+  dryRun?: boolean;
 }
 
 /** Reads DeleteOptions from a request body (JSON, may be empty) and query parameters. */
@@ -36,6 +38,16 @@ export function parseDeleteOptions(
   }
   if (source.orphanDependents === true || query.orphanDependents === 'true')
     options.propagationPolicy = 'Orphan';
+  if (source.dryRun !== undefined && source.dryRun !== null) {
+    const values = Array.isArray(source.dryRun) ? source.dryRun : [source.dryRun];
+    const unsupported = values.find((value) => value !== 'All');
+    if (unsupported !== undefined) {
+      throw badRequest(
+        `dryRun: Unsupported value: "${String(unsupported)}": supported values: "All"`,
+      );
+    }
+    if (values.length > 0) options.dryRun = true;
+  }
   if (isObject(source.preconditions)) {
     const { uid, resourceVersion } = source.preconditions;
     options.preconditions = {
