@@ -39,13 +39,21 @@ function asJson<T>(object: T): T {
   return JSON.parse(JSON.stringify(object)) as T;
 }
 
-/** Admission errors as `<reason> <field>: <message>` lines, compact enough for table tests. */
+/**
+ * Admission errors as `<reason> <field>: <message>` lines, compact enough for table tests; an
+ * update when `oldObject` is given, of the status subresource when `statusUpdate`.
+ */
 export function admissionErrors(
   kind: 'ImagePolicy' | 'ImageRollout',
   object: unknown,
   oldObject?: unknown,
+  statusUpdate = false,
 ): string[] {
-  const result = admitCustomResource(crdOf(kind), object, { fieldValidation: 'Strict', oldObject });
+  const result = admitCustomResource(crdOf(kind), object, {
+    fieldValidation: 'Strict',
+    oldObject,
+    statusUpdate,
+  });
   return result.errors.map(({ type, field, message }) => `${type} ${field}: ${message}`);
 }
 

@@ -22,7 +22,7 @@ export interface TableConverter {
 /** Validation and defaulting of one kind; `oldObject` is set on updates. */
 export type Admit = (
   object: unknown,
-  options: { fieldValidation: FieldValidation; oldObject?: unknown },
+  options: { fieldValidation: FieldValidation; oldObject?: unknown; statusUpdate?: boolean },
 ) => AdmissionResult;
 
 /** Everything the API server needs to serve one kind at one group/version. */

@@ -140,7 +140,11 @@ export function bumpGeneration(ctx: RequestContext, current: JsonObject, next: J
  * defaulted object.
  */
 export function admit(ctx: RequestContext, object: JsonObject, oldObject?: JsonObject): JsonObject {
-  const result = ctx.type.admit(object, { fieldValidation: ctx.fieldValidation, oldObject });
+  const result = ctx.type.admit(object, {
+    fieldValidation: ctx.fieldValidation,
+    oldObject,
+    statusUpdate: ctx.subresource === 'status',
+  });
   const { kind, version } = ctx.type;
   if (result.unknownFields.length > 0 && ctx.fieldValidation === 'Strict') {
     throw badRequest(

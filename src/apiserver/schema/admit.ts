@@ -38,6 +38,17 @@ export function strictDecodingError(unknownFields: string[]): string {
 }
 
 /**
+ * On a status update kube-apiserver validates `status` as a body of its own: the field paths
+ * still start with `status.`, but the messages name the path below it (`conditions[0].x in body`).
+ */
+function relativeToStatus(error: FieldError): FieldError {
+  const inBody = `${error.field} in body`;
+  if (!error.field.startsWith('status.') || !error.message.includes(inBody)) return error;
+  const below = `${error.field.slice('status.'.length)} in body`;
+  return { ...error, message: error.message.replace(inBody, below) };
+}
+
+/**
  * Admits a custom resource the way kube-apiserver does for CRDs: prunes unknown fields, applies
  * defaults, then validates `metadata.name`, the OpenAPI schema, list types and (when nothing
  * blocking was found) the CEL rules, with transition rules against `oldObject` on update. The
@@ -47,7 +58,7 @@ export function strictDecodingError(unknownFields: string[]): string {
 export function admitCustomResource(
   crd: ServedCrd,
   object: unknown,
-  options: { fieldValidation: FieldValidation; oldObject?: unknown },
+  options: { fieldValidation: FieldValidation; oldObject?: unknown; statusUpdate?: boolean },
 ): AdmissionResult {
   if (!isObject(object)) {
     const detail = `body must be of type object: "${jsonType(object)}"`;
@@ -61,9 +72,10 @@ export function admitCustomResource(
   const admitted = structuredClone(object);
   const unknownFields = pruneUnknownFields(admitted, crd.schema);
   applyDefaults(admitted, crd.schema);
+  const schemaErrors = validateValue(admitted, crd.schema, '');
   const errors = [
     ...validateMetadataName(admitted.metadata),
-    ...validateValue(admitted, crd.schema, ''),
+    ...(options.statusUpdate ? schemaErrors.map(relativeToStatus) : schemaErrors),
     ...validateListTypes(admitted, crd.schema, ''),
   ];
   if (errors.some((error) => BLOCKING.has(error.type))) {

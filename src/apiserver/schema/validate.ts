@@ -41,6 +41,11 @@ function checkType(value: unknown, schema: JSONSchemaProps, path: string, errors
   }
   const detail = `${path} in body must be of type ${expected.join(',')}: "${actual}"`;
   errors.push(fieldError.typeInvalid(path, actual, detail));
+  if (actual === 'number' && expected.includes('integer')) {
+    // kube-openapi's format check of the same value adds a second error, at the root.
+    const format = `Checked value must be of type integer (default format) in ${path}`;
+    errors.push(fieldError.invalid('', '', format));
+  }
   return false;
 }
 

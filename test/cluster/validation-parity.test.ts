@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { policyWith, rolloutWith } from '../support/resources.js';
+import {
+  policyValidationCases,
+  rolloutTransitionCases,
+  rolloutValidationCases,
+} from '../support/validation-cases.js';
+import { adminKubectl, clusterRequest, installCrds } from './cluster.js';
+
+// The cases the local API server's unit tests check, sent to a real kube-apiserver: each must get
+// exactly the same verdict there, word for word.
+const NAMESPACE = 'validation-parity';
+const BASE = `/apis/fleet.iotistic.io/v1alpha1/namespaces/${NAMESPACE}`;
+const DRY_RUN = '?dryRun=All&fieldValidation=Strict';
+
+type Answer = Awaited<ReturnType<typeof clusterRequest>>;
+
+/** The errors of an answer as the unit tests write them: `reason field: message`. */
+function errorsOf(answer: Answer): string[] {
+  if (answer.status < 300) return [];
+  const body = JSON.parse(answer.text);
+  const causes: Array<{ reason: string; field: string; message: string }> =
+    body.details?.causes ?? [];
+  if (causes.length === 0) return [`${answer.status} ${body.reason}: ${body.message}`];
+  return causes.map(({ reason, field, message }) => `${reason} ${field}: ${message}`);
+}
+
+/** `object` placed in the test namespace under `name`. */
+function placed<T extends { metadata: Record<string, unknown> }>(object: T, name: string): T {
+  return { ...object, metadata: { ...object.metadata, name, namespace: NAMESPACE } };
+}
+
+/** Creates an ImageRollout for real; returns it as the server stored it. */
+async function createRollout(object: { metadata: Record<string, unknown> }) {
+  const answer = await clusterRequest('POST', `${BASE}/imagerollouts`, { body: object });
+  expect(answer.status, answer.text).toBe(201);
+  return JSON.parse(answer.text);
+}
+
+describe('our validation cases on a real kube-apiserver', () => {
+  beforeAll(async () => {
+    await installCrds();
+    await adminKubectl(['create', 'namespace', NAMESPACE]);
+  });
+
+  it.each(policyValidationCases.map((row, index) => [index, ...row] as const))(
+    'ImagePolicy case %i: %s',
+    async (index, _name, spec, ...errors) => {
+      const object = placed(policyWith(spec), `policy-${index}`);
+      const answer = await clusterRequest('POST', `${BASE}/imagepolicies${DRY_RUN}`, {
+        body: object,
+      });
+      expect(errorsOf(answer)).toEqual(errors);
+    },
+  );
+
+  it.each(rolloutValidationCases.map((row, index) => [index, ...row] as const))(
+    'ImageRollout case %i: %s',
+    async (index, _name, spec, status, ...errors) => {
+      const object = placed(rolloutWith(spec), `rollout-${index}`);
+      if (status === undefined) {
+        const answer = await clusterRequest('POST', `${BASE}/imagerollouts${DRY_RUN}`, {
+          body: object,
+        });
+        expect(errorsOf(answer)).toEqual(errors);
+        return;
+      }
+      // A status is ignored on create: it is written through the status subresource.
+      const stored = await createRollout(object);
+      const answer = await clusterRequest(
+        'PUT',
+        `${BASE}/imagerollouts/${stored.metadata.name}/status${DRY_RUN}`,
+        { body: { ...stored, status } },
+      );
+      expect(errorsOf(answer)).toEqual(errors);
+    },
+  );
+
+  it.each(rolloutTransitionCases.map((row, index) => [index, ...row] as const))(
+    'ImageRollout update %i: %s',
+    async (index, _name, before, after, ...errors) => {
+      const stored = await createRollout(placed(rolloutWith(before), `transition-${index}`));
+      const updated = placed(rolloutWith({ ...before, ...after }), stored.metadata.name);
+      const answer = await clusterRequest(
+        'PUT',
+        `${BASE}/imagerollouts/${stored.metadata.name}${DRY_RUN}`,
+        {
+          body: {
+            ...updated,
+            metadata: { ...updated.metadata, resourceVersion: stored.metadata.resourceVersion },
+          },
+        },
+      );
+      expect(errorsOf(answer)).toEqual(errors);
+    },
+  );
+});
