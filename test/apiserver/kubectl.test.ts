@@ -188,7 +188,9 @@ describe('kubectl against the local API server', () => {
       '[{"op":"remove","path":"/metadata/finalizers"}]',
     ]);
     const result = await deletion.done;
-    expect(result.stdout.trim()).toBe('imagerollout.fleet.iotistic.io "held" deleted');
+    expect(result.stdout.trim()).toBe(
+      'imagerollout.fleet.iotistic.io "held" deleted from default namespace',
+    );
     expect((await kubectl().run(['get', 'iro', 'held'])).stderr).toContain('NotFound');
   });
 
