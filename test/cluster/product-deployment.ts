@@ -86,7 +86,7 @@ export async function deployProduct(): Promise<ProductDeployment> {
           FLEET_ROLLOUT_RESYNC_SECONDS: '10',
         },
       });
-    const [deviceApi, webhooks, ...controllers] = await Promise.all([
+    const [deviceApi, webhooks, ...controllers] = await allStarted([
       role({
         role: 'device-api',
         name: 'device-api',
@@ -145,4 +145,12 @@ export async function deployProduct(): Promise<ProductDeployment> {
     await stop();
     throw error;
   }
+}
+
+/** Waits for every start; any failure rejects only once all have settled (so all can be stopped). */
+async function allStarted(starts: Promise<RoleProcess>[]): Promise<RoleProcess[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<RoleProcess>).value);
 }

@@ -210,13 +210,18 @@ describe('the product on a real control plane, with the RBAC of deploy/', () => 
     );
     await kubectlWait(namespace, 'sensor-2-0', 'jsonpath={.status.phase}=RolledBack');
     const { status } = await rolloutIn(namespace, 'sensor-2-0');
-    expect(status?.rollback?.devices).toBeGreaterThan(0);
-    expect(status?.rollback?.restored).toBe(status?.rollback?.devices);
+    // The failure budget tripped (in batch 1 of 10 devices, barring a lucky draw) and every
+    // device of the started batches was restored.
+    const rollback = status?.rollback;
+    expect(rollback).toMatchObject({
+      reason: 'FailureBudgetExceeded',
+      restored: rollback?.devices,
+    });
+    expect(rollback?.devices).toBeGreaterThanOrEqual(10);
     expect(status?.conditions).toContainEqual(
       expect.objectContaining({ type: 'Degraded', status: 'True' }),
     );
-    // Devices did get 2.0 and half of those failed on it; now every one runs 1.0 again, healthy.
-    expect(simulator.stats().updates).toBeGreaterThanOrEqual(2 * (status?.rollback?.devices ?? 0));
+    // Every device runs 1.0 again, healthy: the failing ones and those that never got 2.0.
     expect(runningImages(simulator)).toEqual({ [`${image}:1.0 running/healthy`]: 40 });
   });
 

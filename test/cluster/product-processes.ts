@@ -45,12 +45,20 @@ export async function startRole(options: {
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  // The start of stderr (a crash's stack), for the error when the role does not come up.
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  const url = await servingUrl(child, `${options.name} (log: ${logFile})`);
+  const url = await servingUrl(child, `${options.name} (log: ${logFile})`).catch(async (error) => {
+    await kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${stderr}`);
+  });
   return {
     name: options.name,
     child,
