@@ -50,7 +50,7 @@ interface AuditEvent {
 }
 
 /** The permission key used to compare usage with grants. */
-export const permissionKey = (p: Permission) => `${p.apiGroup || 'core'} ${p.resource} ${p.verb}`;
+const permissionKey = (p: Permission) => `${p.apiGroup || 'core'} ${p.resource} ${p.verb}`;
 
 /**
  * Every resource request `username` made, from a JSON-lines audit log, grouped by permission.

@@ -14,7 +14,7 @@ import {
 } from './product-processes.js';
 
 /** The controller Lease's name (the default FLEET_ROLLOUT_LEASE_NAME that deploy/ grants). */
-export const LEASE_NAME = 'fleet-rollout-controller';
+const LEASE_NAME = 'fleet-rollout-controller';
 
 /** The Distribution registry's shared secret, as the webhook receiver is configured with it. */
 export const DISTRIBUTION_SECRET = 'distribution-secret-for-the-product-flow';
