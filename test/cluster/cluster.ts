@@ -6,9 +6,29 @@ import type { KubePort } from '../../src/kube/port.js';
 import { type KubectlResult, kubectlFor } from '../support/kubectl.js';
 import { type ControlPlaneAccess, controlPlaneKubeconfig } from './control-plane.js';
 
-/** The control plane the cluster tier's global setup started. */
+/** The control plane (current Kubernetes) the cluster tier's global setup started. */
 export function controlPlane(): ControlPlaneAccess {
   return inject('controlPlane');
+}
+
+/** An API server the CRD tests run on. */
+export interface ApiServerUnderTest {
+  version: string;
+  access: ControlPlaneAccess;
+  /** The current release (whose messages our local API server words exactly alike). */
+  current: boolean;
+}
+
+/** Both API servers the CRD tests run on, newest first. */
+export function apiServers(): ApiServerUnderTest[] {
+  return [
+    { version: 'the current Kubernetes', access: inject('controlPlane'), current: true },
+    {
+      version: 'the oldest supported Kubernetes',
+      access: inject('oldestControlPlane'),
+      current: false,
+    },
+  ];
 }
 
 /** kubectl against the real control plane, as the admin or with `token`. */
@@ -31,9 +51,12 @@ export function clusterKube(token?: string): KubePort {
   );
 }
 
-/** Runs the PATH's kubectl with the admin kubeconfig of the control plane; throws on failure. */
-export function adminKubectl(args: string[], input?: string): Promise<KubectlResult> {
-  const access = controlPlane();
+/** Runs the PATH's kubectl as the admin of a control plane (the current one); throws on failure. */
+export function adminKubectl(
+  args: string[],
+  input?: string,
+  access = controlPlane(),
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       'kubectl',
@@ -50,24 +73,31 @@ export function adminKubectl(args: string[], input?: string): Promise<KubectlRes
 }
 
 /** Applies crds/ and waits until both CRDs are Established (idempotent across test files). */
-export async function installCrds(): Promise<void> {
-  await adminKubectl(['apply', '--server-side', '--force-conflicts', '-k', 'crds/']);
-  await adminKubectl([
+export async function installCrds(access = controlPlane()): Promise<void> {
+  const apply = ['apply', '--server-side', '--force-conflicts', '-k', 'crds/'];
+  await adminKubectl(apply, undefined, access);
+  const established = [
     'wait',
     '--for=condition=Established',
     '--timeout=60s',
     'crd/imagepolicies.fleet.iotistic.io',
     'crd/imagerollouts.fleet.iotistic.io',
-  ]);
+  ];
+  await adminKubectl(established, undefined, access);
 }
 
-/** One raw HTTPS request to the control plane as the admin (or with `token`). */
+/** One raw HTTPS request to a control plane (the current one) as the admin (or with `token`). */
 export function clusterRequest(
   method: string,
   path: string,
-  options: { body?: unknown; contentType?: string; token?: string } = {},
+  options: {
+    body?: unknown;
+    contentType?: string;
+    token?: string;
+    access?: ControlPlaneAccess;
+  } = {},
 ): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
-  const access = controlPlane();
+  const access = options.access ?? controlPlane();
   const body =
     options.body === undefined
       ? undefined

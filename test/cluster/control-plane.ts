@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   dir: string;
   /** Also run kube-controller-manager. */
   controllerManager: boolean;
+  /** The kube-apiserver program on the PATH (default `kube-apiserver`). */
+  apiServer?: string;
 }
 
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
@@ -59,7 +61,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
   try {
     const etcd = await startEtcd(dir, processes);
-    const access = await startApiServer(dir, etcd, processes);
+    const access = await startApiServer(
+      options.apiServer ?? 'kube-apiserver',
+      dir,
+      etcd,
+      processes,
+    );
     if (options.controllerManager) await startControllerManager(access, processes);
     return { ...access, stop };
   } catch (error) {
@@ -96,6 +103,7 @@ async function startEtcd(dir: string, processes: ChildProcess[]): Promise<string
 }
 
 async function startApiServer(
+  program: string,
   dir: string,
   etcdUrl: string,
   processes: ChildProcess[],
@@ -127,7 +135,7 @@ async function startApiServer(
   await writeFile(files.tokens, `${adminToken},admin,admin,system:masters\n`, { mode: 0o600 });
   await writeFile(files.auditPolicy, AUDIT_POLICY);
   processes.push(
-    run('kube-apiserver', dir, [
+    run(program, dir, [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -159,7 +167,7 @@ async function startApiServer(
     auditLog: files.auditLog,
     dir,
   };
-  await waitFor(processes, 'kube-apiserver', async () => (await get(access, '/readyz')) === 200);
+  await waitFor(processes, program, async () => (await get(access, '/readyz')) === 200);
   await writeFile(join(dir, 'admin.kubeconfig'), controlPlaneKubeconfig(access), { mode: 0o600 });
   return access;
 }

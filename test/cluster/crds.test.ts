@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminKubectl, clusterRequest, installCrds } from './cluster.js';
+import { adminKubectl, apiServers, clusterRequest, installCrds } from './cluster.js';
 
 const NAMESPACE = 'crds-examples';
 
-describe('crds/ on a real kube-apiserver', () => {
-  beforeAll(installCrds);
+describe.each(apiServers())('crds/ on $version', ({ access }) => {
+  beforeAll(() => installCrds(access));
 
   it.each(['imagepolicies.fleet.iotistic.io', 'imagerollouts.fleet.iotistic.io'])(
     '%s is Established, its names accepted, its schema structural',
@@ -25,25 +25,20 @@ describe('crds/ on a real kube-apiserver', () => {
   );
 
   it('accepts every file of examples/ with strict field validation and no warning', async () => {
-    await adminKubectl(['create', 'namespace', NAMESPACE]);
+    await adminKubectl(['create', 'namespace', NAMESPACE], undefined, access);
     const files = readdirSync('examples').filter((file) => file.endsWith('.yaml'));
-    const applied = await adminKubectl([
+    const apply = [
       'apply',
       '--validate=strict',
       '--namespace',
       NAMESPACE,
       ...files.flatMap((file) => ['-f', `examples/${file}`]),
-    ]);
+    ];
+    const applied = await adminKubectl(apply, undefined, access);
     expect(applied.stderr).toBe('');
     expect(applied.stdout.trim().split('\n')).toHaveLength(files.length);
-    const listed = await adminKubectl([
-      'get',
-      'imagepolicies,imagerollouts',
-      '--namespace',
-      NAMESPACE,
-      '-o',
-      'name',
-    ]);
+    const list = ['get', 'imagepolicies,imagerollouts', '--namespace', NAMESPACE, '-o', 'name'];
+    const listed = await adminKubectl(list, undefined, access);
     expect(listed.stdout.trim().split('\n')).toHaveLength(files.length);
   });
 });

@@ -6,23 +6,38 @@ import { type ControlPlaneAccess, startControlPlane } from './control-plane.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The current Kubernetes release, with kube-controller-manager. */
     controlPlane: ControlPlaneAccess;
+    /** The oldest release we support: kube-apiserver alone, for the CRD tests. */
+    oldestControlPlane: ControlPlaneAccess;
   }
 }
 
-/** Starts one real control plane for the cluster tier; every test file reaches it by `inject`. */
+/** Plain data of a control plane, as `provide` needs it. */
+const accessOf = ({ url, certificate, adminToken, auditLog, dir }: ControlPlaneAccess) => ({
+  url,
+  certificate,
+  adminToken,
+  auditLog,
+  dir,
+});
+
+/** Starts the cluster tier's real control planes; every test file reaches them by `inject`. */
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'fleet-rollout-cluster-'));
-  const controlPlane = await startControlPlane({ dir, controllerManager: true });
-  project.provide('controlPlane', {
-    url: controlPlane.url,
-    certificate: controlPlane.certificate,
-    adminToken: controlPlane.adminToken,
-    auditLog: controlPlane.auditLog,
-    dir: controlPlane.dir,
-  });
+  const planes = await Promise.all([
+    startControlPlane({ dir: join(dir, 'current'), controllerManager: true }),
+    startControlPlane({
+      dir: join(dir, 'oldest'),
+      controllerManager: false,
+      apiServer: 'kube-apiserver-oldest',
+    }),
+  ]);
+  const [current, oldest] = planes;
+  project.provide('controlPlane', accessOf(current));
+  project.provide('oldestControlPlane', accessOf(oldest));
   return async () => {
-    await controlPlane.stop();
+    await Promise.all(planes.map((plane) => plane.stop()));
     if (!process.env.FLEET_ROLLOUT_KEEP_CLUSTER) await rm(dir, { recursive: true, force: true });
   };
 }
