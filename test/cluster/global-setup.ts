@@ -38,6 +38,7 @@ export default async function setup(project: TestProject) {
   project.provide('oldestControlPlane', accessOf(oldest));
   return async () => {
     await Promise.all(planes.map((plane) => plane.stop()));
-    if (!process.env.FLEET_ROLLOUT_KEEP_CLUSTER) await rm(dir, { recursive: true, force: true });
+    if (process.env.FLEET_ROLLOUT_KEEP_CLUSTER) console.info(`control plane logs kept in ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   };
 }
