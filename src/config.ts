@@ -121,7 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     devices: {
       // A missing token file is an error: `start` would otherwise generate a different token.
-      adminToken: secret(env, 'FLEET_ROLLOUT_ADMIN_TOKEN', 16, { missingFile: 'error' }),
+      adminToken: secret(env, 'FLEET_ROLLOUT_ADMIN_TOKEN', 16),
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
     },
@@ -266,9 +266,9 @@ export function optionalString(env: Env, name: string): string | undefined {
 /**
  * A secret from `<name>`, or from the file `<name>_FILE` names (a mounted Secret), of at least
  * `minLength` characters; undefined when neither is set. A `_FILE` naming a file that does not
- * exist counts as unset (a key missing from an optional Secret volume) unless `missingFile` is
- * `'error'`; a file that exists but cannot be read is always an error. Error messages never echo
- * the value.
+ * exist is an error, or counts as unset with `missingFile: 'unset'` (a key missing from an
+ * optional Secret volume); a file that exists but cannot be read is always an error. Error
+ * messages never echo the value.
  */
 export function secret(
   env: Env,
@@ -279,7 +279,7 @@ export function secret(
   const inline = optionalString(env, name);
   const file = optionalString(env, `${name}_FILE`);
   if (inline && file) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
-  const value = file ? secretFile(name, file, options.missingFile ?? 'unset') : inline;
+  const value = file ? secretFile(name, file, options.missingFile ?? 'error') : inline;
   if (value !== undefined && value.length < minLength) {
     throw new ConfigError(`${name} must be at least ${minLength} characters long`);
   }

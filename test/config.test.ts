@@ -44,8 +44,10 @@ describe('secrets from mounted files', () => {
     expect(secret(env, 'EMPTY', 16)).toBeUndefined();
   });
 
-  it('treats a file that does not exist as unset: a key absent from an optional Secret', () => {
-    expect(secret({ TOKEN_FILE: join(dir, 'absent') }, 'TOKEN', 16)).toBeUndefined();
+  it('treats a missing file as unset where asked: a key absent from an optional Secret', () => {
+    const absent = { TOKEN_FILE: join(dir, 'absent') };
+    expect(secret(absent, 'TOKEN', 16, { missingFile: 'unset' })).toBeUndefined();
+    expect(() => secret(absent, 'TOKEN', 16)).toThrow(ConfigError);
     const { webhooks } = loadConfig({
       FLEET_ROLLOUT_WEBHOOK_GHCR_SECRET_FILE: file('ghcr', 'a-mounted-ghcr-secret\n'),
       FLEET_ROLLOUT_WEBHOOK_HARBOR_SECRET_FILE: join(dir, 'harbor'),
