@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GroupVersion, ResourceRegistry } from '../resources/registry.js';
 import { apiVersionOf, type ResourceType } from '../resources/types.js';
@@ -26,18 +27,42 @@ export const SERVER_VERSION = {
 };
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+/** Upstream's apiextensions server lists a custom resource's verbs in this order. */
+const CUSTOM_VERBS = [
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'create',
+  'update',
+  'watch',
+];
 const STATUS_VERBS = ['get', 'patch', 'update'];
 
+const verbsOf = (type: ResourceType) => (type.custom ? CUSTOM_VERBS : VERBS);
+
+/**
+ * Upstream's `storageVersionHash`: the first 8 bytes of SHA-256 of the stored `group/version/kind`,
+ * base64. Both Event views are stored as core `v1` Events.
+ */
+function storageVersionHash(type: ResourceType): string {
+  const stored = type.kind === 'Event' ? '/v1/Event' : `${type.group}/${type.version}/${type.kind}`;
+  return createHash('sha256').update(stored).digest().subarray(0, 8).toString('base64');
+}
+
 function legacyResources(gv: GroupVersion) {
-  return gv.resources.flatMap((type) => {
+  const sorted = [...gv.resources].sort((a, b) => a.plural.localeCompare(b.plural));
+  return sorted.flatMap((type) => {
     const main = {
       name: type.plural,
       singularName: type.singular,
       namespaced: type.namespaced,
       kind: type.kind,
-      verbs: VERBS,
+      verbs: verbsOf(type),
       ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
       ...(type.categories.length ? { categories: type.categories } : {}),
+      storageVersionHash: storageVersionHash(type),
     };
     if (!type.statusSubresource) return [main];
     const status = {
@@ -73,7 +98,7 @@ function discoveryResource(type: ResourceType) {
     responseKind,
     scope: type.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: type.singular,
-    verbs: VERBS,
+    verbs: verbsOf(type),
     ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
     ...(type.categories.length ? { categories: type.categories } : {}),
     ...(type.statusSubresource
@@ -97,7 +122,7 @@ function groupDiscoveryList(version: string, groupVersions: GroupVersion[]) {
     apiVersion: `apidiscovery.k8s.io/${version}`,
     metadata: {},
     items: [...groups].map(([group, versions]) => ({
-      metadata: { name: group, creationTimestamp: null },
+      metadata: group ? { name: group } : {},
       versions: versions.map((gv) => ({
         version: gv.version,
         resources: gv.resources.map(discoveryResource),
@@ -116,13 +141,22 @@ function sendAggregated(reply: FastifyReply, version: string, groupVersions: Gro
   );
 }
 
+/** Registers a discovery route with and without a trailing slash, as upstream serves both. */
+function getBoth<P = Record<string, string>>(
+  app: FastifyInstance,
+  url: string,
+  handler: (request: FastifyRequest<{ Params: P }>, reply: FastifyReply) => Promise<unknown>,
+) {
+  for (const path of [url, `${url}/`]) app.get<{ Params: P }>(path, handler);
+}
+
 /** Registers the discovery routes. */
 export function registerDiscovery(app: FastifyInstance, registry: ResourceRegistry) {
   const core = registry.groupVersions.filter((gv) => gv.group === '');
   const named = registry.groupVersions.filter((gv) => gv.group !== '');
 
   app.get('/version', async () => SERVER_VERSION);
-  app.get('/api', async (request: FastifyRequest, reply) => {
+  getBoth(app, '/api', async (request: FastifyRequest, reply) => {
     const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
     if (aggregated) return sendAggregated(reply, aggregated, core);
     reply.header('Vary', 'Accept');
@@ -133,7 +167,7 @@ export function registerDiscovery(app: FastifyInstance, registry: ResourceRegist
       serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: address }],
     };
   });
-  app.get('/apis', async (request: FastifyRequest, reply) => {
+  getBoth(app, '/apis', async (request: FastifyRequest, reply) => {
     const aggregated = aggregatedDiscoveryVersion(request.headers.accept);
     if (aggregated) return sendAggregated(reply, aggregated, named);
     reply.header('Vary', 'Accept');
@@ -143,18 +177,15 @@ export function registerDiscovery(app: FastifyInstance, registry: ResourceRegist
       groups: [...byGroup(named)].map(([name, versions]) => apiGroup(name, versions)),
     };
   });
-  app.get('/api/v1', async () => resourceList(core[0] as GroupVersion));
-  app.get<{ Params: { group: string } }>('/apis/:group', async (request) => {
+  getBoth(app, '/api/v1', async () => resourceList(core[0] as GroupVersion));
+  getBoth<{ group: string }>(app, '/apis/:group', async (request) => {
     const versions = named.filter((gv) => gv.group === request.params.group);
     if (versions.length === 0) throw pathNotFound();
     return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(request.params.group, versions) };
   });
-  app.get<{ Params: { group: string; version: string } }>(
-    '/apis/:group/:version',
-    async (request) => {
-      const gv = registry.groupVersion(request.params.group, request.params.version);
-      if (!gv || gv.group === '') throw pathNotFound();
-      return resourceList(gv);
-    },
-  );
+  getBoth<{ group: string; version: string }>(app, '/apis/:group/:version', async (request) => {
+    const gv = registry.groupVersion(request.params.group, request.params.version);
+    if (!gv || gv.group === '') throw pathNotFound();
+    return resourceList(gv);
+  });
 }

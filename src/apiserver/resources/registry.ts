@@ -48,7 +48,10 @@ export class ResourceRegistry {
   }
 }
 
-/** The types grouped by group-version, the core group first, then by group name and version. */
+/** Built-in groups in upstream's discovery order; custom resource groups follow, by name. */
+const BUILTIN_GROUP_ORDER = ['', 'events.k8s.io', 'coordination.k8s.io'];
+
+/** The types grouped by group-version in upstream's discovery order, then by version. */
 function byGroupVersion(types: ResourceType[]): GroupVersion[] {
   const result = new Map<string, GroupVersion>();
   for (const type of types) {
@@ -57,7 +60,14 @@ function byGroupVersion(types: ResourceType[]): GroupVersion[] {
     entry.resources.push(type);
     result.set(key, entry);
   }
-  return [...result.values()].sort((a, b) =>
-    a.group === b.group ? a.version.localeCompare(b.version) : a.group.localeCompare(b.group),
+  const rank = (group: string) => {
+    const index = BUILTIN_GROUP_ORDER.indexOf(group);
+    return index < 0 ? BUILTIN_GROUP_ORDER.length : index;
+  };
+  return [...result.values()].sort(
+    (a, b) =>
+      rank(a.group) - rank(b.group) ||
+      a.group.localeCompare(b.group) ||
+      a.version.localeCompare(b.version),
   );
 }
