@@ -68,10 +68,29 @@ export const namespaceResource: ResourceType = builtinResource({
   selectableFields: {
     'status.phase': (object) => (isObject(object.status) ? String(object.status.phase) : ''),
   },
+  // Upstream's defaulting labels every namespace with its name (so the creator owns the label);
+  // its strategy then adds the `kubernetes` finalizer and keeps both across updates.
   prepareForCreate: (object: JsonObject) => {
     object.status = { phase: 'Active' };
+    nameLabel(object);
+  },
+  initializeUnmanaged: (object: JsonObject) => {
+    object.spec = { ...(isObject(object.spec) ? object.spec : {}), finalizers: ['kubernetes'] };
+  },
+  prepareForUpdate: (next: JsonObject, current: JsonObject) => {
+    nameLabel(next);
+    if (current.spec === undefined) delete next.spec;
+    else next.spec = current.spec;
   },
 });
+
+/** The label upstream's defaulting puts on every namespace: `kubernetes.io/metadata.name`. */
+function nameLabel(object: JsonObject) {
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const labels = isObject(metadata.labels) ? metadata.labels : {};
+  metadata.labels = { ...labels, 'kubernetes.io/metadata.name': metadata.name };
+  object.metadata = metadata;
+}
 
 const LEASE_SCHEMA: JSONSchemaProps = {
   type: 'object',

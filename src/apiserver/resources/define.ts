@@ -99,6 +99,8 @@ export interface BuiltinDefinition
   strategicMergeLists?: ResourceType['strategicMergeLists'];
   convert?: ResourceType['convert'];
   prepareForCreate?: ResourceType['prepareForCreate'];
+  initializeUnmanaged?: ResourceType['initializeUnmanaged'];
+  prepareForUpdate?: ResourceType['prepareForUpdate'];
 }
 
 /** Serves a built-in kind: schema admission (pruning, types) plus its own checks, no CEL. */
@@ -135,6 +137,10 @@ export function builtinResource(definition: BuiltinDefinition): ResourceType {
       : {}),
     ...(definition.convert ? { convert: definition.convert } : {}),
     ...(definition.prepareForCreate ? { prepareForCreate: definition.prepareForCreate } : {}),
+    ...(definition.initializeUnmanaged
+      ? { initializeUnmanaged: definition.initializeUnmanaged }
+      : {}),
+    ...(definition.prepareForUpdate ? { prepareForUpdate: definition.prepareForUpdate } : {}),
   };
 }
 

@@ -64,6 +64,10 @@ export interface ResourceType
   };
   /** Initializes fields the server owns on create (e.g. a namespace's phase). */
   prepareForCreate?(object: JsonObject): void;
+  /** Sets fields on create after managed fields are recorded (no manager owns them). */
+  initializeUnmanaged?(object: JsonObject): void;
+  /** Carries server-owned fields over on an update of the main resource. */
+  prepareForUpdate?(next: JsonObject, current: JsonObject): void;
 }
 
 /** `group/version`, or `v1` for the core group. */

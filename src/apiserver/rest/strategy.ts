@@ -103,6 +103,7 @@ export function prepareForUpdate(ctx: RequestContext, current: JsonObject, reque
     else next.status = current.status;
   }
   checkFinalizersWhileDeleting(ctx, currentMeta, nextMeta);
+  ctx.type.prepareForUpdate?.(next, current);
   return next;
 }
 

@@ -95,6 +95,7 @@ async function insert(
   const admitted = admit(ctx, object);
   if (managers) setManagedFields(admitted, managers);
   else recordManagedFields(ctx, undefined, admitted);
+  ctx.type.initializeUnmanaged?.(admitted);
   const metadata = meta(admitted);
   for (let attempt = 0; ; attempt += 1) {
     if (attempt === 0 && metadata.name === freeName) break;
