@@ -92,7 +92,7 @@ function groupKindString({ group, kind }: GroupKind): string {
 export function notFound(gr: GroupResource, name: string): ApiError {
   return new ApiError(404, 'NotFound', `${groupResourceString(gr)} "${name}" not found`, {
     name,
-    group: gr.group,
+    ...(gr.group ? { group: gr.group } : {}),
     kind: gr.resource,
   });
 }
@@ -101,7 +101,7 @@ export function notFound(gr: GroupResource, name: string): ApiError {
 export function alreadyExists(gr: GroupResource, name: string): ApiError {
   return new ApiError(409, 'AlreadyExists', `${groupResourceString(gr)} "${name}" already exists`, {
     name,
-    group: gr.group,
+    ...(gr.group ? { group: gr.group } : {}),
     kind: gr.resource,
   });
 }
@@ -112,7 +112,7 @@ export function conflict(gr: GroupResource, name: string, detail: string): ApiEr
     409,
     'Conflict',
     `Operation cannot be fulfilled on ${groupResourceString(gr)} "${name}": ${detail}`,
-    { name, group: gr.group, kind: gr.resource },
+    { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource },
   );
 }
 
@@ -125,8 +125,8 @@ export function invalid(gk: GroupKind, name: string, causes: FieldCause[]): ApiE
   const errors = causes.map((cause) => `${cause.field}: ${cause.message}`);
   const aggregate = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${groupKindString(gk)} "${name}" is invalid: ${aggregate}`, {
-    name,
-    group: gk.group,
+    ...(name ? { name } : {}),
+    ...(gk.group ? { group: gk.group } : {}),
     kind: gk.kind,
     causes: causes.map((cause) => ({
       reason: cause.type,
@@ -142,7 +142,7 @@ export function forbidden(gr: GroupResource, name: string, detail: string): ApiE
     403,
     'Forbidden',
     `${groupResourceString(gr)} "${name}" is forbidden: ${detail}`,
-    { name, group: gr.group, kind: gr.resource },
+    { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource },
   );
 }
 
@@ -172,9 +172,20 @@ export function resourceVersionTooLarge(requested: string, current: number): Api
   );
 }
 
+/** A path that names no served resource: answered, as upstream's mux does, in plain text. */
+export class PathNotFound extends ApiError {
+  /** The body upstream's Go mux answers (`http.NotFound`). */
+  static readonly TEXT = '404 page not found\n';
+}
+
+/** 404 as a JSON Status for a resource path that cannot name anything. */
+export function resourceNotFound(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
 /** 404 for a path that names no served resource. */
 export function pathNotFound(): ApiError {
-  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+  return new PathNotFound(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
 /** 405 for a verb the resource does not support. */

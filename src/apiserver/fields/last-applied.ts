@@ -82,7 +82,8 @@ function syncLastApplied(object: unknown, config: unknown) {
   const metadata = isObject(object.metadata) ? object.metadata : {};
   metadata.annotations = {
     ...(annotationsOf(object) ?? {}),
-    [LAST_APPLIED]: JSON.stringify(applied),
+    // Upstream writes it with a JSON encoder, which ends the text with a newline.
+    [LAST_APPLIED]: `${JSON.stringify(applied)}\n`,
   };
   object.metadata = metadata;
 }

@@ -65,7 +65,9 @@ export function sendList(
     return sendAs(reply, representation.contentType, body);
   }
   const items = list.items.map((item) => withConventionalKeyOrder(item));
+  // Upstream's unstructured lists (custom resources) always carry `continue`, empty on the last page.
+  const listMetadata = type.custom ? { continue: '', ...metadata } : metadata;
   return reply
     .type('application/json')
-    .send({ apiVersion: apiVersionOf(type), kind: type.listKind, metadata, items });
+    .send({ apiVersion: apiVersionOf(type), kind: type.listKind, metadata: listMetadata, items });
 }

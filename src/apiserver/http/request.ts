@@ -22,9 +22,11 @@ export function queryOf(request: FastifyRequest): Query {
   return query;
 }
 
-/** Reads a boolean query parameter (`true`/`1`). */
+/** Reads a boolean query parameter as upstream converts it: anything but `false`/`f`/`0` is true. */
 export function flag(query: Query, name: string): boolean {
-  return query[name] === 'true' || query[name] === '1';
+  const value = query[name];
+  if (value === undefined || value === '') return false;
+  return !['0', 'f', 'false'].includes(value.toLowerCase());
 }
 
 /** Reads a non-negative integer query parameter. */
@@ -55,7 +57,11 @@ export function decodeObjectBody(request: FastifyRequest): unknown {
   }
   if (mediaType === 'application/json' || mediaType === '') return decodeBody(text, 'json');
   if (mediaType === 'application/yaml') return decodeBody(text, 'yaml');
-  throw unsupportedMediaType(['application/json', 'application/yaml']);
+  throw unsupportedMediaType([
+    'application/json',
+    'application/yaml',
+    'application/vnd.kubernetes.protobuf',
+  ]);
 }
 
 const FIELD_VALIDATION: FieldValidation[] = ['Strict', 'Warn', 'Ignore'];

@@ -15,7 +15,14 @@ import { getObject, type ListOptions, listObjects, objectFilter } from '../rest/
 import { applyObject, PATCH_TYPES, patchObject, replaceObject } from '../rest/update.js';
 import type { Written } from '../rest/write.js';
 import { createObject } from '../rest/write.js';
-import { groupResourceString, methodNotAllowed, notAcceptable, pathNotFound } from '../status.js';
+import {
+  badRequest,
+  groupResourceString,
+  methodNotAllowed,
+  notAcceptable,
+  pathNotFound,
+  resourceNotFound,
+} from '../status.js';
 import type { ChangeFeed } from '../storage/change-feed.js';
 import { parseIncludeObject } from '../table.js';
 import { chooseRepresentation } from './negotiate.js';
@@ -77,8 +84,10 @@ function resolveTarget(
   rest: string,
 ): Target {
   const path = parseResourcePath(pathSegments(rest));
-  const type = path && deps.registry.find(group, version, path.plural);
-  if (!path || !type) throw pathNotFound();
+  // A path whose segments name nothing (NUL, too many): the JSON NotFound it always answered.
+  if (!path) throw resourceNotFound();
+  const type = deps.registry.find(group, version, path.plural);
+  if (!type) throw pathNotFound();
   if (path.namespace !== undefined && !type.namespaced) throw pathNotFound();
   if (
     path.subresource !== undefined &&
@@ -146,6 +155,10 @@ function verbOf(method: string, name: string | undefined): string {
     ? { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }
     : { GET: 'list', POST: 'create', DELETE: 'deletecollection' };
   const verb = verbs[method];
+  // Upstream routes a PUT or PATCH without a name to the item handler, which wants one.
+  if (!verb && !name && (method === 'PUT' || method === 'PATCH')) {
+    throw badRequest('name must be provided');
+  }
   if (!verb) throw methodNotAllowed();
   return verb;
 }

@@ -1,9 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ApiServerMetrics } from '../metrics.js';
-import { ApiError, pathNotFound, requestTooLarge, unauthorized } from '../status.js';
+import { ApiError, PathNotFound, requestTooLarge, unauthorized } from '../status.js';
 import { registerDiscovery } from './discovery.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpenApiV2 } from './openapi-v2.js';
@@ -86,11 +91,18 @@ function registerHooks(app: FastifyInstance, options: AppOptions) {
         { err: error, method: request.method, url: request.url },
         'request failed',
       );
+    if (apiError instanceof PathNotFound) return sendPathNotFound(reply);
     return reply.code(apiError.code).type('application/json').send(apiError.toStatus());
   });
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).type('application/json').send(pathNotFound().toStatus());
-  });
+  app.setNotFoundHandler((_request, reply) => sendPathNotFound(reply));
+}
+
+function sendPathNotFound(reply: FastifyReply) {
+  return reply
+    .code(404)
+    .header('x-content-type-options', 'nosniff')
+    .type('text/plain; charset=utf-8')
+    .send(PathNotFound.TEXT);
 }
 
 function authorized(request: FastifyRequest, token: string): boolean {

@@ -6,6 +6,7 @@ import { clone, isObject, type JsonObject } from '../json.js';
 import { objectMetaTypeErrors } from '../resources/object-meta.js';
 import type { ResourceType } from '../resources/types.js';
 import { apiVersionOf } from '../resources/types.js';
+import { fieldError } from '../schema/field-errors.js';
 import type { FieldValidation } from '../schema/index.js';
 import { badRequest, type GroupResource, invalid } from '../status.js';
 import type { ObjectKey, ObjectStore, StoredObject } from '../storage/store.js';
@@ -85,6 +86,15 @@ export function checkBody(ctx: RequestContext, body: unknown, name?: string): Js
   if (object.apiVersion !== apiVersion) {
     throw badRequest(
       `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${apiVersion})`,
+    );
+  }
+  if (object.kind !== ctx.type.kind && ctx.type.custom) {
+    // Upstream decodes a custom resource without checking its kind; validation then refuses it.
+    const named = isObject(object.metadata) ? object.metadata.name : undefined;
+    throw invalid(
+      { group: ctx.type.group, kind: String(object.kind) },
+      typeof named === 'string' ? named : '',
+      [fieldError.invalid('kind', object.kind, `must be ${ctx.type.kind}`)],
     );
   }
   if (object.kind !== ctx.type.kind) {

@@ -158,7 +158,7 @@ function success(ctx: RequestContext, object: StoredObject): JsonObject {
     status: 'Success',
     details: {
       name: metadata.name,
-      group: ctx.type.group,
+      ...(ctx.type.group ? { group: ctx.type.group } : {}),
       kind: ctx.type.plural,
       uid: metadata.uid,
     },

@@ -1,6 +1,6 @@
 import { recordApply } from '../fields/last-applied.js';
 import { decodeManagedFields } from '../fields/managed.js';
-import type { JsonObject } from '../json.js';
+import { isObject, type JsonObject } from '../json.js';
 import { applyJsonPatch, applyMergePatch, parseJsonPatch } from '../patch/json-patch.js';
 import { applyStrategicMergePatch } from '../patch/strategic.js';
 import { fieldError, OMIT_VALUE } from '../schema/field-errors.js';
@@ -120,7 +120,7 @@ export function applyObject(
   if (!options.managerGiven) {
     throw badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be specified');
   }
-  const config = checkBody(ctx, decodeBody(body, 'yaml'), name);
+  const config = checkBody(ctx, requireTypeMeta(decodeBody(body, 'yaml')), name);
   if (meta(config).managedFields !== undefined) {
     throw badRequest('metadata.managedFields must be nil');
   }
@@ -163,15 +163,28 @@ function checkResourceVersion(
   const version = meta(requested).resourceVersion;
   if (version === undefined || version === '' || version === null) {
     if (!required) return;
-    throw invalid({ group: ctx.type.group, kind: ctx.type.kind }, name, [
+    // Upstream's custom resource strategy names the resource and prints the int64 as `0`; the
+    // built-in kinds name the kind and print `%#v` of it: `0x0`.
+    const custom = ctx.type.custom;
+    const subject = custom ? ctx.type.plural : ctx.type.kind;
+    throw invalid({ group: ctx.type.group, kind: subject }, name, [
       fieldError.invalid(
         'metadata.resourceVersion',
         OMIT_VALUE,
-        '0x0: must be specified for an update',
+        `${custom ? '0' : '0x0'}: must be specified for an update`,
       ),
     ]);
   }
   if (version !== meta(current).resourceVersion) {
     throw conflict(groupResource(ctx.type), name, MODIFIED_CONFLICT);
   }
+}
+
+/** An applied configuration must name its apiVersion and kind (upstream: `invalid object type`). */
+function requireTypeMeta(config: unknown): unknown {
+  if (!isObject(config) || (config.apiVersion && config.kind)) return config;
+  const apiVersion = typeof config.apiVersion === 'string' ? config.apiVersion : '';
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const kind = typeof config.kind === 'string' ? config.kind : '';
+  throw badRequest(`invalid object type: ${group}/${version}, Kind=${kind}`);
 }
