@@ -1,0 +1,192 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiServer } from '../../../src/apiserver/index.js';
+import { startTestServer } from '../../support/apiserver.js';
+import { createTestDatabase } from '../../support/database.js';
+import { type KubectlResult, kubectlFor } from '../../support/kubectl.js';
+import { controlPlane } from '../cluster.js';
+import { controlPlaneKubeconfig } from '../control-plane.js';
+
+/** A raw answer: status, the headers the corpus compares, and the body text. */
+export interface RawAnswer {
+  status: number;
+  contentType: string;
+  warnings: string[];
+  text: string;
+}
+
+/** One request of the corpus, as sent to either server. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+}
+
+/** One of the two servers the corpus runs against, reached the same way for both. */
+export interface Endpoint {
+  name: 'real' | 'local';
+  url: string;
+  certificate: string;
+  token: string;
+  /** A folder of this endpoint's own: kubeconfig, CA file and kubectl's HOME. */
+  home: string;
+  send(request: HttpRequest): Promise<RawAnswer>;
+  kubectl(args: string[], input?: string): Promise<KubectlResult>;
+  /** Drops the change history up to now, so older resourceVersions answer 410. */
+  compact(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The User-Agent of raw requests: both servers derive the default field manager from it. */
+export const USER_AGENT = 'fidelity/1.0';
+
+function send(base: { url: string; certificate: string; token: string }, req: HttpRequest) {
+  const body =
+    req.body === undefined || typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${base.token}`,
+      accept: req.accept ?? 'application/json',
+      'user-agent': USER_AGENT,
+    };
+    if (body !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      // Node sends a DELETE's body without framing unless its length is given.
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const call = request(
+      `${base.url}${req.path}`,
+      { method: req.method, ca: base.certificate, headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          const warning = res.headers.warning;
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            warnings: warning === undefined ? [] : [warning].flat(),
+            text,
+          });
+        });
+      },
+    );
+    call.on('error', reject);
+    call.end(body);
+  });
+}
+
+async function endpointOf(
+  name: Endpoint['name'],
+  base: { url: string; certificate: string; token: string; kubeconfig(): string },
+  compact: () => Promise<void>,
+  close: () => Promise<void>,
+): Promise<Endpoint> {
+  const home = await mkdtemp(join(tmpdir(), `fleet-rollout-fidelity-${name}-`));
+  await writeFile(join(home, 'ca.crt'), base.certificate);
+  const kubectl = await kubectlFor(base);
+  return {
+    name,
+    url: base.url,
+    certificate: base.certificate,
+    token: base.token,
+    home,
+    send: (req) => send(base, req),
+    kubectl: (args, input) => runKubectl(kubectl.home, args, input),
+    compact,
+    async close() {
+      await close();
+      await kubectl.cleanup();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** kubectl with the kubeconfig kubectlFor wrote into `home`; stdin is `input`. */
+function runKubectl(home: string, args: string[], input?: string): Promise<KubectlResult> {
+  const env = {
+    ...process.env,
+    HOME: home,
+    KUBECONFIG: join(home, 'kubeconfig'),
+    KUBECACHEDIR: join(home, 'cache'),
+  };
+  return new Promise((resolve) => {
+    const child = execFile('kubectl', args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(input ?? '');
+  });
+}
+
+/** The real kube-apiserver of the cluster tier, as the admin. */
+export function realEndpoint(): Promise<Endpoint> {
+  const access = controlPlane();
+  const base = {
+    url: access.url,
+    certificate: access.certificate,
+    token: access.adminToken,
+    kubeconfig: () => controlPlaneKubeconfig(access),
+  };
+  return endpointOf(
+    'real',
+    base,
+    () => compactEtcd(),
+    async () => {},
+  );
+}
+
+/** A local API server on a fresh PGlite database, started for the corpus. */
+export async function localEndpoint(): Promise<Endpoint> {
+  const database = await createTestDatabase('pglite');
+  const server: ApiServer = await startTestServer(database.database);
+  return endpointOf(
+    'local',
+    server,
+    async () => {
+      await server.compact(new Date(Date.now() + 1000));
+    },
+    async () => {
+      await server.close();
+      await database.drop();
+    },
+  );
+}
+
+/**
+ * Compacts the real server's etcd up to its current revision. The control plane does not publish
+ * etcd's URL, so it is read from the kube-apiserver's command line (the one serving our URL).
+ */
+async function compactEtcd(): Promise<void> {
+  const etcd = etcdUrl();
+  const status = await fetch(`${etcd}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+  });
+  const revision = ((await status.json()) as { header: { revision: string } }).header.revision;
+  const compacted = await fetch(`${etcd}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision, physical: true }),
+  });
+  if (!compacted.ok) throw new Error(`etcd compaction: ${compacted.status}`);
+}
+
+function etcdUrl(): string {
+  const port = new URL(controlPlane().url).port;
+  const lines = execFileSync('ps', ['-ww', '-eo', 'args'], { encoding: 'utf8' }).split('\n');
+  const line = lines.find(
+    (each) => each.includes('kube-apiserver') && each.includes(`--secure-port=${port}`),
+  );
+  const match = line?.match(/--etcd-servers=(\S+)/);
+  if (!match?.[1]) throw new Error('the etcd URL of the control plane was not found');
+  return match[1];
+}
