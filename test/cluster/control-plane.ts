@@ -27,6 +27,8 @@ export interface ControlPlaneAccess {
   auditLog: string;
   /** A folder the control plane owns, for kubeconfigs and logs. */
   dir: string;
+  /** etcd's client URL (plain HTTP on loopback), for tests that compact its history. */
+  etcdUrl: string;
 }
 
 /** A running control plane; `stop` ends every process it started. */
@@ -166,6 +168,7 @@ async function startApiServer(
     adminToken,
     auditLog: files.auditLog,
     dir,
+    etcdUrl,
   };
   await waitFor(processes, program, async () => (await get(access, '/readyz')) === 200);
   await writeFile(join(dir, 'admin.kubeconfig'), controlPlaneKubeconfig(access), { mode: 0o600 });

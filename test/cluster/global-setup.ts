@@ -14,13 +14,10 @@ declare module 'vitest' {
 }
 
 /** Plain data of a control plane, as `provide` needs it. */
-const accessOf = ({ url, certificate, adminToken, auditLog, dir }: ControlPlaneAccess) => ({
-  url,
-  certificate,
-  adminToken,
-  auditLog,
-  dir,
-});
+const accessOf = (plane: ControlPlaneAccess): ControlPlaneAccess => {
+  const { url, certificate, adminToken, auditLog, dir, etcdUrl } = plane;
+  return { url, certificate, adminToken, auditLog, dir, etcdUrl };
+};
 
 /** Starts the cluster tier's real control planes; every test file reaches them by `inject`. */
 export default async function setup(project: TestProject) {

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -162,12 +162,9 @@ export async function localEndpoint(): Promise<Endpoint> {
   );
 }
 
-/**
- * Compacts the real server's etcd up to its current revision. The control plane does not publish
- * etcd's URL, so it is read from the kube-apiserver's command line (the one serving our URL).
- */
+/** Compacts the real server's etcd up to its current revision. */
 async function compactEtcd(): Promise<void> {
-  const etcd = etcdUrl();
+  const etcd = controlPlane().etcdUrl;
   const status = await fetch(`${etcd}/v3/kv/range`, {
     method: 'POST',
     body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
@@ -178,15 +175,4 @@ async function compactEtcd(): Promise<void> {
     body: JSON.stringify({ revision, physical: true }),
   });
   if (!compacted.ok) throw new Error(`etcd compaction: ${compacted.status}`);
-}
-
-function etcdUrl(): string {
-  const port = new URL(controlPlane().url).port;
-  const lines = execFileSync('ps', ['-ww', '-eo', 'args'], { encoding: 'utf8' }).split('\n');
-  const line = lines.find(
-    (each) => each.includes('kube-apiserver') && each.includes(`--secure-port=${port}`),
-  );
-  const match = line?.match(/--etcd-servers=(\S+)/);
-  if (!match?.[1]) throw new Error('the etcd URL of the control plane was not found');
-  return match[1];
 }
