@@ -60,6 +60,8 @@ describe('shared HTTP server', () => {
     ['unknown field', 400, () => post('{"name":"a","x":1}')],
     ['string too long', 400, () => post('{"name":"aaaaaaaaaaaa"}')],
     ['prototype poisoning', 400, () => post('{"name":"a","__proto__":{"x":1}}')],
+    ['a NUL in a string', 400, () => post('{"name":"a\\u0000"}')],
+    ['a lone surrogate in a string', 400, () => post('{"name":"a\\udc00"}')],
     ['nested deeper than 32', 400, () => post(`${'['.repeat(40)}${']'.repeat(40)}`)],
     ['body over 1 MiB', 413, () => post(JSON.stringify({ name: 'x'.repeat(1024 * 1024) }))],
     ['unsupported media type', 415, () => post('name=a', 'application/x-www-form-urlencoded')],
@@ -80,10 +82,25 @@ describe('shared HTTP server', () => {
     expect(response.json().errors).toEqual([{ path: 'body/name', message: 'must be string' }]);
   });
 
+  it('names a field Postgres could not store, before schema validation', async () => {
+    const response = await post('{"name":"\\ud800","x":1}');
+    expect(response.json()).toMatchObject({
+      title: 'Invalid request',
+      detail: 'body/name must not contain an unpaired surrogate',
+      errors: [{ path: 'body/name', message: 'must not contain an unpaired surrogate' }],
+    });
+  });
+
   it('answers an unexpected error with a 500 problem that hides the cause, and logs it', async () => {
     const response = await app.inject({ method: 'GET', url: '/broken' });
     expect(response.statusCode).toBe(500);
-    expect(response.body).not.toContain('secret internals');
+    // Exactly this body: no message, no stack trace.
+    expect(response.json()).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'the server failed to handle this request',
+    });
     expect(logged.join('')).toContain('secret internals');
   });
 

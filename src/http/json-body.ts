@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
 import { HttpProblem } from './problem.js';
+import { findUnstorable, printable, type UnstorableText } from './storable-text.js';
 
 /**
  * Replaces the JSON parser with fastify's own (prototype poisoning rejected) plus a nesting
- * limit, so no handler, validator or database sees a document deep enough to exhaust a stack.
+ * limit and a check that every string and key can be stored (no NUL, no unpaired surrogate), so
+ * no handler, validator or database sees a document deep enough to exhaust a stack or text
+ * Postgres refuses.
  */
 export function limitJsonBodies(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
@@ -18,7 +21,23 @@ export function limitJsonBodies(app: FastifyInstance): void {
           undefined,
         );
       }
+      const unstorable = findUnstorable(value);
+      if (unstorable) return done(unstorableProblem(unstorable), undefined);
       done(null, value);
     });
   });
+}
+
+/** 400 naming the field as validation errors do (`body/labels/site`), the text escaped. */
+function unstorableProblem(found: UnstorableText): HttpProblem {
+  const path = ['body', ...found.path.map((key) => escapePointer(printable(String(key))))].join(
+    '/',
+  );
+  const message = `${found.key ? 'property name ' : ''}must not contain ${found.reason}`;
+  return new HttpProblem(400, 'Invalid request', `${path} ${message}`, [{ path, message }]);
+}
+
+/** A JSON pointer reference token (RFC 6901). */
+function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
