@@ -6,6 +6,7 @@ import {
   normalizeRepository,
   parseImageReference,
 } from '../api/image-reference.js';
+import { clipWhole } from '../http/storable-text.js';
 import type { IgnoreReason, ImagePush, ParsedDelivery, RegistryKind } from './push.js';
 import { PayloadError } from './push.js';
 
@@ -102,5 +103,5 @@ function asPayloadError<T>(where: string, parse: () => T): T {
 
 /** Shortens untrusted text quoted in a message. */
 export function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return text.length > 80 ? `${clipWhole(text, 77)}...` : text;
 }

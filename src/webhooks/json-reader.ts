@@ -1,4 +1,5 @@
 import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
+import { findUnstorable, printable, type UnstorableText } from '../http/storable-text.js';
 import { PayloadError } from './push.js';
 
 /** Longest string field a parser reads. */
@@ -6,7 +7,11 @@ const MAX_STRING_LENGTH = 1024;
 /** Most items of an array field a parser reads. */
 export const MAX_ARRAY_ITEMS = 1000;
 
-/** Parses JSON text, rejecting invalid text and nesting deeper than MAX_JSON_DEPTH. */
+/**
+ * Parses JSON text, rejecting invalid text, nesting deeper than MAX_JSON_DEPTH and strings or
+ * keys Postgres cannot store (NUL, unpaired surrogates): a delivery it could not record is
+ * malformed, not a reason for the registry to retry.
+ */
 export function parseJson(text: string, what = 'the body'): unknown {
   let value: unknown;
   try {
@@ -17,7 +22,19 @@ export function parseJson(text: string, what = 'the body'): unknown {
   if (depthOf(value) > MAX_JSON_DEPTH) {
     throw new PayloadError(`${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  const unstorable = findUnstorable(value);
+  if (unstorable) throw new PayloadError(unstorableMessage(unstorable, what));
   return value;
+}
+
+/** `push_data.tag in the body contains a NUL character`, the field's text escaped. */
+function unstorableMessage({ path, key, reason }: UnstorableText, what: string): string {
+  const dotted = path
+    .map((step) => (typeof step === 'number' ? `[${step}]` : `.${printable(step)}`))
+    .join('')
+    .replace(/^\./, '');
+  const field = key ? `the property name ${dotted}` : dotted;
+  return `${path.length > 0 ? `${field} in ${what}` : what} contains ${reason}`;
 }
 
 /**
@@ -62,8 +79,6 @@ export class JsonReader {
     const value = this.at(path).value;
     if (value === undefined || value === null || value === '') return undefined;
     if (typeof value !== 'string') throw this.wrongType(path, 'a string', value);
-    if (value.includes('\u0000'))
-      throw new PayloadError(`${this.join(path)} contains a NUL character`);
     if (value.length > MAX_STRING_LENGTH) {
       throw new PayloadError(
         `${this.join(path)} is longer than ${MAX_STRING_LENGTH} characters (${value.length})`,

@@ -5,6 +5,7 @@ import { formatImageReference } from '../api/image-reference.js';
 import type { WebhookConfig } from '../config.js';
 import type { WebhookStore } from '../db/webhook-store.js';
 import { HttpProblem, sendProblem } from '../http/problem.js';
+import { clipWhole } from '../http/storable-text.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { createDigestResolver, type DigestResolver } from './digest-resolver.js';
@@ -268,7 +269,7 @@ function received(parsed: ParsedDelivery, text: string, bytes: number): Record<s
     ignored: parsed.ignored,
     warnings: parsed.warnings,
     bytes,
-    body: text.slice(0, RECORDED_BODY_CHARS),
+    body: clipWhole(text, RECORDED_BODY_CHARS),
     truncated: text.length > RECORDED_BODY_CHARS,
   };
 }

@@ -259,6 +259,48 @@ describe('malformed and hostile bodies', () => {
     ['generic with a short digest', 'generic', generic({ digest: 'sha256:abc' }), /64 hex digits/],
     ['generic with a bad time', 'generic', generic({ pushedAt: 'yesterday' }), /RFC 3339/],
     ['generic with a URL', 'generic', generic({ image: 'HTTP://evil/../x' }), /invalid/],
+    [
+      'a NUL in a key',
+      'generic',
+      '{"image":"ghcr.io/acme/app","tag":"1","x\\u0000":1}',
+      /^the property name x\\u0000 in the body contains a NUL character$/,
+    ],
+    [
+      'a NUL in a value',
+      'dockerhub',
+      hub('a/b', 'v\u0000'),
+      /^push_data.tag in the body contains a NUL/,
+    ],
+    [
+      'a lone high surrogate in a delivery id',
+      'generic',
+      generic({ id: '\ud800' }),
+      /^id in the body contains an unpaired surrogate$/,
+    ],
+    [
+      'a lone low surrogate in a Harbor event type',
+      'harbor',
+      '{"type":"PUSH_ARTIFACT\\udc00"}',
+      /^type in the body contains an unpaired surrogate$/,
+    ],
+    [
+      'a lone surrogate in a Distribution event id',
+      'distribution',
+      envelope([{ id: '\udbff', action: 'push' }]),
+      /^events\[0\].id in the body contains an unpaired surrogate$/,
+    ],
+    [
+      'a lone surrogate in a Quay tag',
+      'quay',
+      quay('["v1\\udfff"]'),
+      /^updated_tags\[0\] in the body contains an unpaired surrogate$/,
+    ],
+    [
+      'a lone surrogate inside GAR data',
+      'gar',
+      gar({ action: 'INSERT', tag: 'r.example/a:1\ud800' }),
+      /^tag in message.data contains an unpaired surrogate$/,
+    ],
   ] as const)('%s → 400', (_case, registry, text, message) => {
     expect(() => parse(registry, text)).toThrow(message);
   });

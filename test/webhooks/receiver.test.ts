@@ -377,6 +377,13 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     const failed = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
     expect(failed.statusCode).toBe(503);
     expect(failed.headers['retry-after']).toBe('30');
+    // Exactly this body: no cause, no stack trace.
+    expect(failed.json()).toEqual({
+      type: 'about:blank',
+      title: 'Service unavailable',
+      status: 503,
+      detail: 'cannot process the delivery now; retry',
+    });
     kube.failCreates = false;
     const retried = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
     expect(retried.statusCode).toBe(200);
