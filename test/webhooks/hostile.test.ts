@@ -9,7 +9,7 @@ import {
   TEST_SECRETS,
   type TestReceiver,
 } from '../support/webhook-receiver.js';
-import { DIGEST_A, fixture, taggedGhcrPackage, testPolicy } from './fixtures.js';
+import { DIGEST_A, fixture, fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
 
 const HIGH = '\ud800';
 const LOW = '\udc00';
@@ -235,5 +235,23 @@ describe.each(databaseBackends)('webhook receiver against hostile text on %s', (
       (row) => row.type === 'image.webhook_received',
     );
     expect(received?.payload.warnings).toEqual([warning]);
+  });
+
+  it('rolls out a GHCR version pushed under another action name, and ignores its deletion', async () => {
+    const created = fixtureText('ghcr-package-created-tagged.json');
+    const response = await post('ghcr', created, {});
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ ignored: [], rollouts: [{ created: true }] });
+    expect([...kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
+      'ghcr.io/codertocat/hello-world:2.4.1',
+    ]);
+    const deleted = created.replace('"action": "created"', '"action": "deleted"');
+    const ignored = await post('ghcr', deleted, { 'x-github-delivery': 'gh-deleted' });
+    expect(ignored.statusCode).toBe(200);
+    expect(ignored.json()).toMatchObject({
+      rollouts: [],
+      ignored: [{ reason: 'NotAPush', detail: 'package action "deleted"' }],
+    });
+    expect(kube.rollouts.size).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseJson } from '../../src/webhooks/json-reader.js';
 import { detectRegistry, PARSERS } from '../../src/webhooks/parsers/index.js';
 import type { ParsedDelivery, RegistryKind } from '../../src/webhooks/push.js';
-import { DIGEST_A, fixtureText, sha256, taggedGhcrPackage } from './fixtures.js';
+import { DIGEST_A, fixture, fixtureText, sha256, taggedGhcrPackage } from './fixtures.js';
 
 /** Parses raw text as the receiver does: depth-limited JSON, then the registry's parser. */
 function parse(
@@ -37,6 +37,17 @@ describe('registry samples', () => {
       headers: { 'x-github-event': 'package', 'x-github-delivery': 'd1' },
       pushes: [],
       ignored: ['Untagged'],
+      warnings: 0,
+    },
+    {
+      // GitHub's sample with another action name and a tagged version: a push all the same.
+      file: 'ghcr-package-created-tagged.json',
+      registry: 'ghcr',
+      headers: { 'x-github-event': 'package', 'x-github-delivery': 'd2' },
+      pushes: [
+        'ghcr.io/codertocat/hello-world:2.4.1@sha256:3da1996a8115d7616457760d9920b815241d0a03b34cf5f04e9a0e9d8de37498',
+      ],
+      ignored: [],
       warnings: 0,
     },
     {
@@ -153,6 +164,43 @@ describe('registry samples', () => {
         deliveryId: 'g1',
       },
     ]);
+  });
+
+  const withAction = (action: string | undefined, tagged = true) => {
+    const body = tagged
+      ? taggedGhcrPackage('v1.2.0', DIGEST_A)
+      : fixture('ghcr-package-published.json');
+    if (action === undefined) delete body.action;
+    else body.action = action;
+    return JSON.stringify(body);
+  };
+
+  it.each([
+    ['published', true, 'push'],
+    ['updated', true, 'push'],
+    ['created', true, 'push'],
+    ['create', true, 'push'],
+    ['Published', true, 'push'],
+    ['a name GitHub may use next', true, 'push'],
+    [undefined, true, 'push'],
+    ['deleted', true, 'NotAPush'],
+    ['removed', true, 'NotAPush'],
+    ['DELETED', true, 'NotAPush'],
+    ['published', false, 'Untagged'],
+    ['created', false, 'NotAPush'],
+  ] as const)('a GHCR %s action on a version tagged %s is a %s', (action, tagged, want) => {
+    for (const event of ['package', 'registry_package']) {
+      const text = withAction(action, tagged).replace('"package":', `"${event}":`);
+      const delivery = parse('ghcr', text, { 'x-github-event': event, 'x-github-delivery': 'g2' });
+      const got = delivery.pushes.map((push) => `${push.repository}:${push.tag}@${push.digest}`);
+      if (want === 'push') {
+        expect(got).toEqual([`ghcr.io/codertocat/hello-world:v1.2.0@${DIGEST_A}`]);
+        expect(delivery.ignored).toEqual([]);
+      } else {
+        expect(got).toEqual([]);
+        expect(delivery.ignored.map((ignored) => ignored.reason)).toEqual([want]);
+      }
+    }
   });
 });
 

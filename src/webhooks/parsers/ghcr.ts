@@ -5,9 +5,16 @@ import { type ParsedDelivery, PayloadError, type RawDelivery } from '../push.js'
 
 const PACKAGE_EVENTS = ['package', 'registry_package'] as const;
 
+/** Actions GitHub names a container version push by; others count when they carry one. */
+const PUSH_ACTIONS = ['published', 'updated'];
+/** Actions that remove a version: never a push, whatever they carry. */
+const DELETIONS = ['deleted', 'removed'];
+
 /**
  * GitHub `package` / `registry_package` webhook for a GHCR container push. The event name comes
  * from `X-GitHub-Event` (or, without it, from the body); `ping` and other events are ignored.
+ * GitHub has named the action several ways over time (`published`, `updated`, `create`, …), so
+ * any action but a deletion is a push when its version carries a tag and a digest.
  */
 export function parseGhcr({ body, headers, bodyHash }: RawDelivery): ParsedDelivery {
   const doc = new JsonReader(body).object();
@@ -16,8 +23,8 @@ export function parseGhcr({ body, headers, bodyHash }: RawDelivery): ParsedDeliv
   if (event === undefined || !(PACKAGE_EVENTS as readonly string[]).includes(event)) {
     return builder.ignore('NotAPush', `GitHub event "${event ?? 'unknown'}"`).build();
   }
-  const action = doc.string('action');
-  if (action !== 'published' && action !== 'updated') {
+  const action = doc.optionalString('action');
+  if (action !== undefined && DELETIONS.includes(action.toLowerCase())) {
     return builder.ignore('NotAPush', `package action "${action}"`).build();
   }
   const pkg = doc.object(event);
@@ -25,11 +32,18 @@ export function parseGhcr({ body, headers, bodyHash }: RawDelivery): ParsedDeliv
     return builder.ignore('NotAPush', 'not a container package').build();
   }
   const version = pkg.object('package_version');
+  const tag = version.optionalString('container_metadata.tag.name');
+  const digest = manifestDigest(version);
+  const known = action !== undefined && PUSH_ACTIONS.includes(action.toLowerCase());
+  if (!known && (tag === undefined || digest === undefined)) {
+    const detail = `package action "${action ?? 'none'}" without a tagged version and digest`;
+    return builder.ignore('NotAPush', detail).build();
+  }
   return builder
     .push({
       name: imageName(pkg, version),
-      tag: version.optionalString('container_metadata.tag.name'),
-      digest: manifestDigest(version),
+      tag,
+      digest,
       pushedAt: pkg.optionalString('updated_at'),
       deliveryId: headers['x-github-delivery'] ?? `sha256:${bodyHash}`,
       where: `${event}.package_version`,
