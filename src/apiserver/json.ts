@@ -1,3 +1,4 @@
+import { unstorableReason } from '../api/storable-text.js';
 /** Small helpers for plain JSON values: type guards, deep equality, key ordering. */
 
 /** A JSON object. */
@@ -30,11 +31,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** Whether Postgres text and jsonb can hold the string: no NUL character, no unpaired surrogate. */
 export function storable(text: string): boolean {
-  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+  return unstorableReason(text) === undefined;
 }
 
 /** A deep copy of a JSON value. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
+import { findUnstorable, printable, type UnstorableText } from '../api/storable-text.js';
 import { HttpProblem } from './problem.js';
-import { findUnstorable, printable, type UnstorableText } from './storable-text.js';
 
 /**
  * Replaces the JSON parser with fastify's own (prototype poisoning rejected) plus a nesting

@@ -6,7 +6,7 @@ import {
   normalizeRepository,
   parseImageReference,
 } from '../api/image-reference.js';
-import { clipWhole } from '../http/storable-text.js';
+import { clipWhole } from '../api/storable-text.js';
 import type { IgnoreReason, ImagePush, ParsedDelivery, RegistryKind } from './push.js';
 import { PayloadError } from './push.js';
 

@@ -1,5 +1,5 @@
 import { depthOf, MAX_JSON_DEPTH } from '../api/json-depth.js';
-import { findUnstorable, printable, type UnstorableText } from '../http/storable-text.js';
+import { findUnstorable, printable, type UnstorableText } from '../api/storable-text.js';
 import { PayloadError } from './push.js';
 
 /** Longest string field a parser reads. */

@@ -4,7 +4,7 @@ import {
   findUnstorable,
   printable,
   unstorableReason,
-} from '../src/http/storable-text.js';
+} from '../src/api/storable-text.js';
 
 describe('text Postgres can store', () => {
   it.each([

@@ -1,8 +1,7 @@
 /*
  * Strings Postgres cannot store: text and jsonb refuse the NUL character, and jsonb refuses an
- * unpaired UTF-16 surrogate (`"\ud800"` parses in JavaScript but is no Unicode text). The same
- * rule as the local API server's `storable` in src/apiserver/json.ts, kept here so the device API
- * and the webhook receiver check bodies at the edge without depending on the API server.
+ * unpaired UTF-16 surrogate (`"\ud800"` parses in JavaScript but is no Unicode text). One rule
+ * for the device API, the webhook receiver and the local API server, which check bodies with it.
  */
 
 /** In unicode mode a pair is one code point, so a surrogate range matches only unpaired ones. */
