@@ -81,9 +81,9 @@ function resolveTarget(
   request: FastifyRequest,
   group: string,
   version: string,
-  rest: string,
+  segments: string[],
 ): Target {
-  const path = parseResourcePath(pathSegments(rest));
+  const path = parseResourcePath(segments);
   // A path whose segments name nothing (NUL, too many): the JSON NotFound it always answered.
   if (!path) throw resourceNotFound();
   const type = deps.registry.find(group, version, path.plural);
@@ -119,7 +119,16 @@ async function handle(
   version: string,
   rest: string,
 ) {
-  const target = resolveTarget(deps, request, group, version, rest);
+  const segments = pathSegments(rest);
+  if (segments[0] === 'watch' && request.method === 'GET') {
+    return watchPath(
+      deps,
+      request,
+      reply,
+      resolveTarget(deps, request, group, version, segments.slice(1)),
+    );
+  }
+  const target = resolveTarget(deps, request, group, version, segments);
   request.resourceLabel = resourceLabel(target);
   const { ctx, name, query } = target;
   const method = request.method;
@@ -244,6 +253,26 @@ function listOptions(query: Query): ListOptions {
     resourceVersion: query.resourceVersion,
     resourceVersionMatch: query.resourceVersionMatch,
   };
+}
+
+/**
+ * The deprecated `watch/<resource path>` form (Ruby's kubeclient 4 still uses it): a watch of the
+ * collection, narrowed to the named object by `metadata.name`, as upstream serves it.
+ */
+function watchPath(
+  deps: ResourceDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: Target,
+) {
+  if (target.ctx.subresource !== undefined) throw pathNotFound();
+  request.resourceLabel = resourceLabel(target);
+  request.verb = 'watch';
+  const { name, query } = target;
+  const byName = name === undefined ? [] : [`metadata.name=${name}`];
+  const fieldSelector = [query.fieldSelector, ...byName].filter(Boolean).join(',');
+  const narrowed = { ...query, ...(fieldSelector ? { fieldSelector } : {}) };
+  return watch(deps, { ...target, name: undefined, query: narrowed }, request, reply);
 }
 
 async function watch(

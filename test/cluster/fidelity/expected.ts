@@ -129,10 +129,6 @@ export const EXPECTED: Record<string, string> = Object.fromEntries([
     'watch-too-large-resource-version': ['watch a too-large version'],
     'list-options-wording': ['watch with resourceVersionMatch=Exact: 422'],
     'table-column-descriptions': ['watch as Table'],
-    'deprecated-watch-paths': [
-      'watch one object by name (path form)',
-      'watch a collection (path form)',
-    ],
     'compaction-window': ['watch from a compacted version: 410'],
   }),
   ...area('built-in kinds', {
