@@ -1,9 +1,10 @@
-import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
-import { isAlreadyExists, isConflict, type LeaseClient } from '../kube/port.js';
+import { isAlreadyExists, isConflict, isNotFound, type LeaseClient } from '../kube/port.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { METRIC_PREFIX } from '../telemetry/metrics.js';
-import { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
+import { type Clock, sleep, systemClock } from './clock.js';
+import { heldLease, newLease, releasedLease } from './lease-record.js';
 
 /** Options of a LeaderElector; the durations default to client-go's (15 s, 10 s, 2 s). */
 export interface LeaderElectionOptions {
@@ -15,9 +16,12 @@ export interface LeaderElectionOptions {
   identity: string;
   /** How long others wait, after the lease last changed, before taking it over. */
   leaseDurationMs?: number;
-  /** A leader that has not renewed for this long stops leading. Must be below leaseDurationMs. */
+  /**
+   * How long a leader keeps retrying a renew (due `retryPeriod` after its last success) before it
+   * stops leading. Must be below leaseDurationMs.
+   */
   renewDeadlineMs?: number;
-  /** Between attempts to acquire or renew. */
+  /** Between renew attempts; acquisition waits this times a jitter of [1, 2.2). */
   retryPeriodMs?: number;
   /** Runs while leading; `signal` aborts the moment leadership is lost. Awaited before release. */
   onStartedLeading(signal: AbortSignal): void | Promise<void>;
@@ -32,28 +36,34 @@ export interface LeaderElectionOptions {
 /** Outcome of one try: the lease is ours, someone else validly holds it, or the try failed. */
 type Attempt = 'acquired' | 'held' | 'failed';
 
+/** client-go's JitterFactor for acquisition retries: each wait is retryPeriod × [1, 2.2). */
+export const RETRY_JITTER = 1.2;
+
 /**
- * Lease-based leader election with client-go's semantics: a lease held by another is respected
- * until `leaseDuration` has passed since this process last saw it change; the leader renews every
- * `retryPeriod` and steps down when a renew has not succeeded within `renewDeadline` or the lease
- * shows another holder. After losing, it campaigns again; `stop()` releases a held lease.
+ * Lease-based leader election with client-go's semantics. A lease held by another is respected
+ * until `leaseDuration` has passed since this process last saw it change. The leader renews
+ * `retryPeriod` after its last successful renew; a renew tries every `retryPeriod` and the leader
+ * steps down only when none succeeded within `renewDeadline` of the renew starting (a slow attempt
+ * that succeeds in time keeps the lease), or when the lease shows another holder. A renew first
+ * writes the lease it last saw (one round trip); a 409 means it changed, so it re-reads. After
+ * losing, it waits a jittered retry period and campaigns again; `stop()` releases a held lease.
  */
 export class LeaderElector {
   private readonly clock: Clock;
+  private readonly random: () => number;
   private readonly logger: Logger;
   private readonly stopping = new AbortController();
   private readonly leaderGauge: Gauge<'lease'> | undefined;
   private leading: AbortController | undefined;
   private loop: Promise<void> | undefined;
+  /** The lease as last read or written, and when (by this clock) its resourceVersion last changed. */
   private observed: { version: string; at: number; lease: V1Lease } | undefined;
-  private deadline: TimerHandle | undefined;
-  /** When the last successful acquire or renew was started. */
-  private renewedAt = 0;
   /** The latest tryAcquireOrRenew, which may outlive an abandoned attempt. */
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
     this.logger = (options.logger ?? silentLogger()).child({
       lease: `${options.namespace}/${options.name}`,
       identity: options.identity,
@@ -96,21 +106,25 @@ export class LeaderElector {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      if (!(await this.acquire())) return;
+    while (await this.acquire()) {
       await this.lead();
+      await this.pause();
     }
   }
 
   /** Tries until the lease is ours (true) or the elector stops (false). */
   private async acquire(): Promise<boolean> {
-    const random = this.options.random ?? Math.random;
     while (!this.stopping.signal.aborted) {
       if ((await this.attempt(this.stopping.signal)) === 'acquired') return true;
-      const jittered = this.retryPeriodMs * (1 + 1.2 * random());
-      await sleep(this.clock, jittered, this.stopping.signal);
+      await this.pause();
     }
     return false;
+  }
+
+  /** Waits a jittered retry period (client-go's JitterUntil), or until the elector stops. */
+  private pause(): Promise<void> {
+    const jittered = this.retryPeriodMs * (1 + RETRY_JITTER * this.random());
+    return sleep(this.clock, jittered, this.stopping.signal);
   }
 
   /** Leads until the lease is lost or the elector stops; returns once the leader's work returned. */
@@ -119,39 +133,56 @@ export class LeaderElector {
     this.leading = leading;
     this.leaderGauge?.set({ lease: this.options.name }, 1);
     this.logger.info('started leading');
-    this.armDeadline();
     const work = Promise.resolve()
       .then(() => this.options.onStartedLeading(leading.signal))
       .catch((error: unknown) => this.logger.error({ err: error }, 'leader work failed'));
     while (!leading.signal.aborted) {
       await sleep(this.clock, this.retryPeriodMs, leading.signal);
       if (leading.signal.aborted) break;
-      const outcome = await this.attempt(leading.signal);
-      if (outcome === 'acquired') this.armDeadline();
-      else if (outcome === 'held') this.stepDown('lease taken by another holder');
+      const outcome = await this.renew(leading.signal);
+      if (outcome === 'held') this.stepDown('lease taken by another holder');
+      else if (outcome === 'failed') this.stepDown('renew deadline passed');
     }
     await work;
     this.leading = undefined;
     this.options.onStoppedLeading?.();
   }
 
-  /** Steps down `renewDeadline` after the last successful renew was started. */
-  private armDeadline(): void {
-    if (this.deadline !== undefined) this.clock.clearTimeout(this.deadline);
-    const wait = this.renewedAt + this.renewDeadlineMs - this.clock.now();
-    this.deadline = this.clock.setTimeout(() => this.stepDown('renew deadline passed'), wait);
+  /**
+   * One renewal (client-go's renew loop): tries now and then every retry period until an attempt
+   * succeeds or another holder shows up; 'failed' once `renewDeadline` has passed since it began,
+   * abandoning an attempt still in flight then.
+   */
+  private async renew(leading: AbortSignal): Promise<Attempt> {
+    const deadline = new AbortController();
+    const timer = this.clock.setTimeout(() => deadline.abort(), this.renewDeadlineMs);
+    const abort = () => deadline.abort();
+    leading.addEventListener('abort', abort, { once: true });
+    try {
+      for (;;) {
+        const outcome = await this.attempt(deadline.signal);
+        if (outcome !== 'failed' || deadline.signal.aborted) return outcome;
+        await sleep(this.clock, this.retryPeriodMs, deadline.signal);
+        if (deadline.signal.aborted) return 'failed';
+      }
+    } finally {
+      this.clock.clearTimeout(timer);
+      leading.removeEventListener('abort', abort);
+    }
   }
 
   private stepDown(reason: string): void {
-    if (this.deadline !== undefined) this.clock.clearTimeout(this.deadline);
-    this.deadline = undefined;
     if (!this.isLeader) return;
     this.leading?.abort(new Error(`leadership lost: ${reason}`));
     this.leaderGauge?.set({ lease: this.options.name }, 0);
     this.logger.warn({ reason }, 'stopped leading');
   }
 
-  /** One tryAcquireOrRenew; abandoned (its result ignored) when `signal` aborts first. */
+  /**
+   * One tryAcquireOrRenew; abandoned (its result ignored) when `signal` aborts first. A 409 is an
+   * expected race (the lease changed, or our own abandoned write landed): a debug line, and the
+   * next attempt re-reads. Other errors: one warn line with the message.
+   */
   private async attempt(signal: AbortSignal): Promise<Attempt> {
     let onAbort = () => {};
     const aborted = new Promise<Attempt>((resolve) => {
@@ -160,7 +191,9 @@ export class LeaderElector {
       else signal.addEventListener('abort', onAbort, { once: true });
     });
     const tried = this.tryAcquireOrRenew().catch((error: unknown): Attempt => {
-      this.logger.warn({ err: error }, 'lease update failed');
+      const fields = { error: message(error) };
+      if (isConflict(error)) this.logger.debug(fields, 'lease changed while writing; re-reading');
+      else this.logger.warn(fields, 'lease update failed');
       return 'failed';
     });
     this.pending = tried;
@@ -173,48 +206,47 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<Attempt> {
     const { leases, namespace, name, identity } = this.options;
-    const now = this.clock.now();
+    const last = this.observed;
+    if (last?.lease.spec?.holderIdentity === identity && this.isValid(last.at)) {
+      // fast path (client-go's optimistic update): write the lease we last saw, no read
+      try {
+        return await this.takeOver(last.lease);
+      } catch (error) {
+        if (!isConflict(error) && !isNotFound(error)) throw error;
+        this.logger.debug({ error: message(error) }, 'lease changed since last seen; re-reading');
+      }
+    }
     const current = await leases.get(namespace, name);
-    if (!current) return this.create(now);
-    this.observe(current, now);
+    if (!current) return this.create();
+    this.observe(current);
     const spec = current.spec ?? {};
     const holder = spec.holderIdentity;
     const validForMs = (spec.leaseDurationSeconds ?? 0) * 1000;
-    if (holder && holder !== identity && this.observed!.at + validForMs > now) return 'held';
-    const renewing = holder === identity;
-    const updated = await leases.replace({
-      ...current,
-      spec: {
-        ...spec,
-        holderIdentity: identity,
-        leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-        acquireTime: renewing && spec.acquireTime ? spec.acquireTime : new V1MicroTime(now),
-        renewTime: new V1MicroTime(now),
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
-      },
-    });
-    this.observe(updated, now);
-    this.renewedAt = now;
+    if (holder && holder !== identity && this.observed!.at + validForMs > this.clock.now()) {
+      return 'held';
+    }
+    return this.takeOver(current);
+  }
+
+  private isValid(observedAt: number): boolean {
+    return observedAt + this.leaseDurationMs > this.clock.now();
+  }
+
+  /** Replaces `current` (a compare-and-swap on its resourceVersion) with this process as holder. */
+  private async takeOver(current: V1Lease): Promise<Attempt> {
+    const { leases, identity } = this.options;
+    const now = this.clock.now();
+    this.observe(await leases.replace(heldLease(current, identity, this.leaseDurationMs, now)));
     return 'acquired';
   }
 
-  private async create(now: number): Promise<Attempt> {
-    const { leases, namespace, name, identity } = this.options;
+  private async create(): Promise<Attempt> {
+    const { leaseDurationMs } = this;
+    const now = this.clock.now();
     try {
-      const created = await leases.create({
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { namespace, name },
-        spec: {
-          holderIdentity: identity,
-          leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-          acquireTime: new V1MicroTime(now),
-          renewTime: new V1MicroTime(now),
-          leaseTransitions: 0,
-        },
-      });
-      this.observe(created, now);
-      this.renewedAt = now;
+      this.observe(
+        await this.options.leases.create(newLease({ ...this.options, leaseDurationMs, now })),
+      );
       return 'acquired';
     } catch (error) {
       if (isAlreadyExists(error)) return 'held';
@@ -222,10 +254,15 @@ export class LeaderElector {
     }
   }
 
-  /** Remembers when the lease record last changed, by this process's clock (as client-go does). */
-  private observe(lease: V1Lease, now: number): void {
+  /**
+   * Remembers when the lease record last changed, by this process's clock, taken when the answer
+   * arrived (client-go's observedTime): a slow read never makes the record look older than it is.
+   */
+  private observe(lease: V1Lease): void {
     const version = lease.metadata?.resourceVersion ?? '';
-    if (this.observed?.version !== version) this.observed = { version, at: now, lease };
+    if (this.observed?.version !== version) {
+      this.observed = { version, at: this.clock.now(), lease };
+    }
   }
 
   /**
@@ -245,7 +282,7 @@ export class LeaderElector {
         return;
       } catch (error) {
         if (!isConflict(error) || attempt === 3) {
-          this.logger.warn({ err: error }, 'lease release failed');
+          this.logger.warn({ error: message(error) }, 'lease release failed');
           return;
         }
       }
@@ -257,17 +294,7 @@ export class LeaderElector {
     const { leases, namespace, name, identity } = this.options;
     const current = await leases.get(namespace, name);
     if (current?.spec?.holderIdentity !== identity) return false;
-    const now = new V1MicroTime(this.clock.now());
-    await leases.replace({
-      ...current,
-      spec: {
-        ...current.spec,
-        holderIdentity: '',
-        leaseDurationSeconds: 1,
-        acquireTime: now,
-        renewTime: now,
-      },
-    });
+    await leases.replace(releasedLease(current, this.clock.now()));
     return true;
   }
 }
@@ -282,4 +309,9 @@ function leaderGauge(registry: Registry): Gauge<'lease'> {
     labelNames: ['lease'],
     registers: [registry],
   });
+}
+
+/** An error's message, for one-line logs (a stack trace says nothing about a network failure). */
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
