@@ -44,7 +44,7 @@ describe('kubectl against the local API server', () => {
 
   it('is served by the kubectl matching /version', async () => {
     const version = await kubectl().run(['version', '-o', 'json']);
-    expect(JSON.parse(version.stdout).serverVersion.gitVersion).toBe('v1.33.0');
+    expect(JSON.parse(version.stdout).serverVersion.gitVersion).toBe('v1.37.2');
   });
 
   it('applies the examples with client-side apply and default validation, and lists them with printer columns', async () => {

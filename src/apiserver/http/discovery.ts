@@ -11,17 +11,17 @@ import { aggregatedDiscoveryVersion, sendAs } from './negotiate.js';
  */
 
 /**
- * The version reported at `/version`. The gcloud kubectl dispatcher on this machine runs the
- * installed `kubectl.1.<minor>` matching it.
+ * The version reported at `/version`: the kube-apiserver release the local server is judged
+ * against (test/cluster/kubernetes), so kubectl's version skew checks see what they would there.
  */
 export const SERVER_VERSION = {
   major: '1',
-  minor: '33',
-  gitVersion: 'v1.33.0',
+  minor: '37',
+  gitVersion: 'v1.37.2',
   gitCommit: 'fleet-rollout-local-apiserver',
   gitTreeState: 'clean',
   buildDate: '2025-01-01T00:00:00Z',
-  goVersion: 'go1.24',
+  goVersion: 'go1.26',
   compiler: 'gc',
   platform: 'linux/amd64',
 };
