@@ -141,9 +141,15 @@ function loadKubeSettings(env: Env): KubeSettings {
   const leaseDurationMs = seconds('FLEET_ROLLOUT_LEASE_DURATION_SECONDS', 15);
   const renewDeadlineMs = seconds('FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS', 10);
   const retryPeriodMs = seconds('FLEET_ROLLOUT_RETRY_PERIOD_SECONDS', 2);
-  if (renewDeadlineMs >= leaseDurationMs || retryPeriodMs >= renewDeadlineMs) {
+  // A leader may believe it leads until retry + renew deadline after its last renew, and a
+  // standby takes over lease duration after it: the first must end before the second. The renew
+  // deadline must also leave room for a jittered retry (client-go's 1.2 factor).
+  if (
+    retryPeriodMs + renewDeadlineMs >= leaseDurationMs ||
+    renewDeadlineMs <= 1.2 * retryPeriodMs
+  ) {
     throw new ConfigError(
-      'FLEET_ROLLOUT_RETRY_PERIOD_SECONDS < FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS < FLEET_ROLLOUT_LEASE_DURATION_SECONDS must hold',
+      'FLEET_ROLLOUT_RETRY_PERIOD_SECONDS + FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS < FLEET_ROLLOUT_LEASE_DURATION_SECONDS and FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS > 1.2 × FLEET_ROLLOUT_RETRY_PERIOD_SECONDS must hold',
     );
   }
   return {

@@ -80,7 +80,7 @@ export async function deployProduct(): Promise<ProductDeployment> {
           FLEET_ROLLOUT_DATA_DIR: join(dir, name),
           FLEET_ROLLOUT_LEASE_NAMESPACE: PRODUCT_NAMESPACE,
           FLEET_ROLLOUT_LEADER_IDENTITY: name,
-          FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '4',
+          FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '5',
           FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS: '3',
           FLEET_ROLLOUT_RETRY_PERIOD_SECONDS: '1',
           FLEET_ROLLOUT_RESYNC_SECONDS: '10',

@@ -21,7 +21,7 @@ describe.each(databaseBackends.slice(-1))('the controller role (%s)', (backend) 
   const role = (identity: string) => {
     const config = loadConfig({
       FLEET_ROLLOUT_LEADER_IDENTITY: identity,
-      FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '3',
+      FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '4',
       FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS: '2',
       FLEET_ROLLOUT_RETRY_PERIOD_SECONDS: '1',
       FLEET_ROLLOUT_RESYNC_SECONDS: '1',

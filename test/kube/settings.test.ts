@@ -38,6 +38,12 @@ describe('kube settings', () => {
     { FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS: '15' },
     { FLEET_ROLLOUT_RETRY_PERIOD_SECONDS: '10' },
     { FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '0' },
+    { FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '12' },
+    {
+      FLEET_ROLLOUT_LEASE_DURATION_SECONDS: '15',
+      FLEET_ROLLOUT_RENEW_DEADLINE_SECONDS: '6',
+      FLEET_ROLLOUT_RETRY_PERIOD_SECONDS: '5',
+    },
   ])('rejects inconsistent leader election timings %o', (env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
   });
