@@ -179,4 +179,24 @@ export const EXPECTED: Record<string, string> = Object.fromEntries([
     'synchronous-garbage-collection': ['Foreground: delete the owner', 'Orphan: delete the owner'],
     'namespace-deletion-grace-period': ['delete the namespace'],
   }),
+  ...area('clients', {
+    'builtin-managed-fields-dot': [
+      'python › CoordinationV1Api.create_namespaced_lease',
+      'python › CoordinationV1Api.read_namespaced_lease',
+      'python › CoordinationV1Api.replace_namespaced_lease',
+      'ruby › create_lease',
+      'ruby › get_lease',
+      'ruby › update_lease',
+    ],
+    'builtin-list-item-type-meta': [
+      'python › CoreV1Api.list_namespace by label',
+      'ruby › get_namespaces by label',
+      'ruby › get_leases',
+    ],
+    'events-deprecated-source': [
+      'python › EventsV1Api.create_namespaced_event',
+      'python › EventsV1Api.read_namespaced_event',
+      'python › EventsV1Api.list_namespaced_event by regarding.name',
+    ],
+  }),
 ]);

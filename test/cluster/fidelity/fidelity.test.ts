@@ -3,6 +3,7 @@ import { installCrds } from '../cluster.js';
 import { compareEntries, newTally } from './compare.js';
 import { applies } from './corpus/apply.js';
 import { builtins } from './corpus/builtins.js';
+import { clients } from './corpus/clients.js';
 import { crud } from './corpus/crud.js';
 import { discovery } from './corpus/discovery.js';
 import { dryRuns } from './corpus/dry-run.js';
@@ -29,6 +30,7 @@ const AREAS: Array<[string, Step[]]> = [
   ['built-in kinds', builtins],
   ['finalizers, garbage collection, namespaces', lifecycle],
   ['kubectl', kubectlCommands],
+  ['clients', clients],
 ];
 
 describe('the local API server answers the corpus as kube-apiserver does', () => {

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Endpoint, HttpRequest, RawAnswer } from './endpoints.js';
 import { normalizeJson, normalizeTable, normalizeText, parseBody } from './normalize.js';
 
@@ -107,6 +110,55 @@ export function kubectl(name: string, args: Dyn<string[]>, options: KubectlOptio
       }
       const value = { code: result.code, stdout, stderr: normalizeTable(result.stderr) };
       return [{ name, value, expected: options.expected }];
+    },
+  };
+}
+
+/** Options of a client step. */
+export interface ClientOptions {
+  /** The namespace the script works in (created by an earlier step). */
+  namespace: string;
+}
+
+/**
+ * A script driving a client library (the Python client, Ruby's kubeclient) through a fixed
+ * sequence; it reads FIDELITY_URL, FIDELITY_CA_FILE, FIDELITY_TOKEN and FIDELITY_NAMESPACE and
+ * prints a JSON list of `{ name, value }`. Each entry is compared as `<name> › <entry name>`.
+ */
+export function client(
+  name: string,
+  command: string,
+  args: string[],
+  options: ClientOptions,
+): Step {
+  return {
+    name,
+    async run(endpoint) {
+      const caFile = join(endpoint.home, 'client-ca.crt');
+      await writeFile(caFile, endpoint.certificate);
+      const env = {
+        ...process.env,
+        FIDELITY_URL: endpoint.url,
+        FIDELITY_CA_FILE: caFile,
+        FIDELITY_TOKEN: endpoint.token,
+        FIDELITY_NAMESPACE: options.namespace,
+      };
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(command, args, { env, timeout: 60_000 }, (error, out, err) => {
+          if (error) reject(new Error(`${name} on ${endpoint.name}: ${err}`, { cause: error }));
+          else resolve(out);
+        });
+      });
+      // Each server names its own address (serverAddressByClientCIDRs): not a difference.
+      const ownAddress = new URL(endpoint.url).host;
+      const transcript = JSON.parse(stdout.replaceAll(ownAddress, '<server>')) as Array<{
+        name: string;
+        value: unknown;
+      }>;
+      return transcript.map((entry) => ({
+        name: `${name} › ${entry.name}`,
+        value: normalizeJson(entry.value),
+      }));
     },
   };
 }
