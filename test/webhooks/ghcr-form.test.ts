@@ -1,16 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { events, webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
-import { MemoryKube } from '../support/memory-kube.js';
-import {
-  BEARER,
-  createTestReceiver,
-  TEST_SECRETS,
-  type TestReceiver,
-} from '../support/webhook-receiver.js';
-import { DIGEST_A, fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { events } from '../../src/db/schema/index.js';
+import { databaseBackends } from '../support/database.js';
+import { BEARER, TEST_SECRETS } from '../support/webhook-receiver.js';
+import { DIGEST_A, fixtureText, taggedGhcrPackage } from './fixtures.js';
+import { receiverFixture } from './receiver-fixture.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** The sample package event with a tag, pretty-printed as GitHub sends it (spaces, newlines). */
@@ -30,37 +25,11 @@ const github = (body: string, contentType: string, sign = signature(body)) => ({
 });
 
 describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend) => {
-  let test: TestDatabase;
-  let kube: MemoryKube;
-  let receiver: TestReceiver;
+  const ctx = receiverFixture(backend);
 
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-  });
-  afterAll(() => test?.drop());
-  beforeEach(reset);
-
-  async function reset() {
-    await test.database.db.delete(webhookDeliveries);
-    await test.database.db.delete(webhookRollouts);
-    await test.database.db.delete(events);
-    kube = new MemoryKube();
-    kube.policies = [testPolicy('everything', { image: '**' })];
-    receiver = await createTestReceiver({ database: test.database, kube });
-  }
-
-  function post(path: string, body: string, headers: Record<string, string>) {
-    return receiver.app.inject({
-      method: 'POST',
-      url: `/api/v1/webhooks/${path}`,
-      headers,
-      payload: body,
-    });
-  }
-
-  const images = () => [...kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`);
+  const images = () => [...ctx.kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`);
   const received = async () => {
-    const rows = await test.database.db
+    const rows = await ctx.database.db
       .select()
       .from(events)
       .where(eq(events.type, 'image.webhook_received'));
@@ -73,22 +42,22 @@ describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend
     ['the GHCR URL, with a charset', 'ghcr', formOf(JSON_BODY), `${FORM}; charset=utf-8`],
     ['the auto-detecting URL', 'docker-registry', formOf(JSON_BODY), FORM],
   ])('a signed form delivery to %s creates the rollout', async (_case, path, body, type) => {
-    const response = await post(path, body, github(body, type));
+    const response = await ctx.post(path, body, github(body, type));
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ registry: 'ghcr', duplicates: [], unmatched: [] });
     expect(images()).toEqual([IMAGE]);
   });
 
   it('answers and records a form delivery as it does the same delivery in JSON', async () => {
-    const asJson = await post('ghcr', JSON_BODY, github(JSON_BODY, 'application/json'));
-    const jsonRollouts = [...kube.rollouts.values()];
+    const asJson = await ctx.post('ghcr', JSON_BODY, github(JSON_BODY, 'application/json'));
+    const jsonRollouts = [...ctx.kube.rollouts.values()];
     const [jsonRecord] = await received();
-    await reset();
+    await ctx.reset();
     const form = formOf(JSON_BODY);
-    const asForm = await post('ghcr', form, github(form, FORM));
+    const asForm = await ctx.post('ghcr', form, github(form, FORM));
     expect(asForm.statusCode).toBe(200);
     expect(asForm.json()).toEqual(asJson.json());
-    expect([...kube.rollouts.values()]).toEqual(jsonRollouts);
+    expect([...ctx.kube.rollouts.values()]).toEqual(jsonRollouts);
     expect(await received()).toEqual([{ ...jsonRecord, bytes: Buffer.byteLength(form) }]);
     expect(jsonRollouts.map((r) => r.metadata.annotations)).toEqual([
       expect.objectContaining({ 'fleet.iotistic.io/delivery-id': 'gh-form-1' }),
@@ -100,9 +69,9 @@ describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend
   });
 
   it('treats a form delivery whose id was seen in JSON as a duplicate', async () => {
-    await post('ghcr', JSON_BODY, github(JSON_BODY, 'application/json'));
+    await ctx.post('ghcr', JSON_BODY, github(JSON_BODY, 'application/json'));
     const form = formOf(JSON_BODY);
-    const again = await post('ghcr', form, github(form, FORM));
+    const again = await ctx.post('ghcr', form, github(form, FORM));
     expect(again.json()).toMatchObject({ rollouts: [], duplicates: ['gh-form-1'] });
     expect(images()).toEqual([IMAGE]);
   });
@@ -110,7 +79,7 @@ describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend
   it('reads the sample registry_package event sent as a form, ignoring its untagged manifest', async () => {
     const form = formOf(fixtureText('ghcr-registry_package-published.json'));
     const headers = { ...github(form, FORM), 'x-github-event': 'registry_package' };
-    const response = await post('ghcr', form, headers);
+    const response = await ctx.post('ghcr', form, headers);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ rollouts: [], ignored: [{ reason: 'Untagged' }] });
   });
@@ -128,24 +97,24 @@ describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend
     ['a payload that is not an object', formOf('[1]'), /must be a JSON object/],
     ['a body that is not a form', JSON_BODY, /has no payload field/],
   ])('answers a signed form body with %s with 400 and says why', async (_case, body, detail) => {
-    const response = await post('ghcr', body, github(body, FORM));
+    const response = await ctx.post('ghcr', body, github(body, FORM));
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       status: 400,
       title: 'Malformed webhook payload',
       detail: expect.stringMatching(detail),
     });
-    expect(kube.rollouts.size).toBe(0);
+    expect(ctx.kube.rollouts.size).toBe(0);
   });
 
   it('answers an empty form body with 400 and one over the body limit with 413', async () => {
-    const empty = await post('ghcr', '', github('', FORM));
+    const empty = await ctx.post('ghcr', '', github('', FORM));
     expect(empty.statusCode).toBe(400);
     expect(empty.json().detail).toMatch(/no body/);
     const huge = formOf(JSON.stringify({ ...JSON.parse(JSON_BODY), pad: 'x'.repeat(1_100_000) }));
-    const tooLarge = await post('ghcr', huge, github(huge, FORM));
+    const tooLarge = await ctx.post('ghcr', huge, github(huge, FORM));
     expect(tooLarge.statusCode).toBe(413);
-    expect(kube.rollouts.size).toBe(0);
+    expect(ctx.kube.rollouts.size).toBe(0);
   });
 
   const form = formOf(JSON_BODY);
@@ -155,10 +124,10 @@ describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend
     ['a signature of another form', signature(formOf('{}'))],
     ['a signature made with another secret', `sha256=${'0'.repeat(64)}`],
   ])('answers a form body with %s with 401, as a JSON body', async (_case, sign) => {
-    const response = await post('ghcr', form, github(form, FORM, sign));
+    const response = await ctx.post('ghcr', form, github(form, FORM, sign));
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401 });
-    expect(kube.rollouts.size).toBe(0);
+    expect(ctx.kube.rollouts.size).toBe(0);
   });
 
   it.each([
@@ -183,14 +152,14 @@ describe.each(databaseBackends)('GitHub form-encoded deliveries on %s', (backend
   ])(
     'answers a delivery %s with 415 naming the accepted types',
     async (_c, path, headers, detail) => {
-      const response = await post(path, form, headers);
+      const response = await ctx.post(path, form, headers);
       expect(response.statusCode).toBe(415);
       expect(response.json()).toMatchObject({
         status: 415,
         title: 'Unsupported media type',
         detail: expect.stringMatching(detail),
       });
-      expect(kube.rollouts.size).toBe(0);
+      expect(ctx.kube.rollouts.size).toBe(0);
     },
   );
 });

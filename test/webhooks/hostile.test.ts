@@ -1,15 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { events, webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
-import { MemoryKube } from '../support/memory-kube.js';
-import {
-  BEARER,
-  createTestReceiver,
-  TEST_SECRETS,
-  type TestReceiver,
-} from '../support/webhook-receiver.js';
-import { DIGEST_A, fixture, fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { events, webhookDeliveries } from '../../src/db/schema/index.js';
+import { databaseBackends } from '../support/database.js';
+import { BEARER, TEST_SECRETS } from '../support/webhook-receiver.js';
+import { DIGEST_A, fixture, fixtureText, taggedGhcrPackage } from './fixtures.js';
+import { receiverFixture } from './receiver-fixture.js';
 
 const HIGH = '\ud800';
 const LOW = '\udc00';
@@ -155,30 +150,11 @@ const CASES: Array<[string, string, string, Record<string, string>, string]> = [
 ];
 
 describe.each(databaseBackends)('webhook receiver against hostile text on %s', (backend) => {
-  let test: TestDatabase;
-  let kube: MemoryKube;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-  });
-  afterAll(() => test?.drop());
-  beforeEach(async () => {
-    await test.database.db.delete(webhookDeliveries);
-    await test.database.db.delete(webhookRollouts);
-    await test.database.db.delete(events);
-    kube = new MemoryKube();
-    kube.policies = [testPolicy('everything', { image: '**' })];
-    receiver = await createTestReceiver({
-      database: test.database,
-      kube,
-      config: { insecureRegistries: ['gar'] },
-    });
-  });
+  const ctx = receiverFixture(backend, { insecureRegistries: ['gar'] });
 
   function post(path: string, body: string, headers: Record<string, string>) {
     const signed = path === 'ghcr' ? github(body, contentTypeOf(body)) : {};
-    return receiver.app.inject({
+    return ctx.receiver.app.inject({
       method: 'POST',
       url: `/api/v1/webhooks/${path}`,
       headers: { 'content-type': 'application/json', ...signed, ...headers },
@@ -201,10 +177,10 @@ describe.each(databaseBackends)('webhook receiver against hostile text on %s', (
         status: 400,
         detail,
       });
-      expect(kube.rollouts.size).toBe(0);
-      expect(await test.database.db.select().from(webhookDeliveries)).toEqual([]);
+      expect(ctx.kube.rollouts.size).toBe(0);
+      expect(await ctx.database.db.select().from(webhookDeliveries)).toEqual([]);
       // Only the rejection is recorded, with the same (storable) detail.
-      const recorded = await test.database.db.select().from(events);
+      const recorded = await ctx.database.db.select().from(events);
       expect(recorded.map(({ type, payload }) => ({ type, detail: payload.detail }))).toEqual([
         { type: 'image.webhook_rejected', detail },
       ]);
@@ -217,8 +193,8 @@ describe.each(databaseBackends)('webhook receiver against hostile text on %s', (
     expect(body.charCodeAt(16_383)).toBe(0xd83d);
     const response = await post('generic', body, BEARER);
     expect(response.statusCode).toBe(200);
-    expect(kube.rollouts.size).toBe(1);
-    const received = (await test.database.db.select().from(events)).find(
+    expect(ctx.kube.rollouts.size).toBe(1);
+    const received = (await ctx.database.db.select().from(events)).find(
       (row) => row.type === 'image.webhook_received',
     );
     expect(received?.payload).toMatchObject({ truncated: true, body: body.slice(0, 16_383) });
@@ -231,7 +207,7 @@ describe.each(databaseBackends)('webhook receiver against hostile text on %s', (
     expect(response.statusCode).toBe(200);
     const warning = `resources[0]: ignored malformed digest "${digest.slice(0, 76)}..."`;
     expect(response.json().warnings).toEqual([warning]);
-    const received = (await test.database.db.select().from(events)).find(
+    const received = (await ctx.database.db.select().from(events)).find(
       (row) => row.type === 'image.webhook_received',
     );
     expect(received?.payload.warnings).toEqual([warning]);
@@ -242,7 +218,7 @@ describe.each(databaseBackends)('webhook receiver against hostile text on %s', (
     const response = await post('ghcr', created, {});
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ ignored: [], rollouts: [{ created: true }] });
-    expect([...kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
+    expect([...ctx.kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
       'ghcr.io/codertocat/hello-world:2.4.1',
     ]);
     const deleted = created.replace('"action": "created"', '"action": "deleted"');
@@ -252,6 +228,6 @@ describe.each(databaseBackends)('webhook receiver against hostile text on %s', (
       rollouts: [],
       ignored: [{ reason: 'NotAPush', detail: 'package action "deleted"' }],
     });
-    expect(kube.rollouts.size).toBe(1);
+    expect(ctx.kube.rollouts.size).toBe(1);
   });
 });

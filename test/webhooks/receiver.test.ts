@@ -1,47 +1,18 @@
 import { createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { events, webhookDeliveries, webhookRollouts } from '../../src/db/schema/index.js';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events } from '../../src/db/schema/index.js';
+import { databaseBackends } from '../support/database.js';
 import { PUBSUB, startTokenIssuer, type TokenIssuer } from '../support/google-tokens.js';
-import { MemoryKube } from '../support/memory-kube.js';
-import {
-  BEARER,
-  createTestReceiver,
-  TEST_SECRETS,
-  type TestReceiver,
-} from '../support/webhook-receiver.js';
+import { BEARER, createTestReceiver, TEST_SECRETS } from '../support/webhook-receiver.js';
 import { DIGEST_A, fixtureText, taggedGhcrPackage, testPolicy } from './fixtures.js';
+import { receiverFixture } from './receiver-fixture.js';
 
 const hmac = (body: string) =>
   `sha256=${createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex')}`;
 
 describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
-  let test: TestDatabase;
-  let kube: MemoryKube;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    test = await createTestDatabase(backend);
-  });
-  afterAll(() => test?.drop());
-  beforeEach(async () => {
-    await test.database.db.delete(webhookDeliveries);
-    await test.database.db.delete(webhookRollouts);
-    await test.database.db.delete(events);
-    kube = new MemoryKube();
-    kube.policies = [testPolicy('everything', { image: '**' })];
-    receiver = await createTestReceiver({ database: test.database, kube });
-  });
-
-  function post(path: string, body: string, headers: Record<string, string> = {}) {
-    return receiver.app.inject({
-      method: 'POST',
-      url: `/api/v1/webhooks/${path}`,
-      headers: { 'content-type': 'application/json', ...headers },
-      payload: body,
-    });
-  }
+  const ctx = receiverFixture(backend);
 
   const ghcrBody = JSON.stringify(taggedGhcrPackage('v1.2.0', DIGEST_A));
   it.each([
@@ -113,9 +84,9 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
       'docker.io/svendowideit/testhook:latest',
     ],
   ])('%s delivery creates a rollout', async (_case, path, body, headers, image) => {
-    const response = await post(path, body, headers);
+    const response = await ctx.post(path, body, headers);
     expect(response.statusCode).toBe(200);
-    const rollouts = [...kube.rollouts.values()];
+    const rollouts = [...ctx.kube.rollouts.values()];
     expect(rollouts.map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([image]);
     expect(response.json().rollouts).toEqual([
       expect.objectContaining({
@@ -128,17 +99,17 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
 
   it('answers the GHCR sample (an untagged manifest) with what it ignored', async () => {
     const body = fixtureText('ghcr-package-published.json');
-    const response = await post('ghcr', body, {
+    const response = await ctx.post('ghcr', body, {
       'x-github-event': 'package',
       'x-hub-signature-256': hmac(body),
     });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ rollouts: [], ignored: [{ reason: 'Untagged' }] });
-    expect(kube.rollouts.size).toBe(0);
+    expect(ctx.kube.rollouts.size).toBe(0);
   });
 
   it('reads a Distribution envelope sent with its own media type', async () => {
-    const response = await post(
+    const response = await ctx.post(
       'distribution',
       fixtureText('distribution-notification-envelope.json'),
       {
@@ -158,12 +129,12 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     ['a bad signature', 'ghcr', { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }],
     ['an unconfigured registry', 'gar', BEARER],
   ])('answers 401 to %s, without saying why, and records why', async (_case, path, headers) => {
-    const response = await post(path, fixtureText('harbor-push-artifact.json'), headers);
+    const response = await ctx.post(path, fixtureText('harbor-push-artifact.json'), headers);
     expect(response.statusCode).toBe(401);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json()).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401 });
-    expect(kube.rollouts.size).toBe(0);
-    const [rejected] = await test.database.db
+    expect(ctx.kube.rollouts.size).toBe(0);
+    const [rejected] = await ctx.database.db
       .select()
       .from(events)
       .where(eq(events.type, 'image.webhook_rejected'));
@@ -178,7 +149,7 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     ['application/x-www-form-urlencoded', 415],
     ['application/xml', 415],
   ])('answers %s with %i', async (contentType, status) => {
-    const response = await post('harbor', fixtureText('harbor-push-artifact.json'), {
+    const response = await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), {
       ...BEARER,
       'content-type': contentType,
     });
@@ -197,7 +168,7 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
     ['an empty body', '', /no body/],
     ['a NUL in a field', '{"type":"PUSH_ARTIFACT\\u0000"}', /NUL character/],
   ])('answers %s with 400 and a clear message', async (_case, body, detail) => {
-    const response = await post('harbor', body, BEARER);
+    const response = await ctx.post('harbor', body, BEARER);
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       status: 400,
@@ -207,21 +178,21 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
   });
 
   it('answers an unknown registry with 404 and a body over the limit with 413', async () => {
-    expect((await post('nexus', '{}', BEARER)).statusCode).toBe(404);
+    expect((await ctx.post('nexus', '{}', BEARER)).statusCode).toBe(404);
     const huge = JSON.stringify({ image: 'a/b', tag: '1', pad: 'x'.repeat(2_000_000) });
-    const response = await post('generic', huge, BEARER);
+    const response = await ctx.post('generic', huge, BEARER);
     expect(response.statusCode).toBe(413);
     expect(response.json()).toMatchObject({ status: 413, title: 'Payload too large' });
   });
 
   it('answers an undetectable delivery to the auto-detecting URL with 400', async () => {
-    const response = await post('docker-registry', '{"hello":"world"}', BEARER);
+    const response = await ctx.post('docker-registry', '{"hello":"world"}', BEARER);
     expect(response.statusCode).toBe(400);
     expect(response.json().detail).toMatch(/cannot tell which registry/);
   });
 
   it('answers the reachability check', async () => {
-    const response = await receiver.app.inject({
+    const response = await ctx.receiver.app.inject({
       method: 'GET',
       url: '/api/v1/webhooks/docker-registry/test',
     });
@@ -231,30 +202,30 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
 
   it('limits each source, answering 429 with Retry-After', async () => {
     let now = Date.parse('2024-01-01T00:00:00Z');
-    receiver = await createTestReceiver({
-      database: test.database,
-      kube,
+    ctx.receiver = await createTestReceiver({
+      database: ctx.database,
+      kube: ctx.kube,
       now: () => new Date(now),
       config: { rateLimit: { perMinute: 60, burst: 2 } },
     });
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await post('generic', '{}', BEARER)).statusCode);
+    for (let i = 0; i < 3; i++) statuses.push((await ctx.post('generic', '{}', BEARER)).statusCode);
     expect(statuses).toEqual([400, 400, 429]);
-    const limited = await post('generic', '{}', BEARER);
+    const limited = await ctx.post('generic', '{}', BEARER);
     expect(limited.headers['retry-after']).toBe('1');
-    expect((await post('harbor', '{}', BEARER)).statusCode).toBe(400);
+    expect((await ctx.post('harbor', '{}', BEARER)).statusCode).toBe(400);
     now += 1000;
-    expect((await post('generic', '{}', BEARER)).statusCode).toBe(400);
+    expect((await ctx.post('generic', '{}', BEARER)).statusCode).toBe(400);
   });
 
   it('keeps secrets out of logs and answers', async () => {
-    await post(`dockerhub/${TEST_SECRETS.path}`, fixtureText('dockerhub.json'));
-    await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
-    await post('dockerhub/wrong-token', fixtureText('dockerhub.json'));
-    const logs = receiver.logs.join('\n');
+    await ctx.post(`dockerhub/${TEST_SECRETS.path}`, fixtureText('dockerhub.json'));
+    await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    await ctx.post('dockerhub/wrong-token', fixtureText('dockerhub.json'));
+    const logs = ctx.receiver.logs.join('\n');
     expect(logs).toContain('/api/v1/webhooks/dockerhub/[redacted]');
     for (const secret of Object.values(TEST_SECRETS)) expect(logs).not.toContain(secret);
-    const stored = JSON.stringify(await test.database.db.select().from(events));
+    const stored = JSON.stringify(await ctx.database.db.select().from(events));
     for (const secret of Object.values(TEST_SECRETS)) expect(stored).not.toContain(secret);
   });
 
@@ -264,8 +235,8 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
       tag: '3.0.0',
       pad: 'p'.repeat(40_000),
     });
-    await post('generic', padded, BEARER);
-    const rows = await test.database.db.select().from(events);
+    await ctx.post('generic', padded, BEARER);
+    const rows = await ctx.database.db.select().from(events);
     const received = rows.find((row) => row.type === 'image.webhook_received');
     expect(received?.subject).toBe('generic');
     expect(received?.payload).toMatchObject({
@@ -274,7 +245,7 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
       truncated: true,
     });
     expect(String(received?.payload.body).length).toBe(16_384);
-    const [rollout] = [...kube.rollouts.values()];
+    const [rollout] = [...ctx.kube.rollouts.values()];
     const created = rows.find((row) => row.type === 'image.rollout_created');
     expect(created?.subject).toBe(`fleet/${rollout?.metadata.name}`);
     expect(created?.payload).toMatchObject({
@@ -285,10 +256,10 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
   });
 
   it('counts deliveries by registry and outcome', async () => {
-    await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
-    await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
-    await post('harbor', '{}', {});
-    const text = await receiver.metrics();
+    await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    await ctx.post('harbor', '{}', {});
+    const text = await ctx.receiver.metrics();
     expect(text).toContain(
       'fleet_rollout_webhook_deliveries_total{registry="harbor",outcome="created"} 1',
     );
@@ -302,26 +273,26 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
   });
 
   it('creates nothing for a push no policy matches, or only suspended ones', async () => {
-    kube.policies = [
+    ctx.kube.policies = [
       testPolicy('other', { image: 'ghcr.io/other/*' }),
       testPolicy('paused', { image: '**', suspend: true }),
     ];
-    const response = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    const response = await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
     expect(response.json()).toMatchObject({
       rollouts: [],
       unmatched: [expect.stringContaining('debian:latest')],
     });
-    expect(kube.rollouts.size).toBe(0);
+    expect(ctx.kube.rollouts.size).toBe(0);
   });
 
   it('reports a rollout the API server refuses as invalid, and does not ask for a retry', async () => {
     const image = `registry.example.com/${'a'.repeat(250)}`;
-    const response = await post('generic', JSON.stringify({ image, tag: '1' }), BEARER);
+    const response = await ctx.post('generic', JSON.stringify({ image, tag: '1' }), BEARER);
     expect(response.statusCode).toBe(200);
     expect(response.json().rollouts).toEqual([
       expect.objectContaining({ created: false, error: 'spec.image: Too long' }),
     ]);
-    const rows = await test.database.db
+    const rows = await ctx.database.db
       .select()
       .from(events)
       .where(eq(events.type, 'image.rollout_rejected'));
@@ -344,7 +315,7 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
         FLEET_ROLLOUT_WEBHOOK_GAR_SERVICE_ACCOUNT: PUBSUB.serviceAccount,
         FLEET_ROLLOUT_WEBHOOK_GAR_JWKS_URL: jwksUrl,
       };
-      receiver = await createTestReceiver({ database: test.database, kube, env });
+      ctx.receiver = await createTestReceiver({ database: ctx.database, kube: ctx.kube, env });
     }
     const envelope = fixtureText('gar-pubsub-push-envelope.json');
 
@@ -352,29 +323,31 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
       await garReceiver(issuer.jwksUrl);
       const stranger = await issuer.sign({}, { stranger: true });
       expect(
-        (await post('gar', envelope, { authorization: `Bearer ${stranger}` })).statusCode,
+        (await ctx.post('gar', envelope, { authorization: `Bearer ${stranger}` })).statusCode,
       ).toBe(401);
-      expect((await post('gar', envelope)).statusCode).toBe(401);
-      const valid = await post('gar', envelope, { authorization: `Bearer ${await issuer.sign()}` });
+      expect((await ctx.post('gar', envelope)).statusCode).toBe(401);
+      const valid = await ctx.post('gar', envelope, {
+        authorization: `Bearer ${await issuer.sign()}`,
+      });
       expect(valid.statusCode).toBe(200);
-      expect([...kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
+      expect([...ctx.kube.rollouts.values()].map((r) => `${r.spec.image}:${r.spec.tag}`)).toEqual([
         'us-west1-docker.pkg.dev/my-project/my-repo/hello-world:1.1',
       ]);
     });
 
     it('answers 503 when the signing keys cannot be fetched', async () => {
       await garReceiver('http://127.0.0.1:1/certs');
-      const response = await post('gar', envelope, {
+      const response = await ctx.post('gar', envelope, {
         authorization: `Bearer ${await issuer.sign()}`,
       });
       expect(response.statusCode).toBe(503);
-      expect(kube.rollouts.size).toBe(0);
+      expect(ctx.kube.rollouts.size).toBe(0);
     });
   });
 
   it('answers 503 when rollouts cannot be created, and processes the retry', async () => {
-    kube.failCreates = true;
-    const failed = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    ctx.kube.failCreates = true;
+    const failed = await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
     expect(failed.statusCode).toBe(503);
     expect(failed.headers['retry-after']).toBe('30');
     // Exactly this body: no cause, no stack trace.
@@ -384,9 +357,9 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
       status: 503,
       detail: 'cannot process the delivery now; retry',
     });
-    kube.failCreates = false;
-    const retried = await post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
+    ctx.kube.failCreates = false;
+    const retried = await ctx.post('harbor', fixtureText('harbor-push-artifact.json'), BEARER);
     expect(retried.statusCode).toBe(200);
-    expect(kube.rollouts.size).toBe(1);
+    expect(ctx.kube.rollouts.size).toBe(1);
   });
 });
