@@ -10,6 +10,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Logger } from '../telemetry/logger.js';
+import { ConnectionState } from './connection-state.js';
 import * as schema from './schema/index.js';
 
 /** The drizzle database type shared by the node-postgres and PGlite drivers. */
@@ -28,6 +29,8 @@ export interface NotificationHandler {
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
+  /** Whether the database is reachable, as the connections last saw (always so on PGlite). */
+  readonly connection: ConnectionState;
   /** Runs raw SQL and returns its rows. */
   query<Row>(statement: SQL): Promise<Row[]>;
   /** Subscribes to a NOTIFY channel; resolves once listening; returns the unsubscribe function. */
@@ -49,19 +52,43 @@ export async function openDatabase(options: {
   dataDir?: string;
   logger: Logger;
   poolSize?: number;
+  /** How long a query waits for a connection (new or from the full pool) before failing. */
+  connectTimeoutMs?: number;
 }): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.logger, options.poolSize ?? 10);
-  return openPglite(options.dataDir);
+  if (options.url) {
+    return openPostgres(options.url, options.logger, {
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    });
+  }
+  return openPglite(options.dataDir, options.logger);
 }
 
-function openPostgres(url: string, logger: Logger, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+/** Default wait for a connection: a database that does not answer in time is unavailable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function openPostgres(
+  url: string,
+  logger: Logger,
+  limits: { max: number; connectionTimeoutMillis: number },
+): Database {
+  const connection = new ConnectionState(logger.child({ component: 'database' }));
+  const pool = new pg.Pool({ connectionString: url, keepAlive: true, ...limits });
+  // pg's Pool listens for errors only on idle clients: one whose backend dies while checked out
+  // (in a transaction) would emit 'error' with no listener and kill the process. Every client
+  // gets a listener of its own for its whole life; the failed query still rejects.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => reportFailure(connection, logger, error));
+    connection.succeeded();
+  });
+  // an idle client's error reaches its own listener too; the pool needs one or it throws
+  pool.on('error', () => {});
   const db = drizzleNodePg(pool, { schema }) as unknown as Db;
-  const listeners = new PostgresListener(url, logger);
+  const listeners = new PostgresListener(url, logger, connection);
   return {
     kind: 'postgres',
     db,
+    connection,
     async query<Row>(statement: SQL) {
       const result = await db.execute(statement);
       return (result as unknown as { rows: Row[] }).rows;
@@ -72,9 +99,12 @@ function openPostgres(url: string, logger: Logger, poolSize: number): Database {
       try {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID.toString()]);
         await migrateNodePg(drizzleNodePg(client), { migrationsFolder: MIGRATIONS_FOLDER });
-      } finally {
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID.toString()]);
         client.release();
+      } catch (error) {
+        // a session lock ends with its connection: drop the connection, not just the lock
+        client.release(error instanceof Error ? error : true);
+        throw error;
       }
     },
     async close() {
@@ -84,7 +114,12 @@ function openPostgres(url: string, logger: Logger, poolSize: number): Database {
   };
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+/** Feeds a client error to the connection state; logs what is not a connection error. */
+function reportFailure(connection: ConnectionState, logger: Logger, error: Error): void {
+  if (!connection.failed(error)) logger.warn({ err: error }, 'database connection failed');
+}
+
+async function openPglite(dataDir: string | undefined, logger: Logger): Promise<Database> {
   let directory: string | undefined;
   if (dataDir) {
     directory = join(dataDir, 'pglite');
@@ -95,6 +130,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     kind: 'pglite',
     db,
+    connection: new ConnectionState(logger),
     async query<Row>(statement: SQL) {
       const result = await db.execute(statement);
       return (result as unknown as { rows: Row[] }).rows;
@@ -128,6 +164,7 @@ class PostgresListener {
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
+    private readonly state: ConnectionState,
   ) {}
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
@@ -171,20 +208,28 @@ class PostgresListener {
         handler.onNotification(message.payload ?? '');
       }
     });
+    // listening before connecting: an error at any time, even while connecting, is handled
     client.on('error', (error) => this.onConnectionLost(client, error));
     client.on('end', () => this.onConnectionLost(client, undefined));
-    await client.connect();
-    for (const channel of this.handlers.keys()) {
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    try {
+      await client.connect();
+      for (const channel of this.handlers.keys()) {
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
     }
     this.client = client;
+    this.state.succeeded();
     return client;
   }
 
   private onConnectionLost(client: pg.Client, error: Error | undefined): void {
     if (this.client !== client || this.closed) return;
     this.client = undefined;
-    this.logger.warn({ err: error }, 'notification connection lost; reconnecting');
+    this.state.failed(error ?? new Error('Connection terminated unexpectedly'));
+    this.logger.debug({ err: error }, 'notification connection lost; reconnecting');
     client.end().catch(() => {});
     this.reconnect(250);
   }
@@ -197,7 +242,9 @@ class PostgresListener {
         for (const set of this.handlers.values())
           for (const handler of set) handler.onReconnect?.();
       } catch (error) {
-        this.logger.warn({ err: error }, 'notification reconnect failed');
+        if (!this.state.failed(error)) {
+          this.logger.warn({ err: error }, 'notification reconnect failed');
+        }
         this.reconnect(Math.min(delayMs * 2, 10_000));
       }
     }, delayMs);

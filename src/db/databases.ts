@@ -24,6 +24,8 @@ function identifier(name: string): string {
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  // a dropped connection fails the query in flight; without a listener it would also crash us
+  client.on('error', () => {});
   await client.connect();
   try {
     return await use(client);

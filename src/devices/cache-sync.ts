@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from '../db/client.js';
+import { isConnectionError } from '../db/connection-errors.js';
 import { loadCredentials, loadCredentialsInRange } from '../db/device-store.js';
 import {
   countMembers,
@@ -149,7 +150,12 @@ export class DeviceCacheSync {
   private enqueue(step: () => Promise<void>): Promise<void> {
     const run = this.chain.then(() => (this.stopped ? undefined : step()));
     this.chain = run.catch((error: unknown) => {
-      this.logger.error({ err: error }, 'device cache update failed; reloading');
+      // an unreachable database is logged once, by the connection state; retry quietly
+      if (isConnectionError(error)) {
+        this.logger.debug({ err: error }, 'device cache update failed; reloading');
+      } else {
+        this.logger.error({ err: error }, 'device cache update failed; reloading');
+      }
       this.scheduleReload();
     });
     return run;

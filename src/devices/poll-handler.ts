@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
+import { isConnectionError } from '../db/connection-errors.js';
 import { loadEffectiveTarget } from '../db/target-store.js';
 import { HttpProblem } from '../http/problem.js';
 import type { RouteTimer } from '../http/request-metrics.js';
@@ -66,7 +67,9 @@ export class PollHandler {
   }
 
   private timeFailure(error: unknown, started: number): void {
-    this.deps.timer('GET', error instanceof HttpProblem ? error.status : 500, started);
+    const status =
+      error instanceof HttpProblem ? error.status : isConnectionError(error) ? 503 : 500;
+    this.deps.timer('GET', status, started);
   }
 
   private answer(request: FastifyRequest, reply: FastifyReply): Answer {

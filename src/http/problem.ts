@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../db/connection-errors.js';
 
 /** An RFC 9457 problem detail, the body of every error answer of our HTTP APIs. */
 export interface Problem {
@@ -44,4 +45,15 @@ export function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyR
     .headers(problem.headers)
     .type(PROBLEM_CONTENT_TYPE)
     .send(problem.toProblem());
+}
+
+/** 503 with Retry-After: the database is unreachable now; the same request may succeed later. */
+export function databaseUnavailable(): HttpProblem {
+  return new HttpProblem(
+    503,
+    'Service Unavailable',
+    'the database is not reachable; retry later',
+    undefined,
+    { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+  );
 }

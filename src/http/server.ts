@@ -8,9 +8,10 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
+import { isConnectionError } from '../db/connection-errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { limitJsonBodies } from './json-body.js';
-import { HttpProblem, sendProblem } from './problem.js';
+import { databaseUnavailable, HttpProblem, sendProblem } from './problem.js';
 import { instrumentRoutes } from './request-metrics.js';
 
 /**
@@ -32,8 +33,11 @@ export type HttpPlugin = FastifyPluginAsync;
 export interface HttpServerDeps {
   logger: Logger;
   metrics: Registry;
-  /** Used by /readyz to check the database is reachable. */
-  database: Pick<Database, 'query'>;
+  /**
+   * Used by /readyz to check the database is reachable; requests that meet a connection error
+   * report it to `connection`, which logs when the database is lost (not every request).
+   */
+  database: Pick<Database, 'query'> & Partial<Pick<Database, 'connection'>>;
   plugins: HttpPlugin[];
   /** Idle keep-alive connections stay open this long; longer than the device poll interval. */
   keepAliveTimeoutMs?: number;
@@ -59,6 +63,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const timeUnmatched = instrumentRoutes(app, deps.metrics);
   limitJsonBodies(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isConnectionError(error)) {
+      deps.database.connection?.failed(error);
+      return sendProblem(reply, databaseUnavailable());
+    }
     const problem = problemOf(error);
     if (problem.status >= 500) {
       log.error({ err: error, method: request.method, route: routeOf(request) }, 'request failed');
@@ -86,16 +94,9 @@ function registerOperationalRoutes(app: FastifyInstance, deps: HttpServerDeps): 
   app.get('/readyz', async () => {
     try {
       await deps.database.query(sql`select 1`);
-    } catch {
-      throw new HttpProblem(
-        503,
-        'Service Unavailable',
-        'the database is not reachable',
-        undefined,
-        {
-          'retry-after': '5',
-        },
-      );
+    } catch (error) {
+      deps.database.connection?.failed(error);
+      throw databaseUnavailable();
     }
     return { status: 'ready' };
   });
@@ -104,6 +105,7 @@ function registerOperationalRoutes(app: FastifyInstance, deps: HttpServerDeps): 
 /** Maps any error to the problem the client gets. */
 export function problemOf(error: FastifyError | HttpProblem): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (isConnectionError(error)) return databaseUnavailable();
   if (error.validation) {
     const errors = error.validation.map((issue) => ({
       path: `${error.validationContext ?? ''}${issue.instancePath}`,
