@@ -68,7 +68,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       return sendProblem(reply, databaseUnavailable());
     }
     const problem = problemOf(error);
-    if (problem.status >= 500) {
+    // a thrown HttpProblem is a deliberate answer (e.g. /readyz's 503), not a failure to log
+    if (problem.status >= 500 && !(error instanceof HttpProblem)) {
       log.error({ err: error, method: request.method, route: routeOf(request) }, 'request failed');
     }
     return sendProblem(reply, problem);

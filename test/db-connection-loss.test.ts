@@ -1,0 +1,221 @@
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import {
+  ADMIN,
+  ADMIN_TOKEN,
+  appsWith,
+  poll,
+  register,
+  startDeviceApi,
+  type TestDeviceApi,
+} from './support/device-api.js';
+import { type DeviceApiChild, startDeviceApiChild } from './support/device-api-child.js';
+import { eventually } from './support/eventually.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+const serverUrl = process.env.TEST_DATABASE_URL as string;
+
+/** A report of one running service with `image`. */
+const reportOf = (uuid: string, image: string) => ({
+  [uuid]: {
+    apps: { app: { services: { main: { image, status: 'running', health: 'healthy' } } } },
+  },
+});
+
+/** Runs one statement on a connection of its own to `url`. */
+async function once<Row>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Row[];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('a device API process whose database backends are terminated', () => {
+  let test: TestDatabase;
+  let child: DeviceApiChild;
+  let locker: pg.Client | undefined;
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres');
+    child = await startDeviceApiChild({ databaseUrl: test.url as string, adminToken: ADMIN_TOKEN });
+  });
+  afterAll(async () => {
+    await locker?.end().catch(() => {});
+    await child?.stop();
+    await test?.drop();
+  });
+
+  const call = (method: string, path: string, key: string, body?: unknown, etag?: string) =>
+    fetch(`${child.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(etag ? { 'if-none-match': etag } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('stays alive when busy connections die (57P01), then serves and stores reports again', async () => {
+    const registered = await call('POST', '/api/v1/devices', ADMIN_TOKEN, {
+      fleet: 'lab',
+      apps: appsWith('nginx:1.27'),
+    });
+    expect(registered.status).toBe(201);
+    const device = (await registered.json()) as { uuid: string; apiKey: string };
+    const state = `/api/v1/device/${device.uuid}/state`;
+    const etag = (await call('GET', state, device.apiKey)).headers.get('etag') as string;
+    expect(etag).toBeTruthy();
+
+    // Hold a lock the reports need, so that their transactions wait with a client checked out.
+    const name = new URL(test.url as string).pathname.slice(1);
+    locker = new pg.Client({ connectionString: test.url });
+    locker.on('error', () => {});
+    await locker.connect();
+    await locker.query('begin');
+    await locker.query('lock table device_reports in access exclusive mode');
+    const longPoll = call('GET', `${state}?wait=1`, device.apiKey, undefined, etag);
+    const reports = Array.from({ length: 3 }, () =>
+      call('PATCH', '/api/v1/device/state', device.apiKey, reportOf(device.uuid, 'nginx:before')),
+    );
+    await eventually(async () => {
+      const [row] = await once<{ waiting: number }>(
+        serverUrl,
+        `select count(*)::int as waiting from pg_stat_activity
+          where datname = $1 and wait_event_type = 'Lock'`,
+        [name],
+      );
+      expect(row?.waiting).toBe(3);
+    }, 10_000);
+
+    await once(
+      serverUrl,
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
+
+    for (const answer of await Promise.all(reports)) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('5');
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect((await longPoll).status).toBe(304);
+    await eventually(async () => {
+      const answer = await call(
+        'PATCH',
+        '/api/v1/device/state',
+        device.apiKey,
+        reportOf(device.uuid, 'nginx:after'),
+      );
+      expect(answer.status).toBe(204);
+    }, 10_000);
+    expect((await fetch(`${child.url}/readyz`)).status).toBe(200);
+    const shown = await call('GET', `/api/v1/devices/${device.uuid}`, ADMIN_TOKEN);
+    expect(shown.status).toBe(200);
+    const body = (await shown.json()) as {
+      reported: { apps: { app: { services: { main: { image: string } } } } };
+    };
+    expect(body.reported.apps.app.services.main.image).toBe('nginx:after');
+    expect(child.alive()).toBe(true);
+    expect(child.stderr()).toBe('');
+
+    // One line when the database was lost and one when it came back; no stack per request.
+    const messages = child.logs().map((line) => line.msg);
+    const lost = messages.filter((msg) => msg === 'database connection lost').length;
+    expect(lost).toBeGreaterThanOrEqual(1);
+    expect(messages.filter((msg) => msg === 'database connection restored').length).toBe(lost);
+    expect(messages).not.toContain('request failed');
+  });
+});
+
+describe('a device API whose database is unreachable', () => {
+  let test: TestDatabase;
+  let proxy: TcpProxy;
+  let database: Database;
+  let server: TestDeviceApi;
+  const logged: Array<{ level: number; msg: string }> = [];
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => logged.push(JSON.parse(line)) },
+  );
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres');
+    const direct = new URL(test.url as string);
+    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const proxied = new URL(direct);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    database = await openDatabase({ url: proxied.toString(), logger, connectTimeoutMs: 5_000 });
+    server = await startDeviceApi(database, { logger, maxLongPollSeconds: 5 });
+  });
+  afterEach(() => {
+    proxy.refusing = false;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.close();
+    await proxy?.stop();
+    await test?.drop();
+  });
+
+  const report = (device: { uuid: string; apiKey: string }, image: string) =>
+    server.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/device/state',
+      headers: { authorization: `Bearer ${device.apiKey}` },
+      payload: reportOf(device.uuid, image),
+    });
+  const readyz = () => server.app.inject({ url: '/readyz' });
+
+  it('answers 503 with Retry-After (cached polls still 304), then 200/204 once it is back', async () => {
+    const cached = await register(server.app, { apps: appsWith('nginx:1.27') });
+    const other = await register(server.app, { apps: appsWith('nginx:1.27') });
+    const etag = (await poll(server.app, cached)).headers.etag as string;
+    expect((await poll(server.app, cached, etag)).statusCode).toBe(304);
+
+    proxy.refusing = true;
+    proxy.dropAll();
+
+    const unavailable = [
+      await report(cached, 'nginx:during'),
+      await poll(server.app, other),
+      await poll(server.app, { ...other, apiKey: 'x'.repeat(43) }),
+      await server.app.inject({ url: `/api/v1/devices/${other.uuid}`, headers: ADMIN }),
+      await readyz(),
+    ];
+    for (const answer of unavailable) {
+      expect(answer.statusCode).toBe(503);
+      expect(answer.headers['retry-after']).toBe('5');
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(answer.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    }
+    expect((await poll(server.app, cached, etag)).statusCode).toBe(304);
+    expect(database.connection.available).toBe(false);
+
+    proxy.refusing = false;
+    await eventually(
+      async () => expect((await report(cached, 'nginx:after')).statusCode).toBe(204),
+      10_000,
+    );
+    expect((await poll(server.app, other)).statusCode).toBe(200);
+    expect((await poll(server.app, cached, etag)).statusCode).toBe(304);
+    expect((await readyz()).statusCode).toBe(200);
+    const shown = await server.app.inject({
+      url: `/api/v1/devices/${cached.uuid}`,
+      headers: ADMIN,
+    });
+    expect(shown.json().reported.apps.app.services.main.image).toBe('nginx:after');
+    expect(database.connection.available).toBe(true);
+
+    const messages = logged.map((line) => line.msg);
+    expect(messages.filter((msg) => msg === 'database connection lost')).toHaveLength(1);
+    expect(messages.filter((msg) => msg === 'database connection restored')).toHaveLength(1);
+    expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
