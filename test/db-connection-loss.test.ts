@@ -14,7 +14,10 @@ import {
 } from './support/device-api.js';
 import { type DeviceApiChild, startDeviceApiChild } from './support/device-api-child.js';
 import { eventually } from './support/eventually.js';
+import { MemoryKube } from './support/memory-kube.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { BEARER, createTestReceiver } from './support/webhook-receiver.js';
+import { DIGEST_A, testPolicy } from './webhooks/fixtures.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL as string;
 
@@ -35,6 +38,18 @@ async function once<Row>(url: string, text: string, values: unknown[] = []): Pro
   } finally {
     await client.end();
   }
+}
+
+/** A fresh migrated database, opened through a TCP proxy that can cut it off. */
+async function proxiedDatabase(logger: pino.Logger) {
+  const test = await createTestDatabase('postgres');
+  const direct = new URL(test.url as string);
+  const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const proxied = new URL(direct);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  const database = await openDatabase({ url: proxied.toString(), logger, connectTimeoutMs: 5_000 });
+  return { test, proxy, database };
 }
 
 describe('a device API process whose database backends are terminated', () => {
@@ -145,13 +160,7 @@ describe('a device API whose database is unreachable', () => {
     { write: (line: string) => logged.push(JSON.parse(line)) },
   );
   beforeAll(async () => {
-    test = await createTestDatabase('postgres');
-    const direct = new URL(test.url as string);
-    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(direct);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    database = await openDatabase({ url: proxied.toString(), logger, connectTimeoutMs: 5_000 });
+    ({ test, proxy, database } = await proxiedDatabase(logger));
     server = await startDeviceApi(database, { logger, maxLongPollSeconds: 5 });
   });
   afterEach(() => {
@@ -217,5 +226,46 @@ describe('a device API whose database is unreachable', () => {
     expect(messages.filter((msg) => msg === 'database connection lost')).toHaveLength(1);
     expect(messages.filter((msg) => msg === 'database connection restored')).toHaveLength(1);
     expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
+
+describe('a webhook receiver whose database is unreachable', () => {
+  let test: TestDatabase;
+  let proxy: TcpProxy;
+  let database: Database;
+  beforeAll(async () => {
+    ({ test, proxy, database } = await proxiedDatabase(pino({ level: 'silent' })));
+  });
+  afterAll(async () => {
+    await database?.close();
+    await proxy?.stop();
+    await test?.drop();
+  });
+
+  it('answers a delivery 503 with Retry-After during the outage and processes it after', async () => {
+    const kube = new MemoryKube();
+    kube.policies = [testPolicy('everything', { image: '**' })];
+    const receiver = await createTestReceiver({ database, kube });
+    const deliver = () =>
+      receiver.app.inject({
+        method: 'POST',
+        url: '/api/v1/webhooks/generic',
+        headers: { 'content-type': 'application/json', ...BEARER },
+        payload: { image: 'registry.example.com/acme/app', tag: '2.0.0', digest: DIGEST_A },
+      });
+    proxy.refusing = true;
+    proxy.dropAll();
+    const during = await deliver();
+    expect(during.statusCode).toBe(503);
+    expect(during.headers['retry-after']).toBe('5');
+    expect(during.json()).toMatchObject({ status: 503 });
+    expect(kube.rollouts.size).toBe(0);
+    const failures = receiver.logs.map((line) => JSON.parse(line)).filter((l) => l.level >= 50);
+    expect(failures).toEqual([]);
+
+    proxy.refusing = false;
+    await eventually(async () => expect((await deliver()).statusCode).toBe(200), 10_000);
+    expect([...kube.rollouts.values()].map((r) => r.spec.tag)).toEqual(['2.0.0']);
+    await receiver.app.close();
   });
 });

@@ -4,8 +4,9 @@ import type { Registry } from 'prom-client';
 import { formatImageReference } from '../api/image-reference.js';
 import { clipWhole } from '../api/storable-text.js';
 import type { WebhookConfig } from '../config.js';
+import { isConnectionError } from '../db/connection-errors.js';
 import type { WebhookStore } from '../db/webhook-store.js';
-import { HttpProblem, sendProblem } from '../http/problem.js';
+import { databaseUnavailable, HttpProblem, sendProblem } from '../http/problem.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { createDigestResolver, type DigestResolver } from './digest-resolver.js';
@@ -153,10 +154,14 @@ class Receiver {
 
   /** Answers a problem; counts it, logs it and records rejections (never their secrets). */
   readonly onError = async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = toProblem(error);
+    // an unreachable database: retry soon; the connection state logs it once, not per delivery
+    const unreachable = isConnectionError(error);
+    const problem = unreachable ? databaseUnavailable() : toProblem(error);
     const registry = this.labels.get(request) ?? 'unknown';
     this.metrics.deliveries.inc({ registry, outcome: outcomeOfStatus(problem.status) });
-    if (problem.status >= 500) {
+    if (unreachable) {
+      this.logger.debug({ registry }, 'webhook delivery failed: database unreachable');
+    } else if (problem.status >= 500) {
       this.logger.error(
         { err: error, registry },
         'webhook delivery failed; the registry will retry',
