@@ -175,6 +175,9 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
     await api.post(ROLLOUTS, rollout('l4', { tier: 'other' }));
     const page1 = await api.get(`${ROLLOUTS}?labelSelector=tier%3Dlist&limit=2`);
     expect(page1.body.items.map(nameOf)).toEqual(['l1', 'l2']);
+    // A negative limit pages nothing, as upstream reads it.
+    const unlimited = await api.get(`${ROLLOUTS}?labelSelector=tier%3Dlist&limit=-1`);
+    expect(unlimited.body.items.map(nameOf)).toEqual(['l1', 'l2', 'l3']);
     await api.delete(`${ROLLOUTS}/l3`);
     const page2 = await api.get(
       `${ROLLOUTS}?labelSelector=tier%3Dlist&limit=2&continue=${page1.body.metadata.continue}`,
@@ -213,7 +216,7 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
     expect(noNamespace.body).toMatchObject({ code: 404, message: 'namespaces "ghost" not found' });
   });
 
-  it('serves Leases with unconditional updates, and namespaces with strategic merge patches', async () => {
+  it('serves Leases (a replace names its resourceVersion), and namespaces with strategic merge patches', async () => {
     const leases = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
     const lease = {
       apiVersion: 'coordination.k8s.io/v1',
@@ -221,15 +224,26 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
       metadata: { name: 'leader' },
       spec: { holderIdentity: 'a', leaseDurationSeconds: 15 },
     };
-    expect((await api.put(`${leases}/leader`, lease)).status).toBe(201);
+    const first = await api.put(`${leases}/leader`, lease);
+    expect(first.status).toBe(201);
+    const byB = { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } };
+    const unconditional = await api.put(`${leases}/leader`, byB);
+    expect(unconditional.body).toMatchObject({
+      code: 422,
+      message: expect.stringContaining('must be specified for an update'),
+    });
+    const at = (version: string) => ({ ...lease.metadata, resourceVersion: version });
     const updated = await api.put(`${leases}/leader`, {
-      ...lease,
-      spec: { ...lease.spec, holderIdentity: 'b' },
+      ...byB,
+      metadata: at(first.body.metadata.resourceVersion),
     });
     expect(updated.body.spec.holderIdentity).toBe('b');
-    expect(
-      (await api.put(`${leases}/leader`, { ...lease, spec: { leaseDurationSeconds: 0 } })).status,
-    ).toBe(422);
+    const invalid = await api.put(`${leases}/leader`, {
+      ...lease,
+      metadata: at(updated.body.metadata.resourceVersion),
+      spec: { leaseDurationSeconds: 0 },
+    });
+    expect(invalid.status).toBe(422);
     const typeless = await api.post(leases, { metadata: { name: 'typeless' }, spec: {} });
     expect(typeless.body).toMatchObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
     const wrongKind = await api.post(leases, { ...lease, kind: 'Pod', metadata: { name: 'x' } });

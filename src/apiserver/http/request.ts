@@ -38,6 +38,12 @@ export function integerParam(query: Query, name: string): number | undefined {
   return Number(raw);
 }
 
+/** `limit`: upstream reads an int64 and pages only when it is positive, so a negative one means all. */
+export function limitParam(query: Query): number | undefined {
+  if (query.limit !== undefined && /^-\d+$/.test(query.limit)) return undefined;
+  return integerParam(query, 'limit');
+}
+
 /** The media type of the request body, lower-cased, without parameters. */
 export function mediaTypeOf(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

@@ -34,6 +34,7 @@ import {
   decodeObjectBody,
   flag,
   integerParam,
+  limitParam,
   mediaTypeOf,
   type Query,
   queryOf,
@@ -248,7 +249,7 @@ function listOptions(query: Query): ListOptions {
   return {
     labelSelector: query.labelSelector,
     fieldSelector: query.fieldSelector,
-    limit: integerParam(query, 'limit'),
+    limit: limitParam(query),
     continue: query.continue,
     resourceVersion: query.resourceVersion,
     resourceVersionMatch: query.resourceVersionMatch,

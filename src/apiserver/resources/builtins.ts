@@ -156,6 +156,8 @@ export const leaseResource: ResourceType = builtinResource({
   schema: LEASE_SCHEMA,
   microTimes: ['spec.acquireTime', 'spec.renewTime'],
   allowCreateOnUpdate: true,
+  // Upstream's Lease strategy refuses a replace that names no resourceVersion.
+  unconditionalUpdate: false,
   strategicMergeLists: OBJECT_META_MERGE_LISTS,
   columns: [
     nameColumn,

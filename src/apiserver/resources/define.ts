@@ -65,6 +65,7 @@ export function customResource(crd: ServedCrd): ResourceType {
     custom: true,
     generation: true,
     allowCreateOnUpdate: false,
+    unconditionalUpdate: false,
   };
 }
 
@@ -95,6 +96,8 @@ export interface BuiltinDefinition
   microTimes?: string[];
   dnsLabelName?: boolean;
   allowCreateOnUpdate?: boolean;
+  /** Whether a PUT may leave out the resourceVersion (default true, as for most built-in kinds). */
+  unconditionalUpdate?: boolean;
   selectableFields?: ResourceType['selectableFields'];
   strategicMergeLists?: ResourceType['strategicMergeLists'];
   convert?: ResourceType['convert'];
@@ -132,6 +135,7 @@ export function builtinResource(definition: BuiltinDefinition): ResourceType {
     custom: false,
     generation: false,
     allowCreateOnUpdate: definition.allowCreateOnUpdate ?? false,
+    unconditionalUpdate: definition.unconditionalUpdate ?? true,
     ...(definition.strategicMergeLists
       ? { strategicMergeLists: definition.strategicMergeLists }
       : {}),

@@ -49,8 +49,10 @@ export interface ResourceType
   table: TableConverter;
   /** Selectable fields besides `metadata.name` and `metadata.namespace`. */
   selectableFields: Record<string, (object: JsonObject) => string | undefined>;
-  /** Custom resources: no strategic merge patch, updates must name a resourceVersion. */
+  /** Custom resources: no strategic merge patch. */
   custom: boolean;
+  /** Whether a PUT may leave out `metadata.resourceVersion` (upstream's AllowUnconditionalUpdate). */
+  unconditionalUpdate: boolean;
   /** Lists that merge in a strategic merge patch (built-in kinds only). */
   strategicMergeLists?: MergeLists;
   /** Whether `metadata.generation` is kept and bumped on changes outside metadata and status. */

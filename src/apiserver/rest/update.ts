@@ -59,7 +59,7 @@ export function replaceObject(
         throw notFound(groupResource(ctx.type), name);
       return { create: requested };
     }
-    checkResourceVersion(ctx, name, current, requested, ctx.type.custom);
+    checkResourceVersion(ctx, name, current, requested, !ctx.type.unconditionalUpdate);
     return { update: finishUpdate(ctx, current, requested) };
   });
 }
@@ -163,15 +163,12 @@ function checkResourceVersion(
   const version = meta(requested).resourceVersion;
   if (version === undefined || version === '' || version === null) {
     if (!required) return;
-    // Upstream's custom resource strategy names the resource and prints the int64 as `0`; the
-    // built-in kinds name the kind and print `%#v` of it: `0x0`.
-    const custom = ctx.type.custom;
-    const subject = custom ? ctx.type.plural : ctx.type.kind;
-    throw invalid({ group: ctx.type.group, kind: subject }, name, [
+    // Upstream names the resource (custom resources, Leases) and prints the int64 as `0`.
+    throw invalid({ group: ctx.type.group, kind: ctx.type.plural }, name, [
       fieldError.invalid(
         'metadata.resourceVersion',
         OMIT_VALUE,
-        `${custom ? '0' : '0x0'}: must be specified for an update`,
+        '0: must be specified for an update',
       ),
     ]);
   }

@@ -112,7 +112,6 @@ export const EXPECTED: Record<string, string> = Object.fromEntries([
       'save a page before compaction',
       'continue a compacted list: 410',
     ],
-    'negative-limit': ['a negative limit'],
     'limit-at-resource-version-0': ['limit with resourceVersion 0 (served whole)'],
     'table-column-descriptions': [
       'a Table',
@@ -162,7 +161,6 @@ export const EXPECTED: Record<string, string> = Object.fromEntries([
       'create an events.k8s.io Event without eventTime: 422',
       'create an events.k8s.io Event with a bad type: 422',
     ],
-    'lease-unconditional-update': ['replace a lease without a resourceVersion'],
   }),
   ...area('finalizers, garbage collection, namespaces', {
     'finalizer-validation-wording': [
