@@ -144,9 +144,10 @@ describe.each(databaseBackends.slice(-1))('a controller that crashes (%s)', (bac
       await engine.rollout('killed-1-28', { policy: 'killed' });
       let kills = 0;
       for (let life = 1; ; life++) {
-        // Lives 1…12 die: right after their first write, or (every third) at a random moment.
+        // Lives 1…12 die: right after their first write, or (every third) at a random moment
+        // but no later than right after their third write, so no life can finish the rollout.
         const dies = life <= 12;
-        const child = startChild(engine, dies && life % 3 !== 0 ? 1 : 0);
+        const child = startChild(engine, dies ? (life % 3 === 0 ? 3 : 1) : 0);
         if (dies && life % 3 === 0) {
           child.ready.then(() =>
             setTimeout(() => child.process.kill('SIGKILL'), 100 + Math.random() * 500),
