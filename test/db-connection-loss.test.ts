@@ -1,8 +1,10 @@
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiServer } from '../src/apiserver/index.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { setBaseTarget } from '../src/db/target-store.js';
+import { clientOf, startTestServer } from './support/apiserver.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import {
   ADMIN,
@@ -275,5 +277,48 @@ describe('a webhook receiver whose database is unreachable', () => {
     await eventually(async () => expect((await deliver()).statusCode).toBe(200), 10_000);
     expect([...kube.rollouts.values()].map((r) => r.spec.tag)).toEqual(['2.0.0']);
     await receiver.app.close();
+  });
+});
+
+describe('a local API server whose database is unreachable', () => {
+  let test: TestDatabase;
+  let proxy: TcpProxy;
+  let database: Database;
+  let server: ApiServer;
+  const logged: Array<{ level: number; msg: string }> = [];
+  beforeAll(async () => {
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => logged.push(JSON.parse(line)) },
+    );
+    ({ test, proxy, database } = await proxiedDatabase(logger));
+    server = await startTestServer(database, { logger });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.close();
+    await proxy?.stop();
+    await test?.drop();
+  });
+
+  it('answers 503 ServiceUnavailable with Retry-After during the outage, then serves again', async () => {
+    const api = clientOf(server);
+    const policies = '/apis/fleet.iotistic.io/v1alpha1/namespaces/default/imagepolicies';
+    expect((await api.get(policies)).status).toBe(200);
+
+    proxy.refusing = true;
+    proxy.dropAll();
+    const during = await api.get(policies);
+    expect(during.status).toBe(503);
+    expect(during.headers['retry-after']).toBe('5');
+    expect(during.body).toMatchObject({
+      kind: 'Status',
+      reason: 'ServiceUnavailable',
+      details: { retryAfterSeconds: 5 },
+    });
+    expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+
+    proxy.refusing = false;
+    await eventually(async () => expect((await api.get(policies)).status).toBe(200), 15_000);
   });
 });

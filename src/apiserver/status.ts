@@ -172,6 +172,20 @@ export function resourceVersionTooLarge(requested: string, current: number): Api
   );
 }
 
+/**
+ * 503 ServiceUnavailable while the database cannot be reached, with the delay clients wait
+ * before they retry (also sent as `Retry-After`, as upstream does for any Status that has one).
+ */
+export function databaseUnavailable(retryAfterSeconds: number, cause: unknown): ApiError {
+  return new ApiError(
+    503,
+    'ServiceUnavailable',
+    'the server cannot reach its database; retry later',
+    { retryAfterSeconds },
+    { cause },
+  );
+}
+
 /** A path that names no served resource: answered, as upstream's mux does, in plain text. */
 export class PathNotFound extends ApiError {
   /** The body upstream's Go mux answers (`http.NotFound`). */

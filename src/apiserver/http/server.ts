@@ -6,9 +6,16 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Registry } from 'prom-client';
+import { DATABASE_RETRY_AFTER_SECONDS, isConnectionError } from '../../db/connection-errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ApiServerMetrics } from '../metrics.js';
-import { ApiError, PathNotFound, requestTooLarge, unauthorized } from '../status.js';
+import {
+  ApiError,
+  databaseUnavailable,
+  PathNotFound,
+  requestTooLarge,
+  unauthorized,
+} from '../status.js';
 import { registerDiscovery } from './discovery.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpenApiV2 } from './openapi-v2.js';
@@ -86,12 +93,14 @@ function registerHooks(app: FastifyInstance, options: AppOptions) {
   });
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.code >= 500)
-      options.logger.error(
-        { err: error, method: request.method, url: request.url },
-        'request failed',
-      );
+    const where = { method: request.method, url: request.url };
+    // An unreachable database is logged once by the connection state, not on every request.
+    if (apiError.reason === 'ServiceUnavailable')
+      options.logger.debug(where, 'database unavailable');
+    else if (apiError.code >= 500) options.logger.error({ err: error, ...where }, 'request failed');
     if (apiError instanceof PathNotFound) return sendPathNotFound(reply);
+    const retryAfter = apiError.details?.retryAfterSeconds;
+    if (retryAfter) reply.header('retry-after', String(retryAfter));
     return reply.code(apiError.code).type('application/json').send(apiError.toStatus());
   });
   app.setNotFoundHandler((_request, reply) => sendPathNotFound(reply));
@@ -117,6 +126,7 @@ function authorized(request: FastifyRequest, token: string): boolean {
 function toApiError(error: FastifyError | ApiError): ApiError {
   if (error instanceof ApiError) return error;
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return requestTooLarge(BODY_LIMIT_BYTES);
+  if (isConnectionError(error)) return databaseUnavailable(DATABASE_RETRY_AFTER_SECONDS, error);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new ApiError(status, 'BadRequest', error.message);
   return new ApiError(
