@@ -63,13 +63,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const timeUnmatched = instrumentRoutes(app, deps.metrics);
   limitJsonBodies(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (isConnectionError(error)) {
-      deps.database.connection?.failed(error);
-      return sendProblem(reply, databaseUnavailable());
-    }
     const problem = problemOf(error);
-    // a thrown HttpProblem is a deliberate answer (e.g. /readyz's 503), not a failure to log
-    if (problem.status >= 500 && !(error instanceof HttpProblem)) {
+    // An unreachable database is logged once, by the connection state, not per request; a
+    // thrown HttpProblem is a deliberate answer (e.g. /readyz's 503), not a failure to log.
+    if (isConnectionError(error)) deps.database.connection?.failed(error);
+    else if (problem.status >= 500 && !(error instanceof HttpProblem)) {
       log.error({ err: error, method: request.method, route: routeOf(request) }, 'request failed');
     }
     return sendProblem(reply, problem);

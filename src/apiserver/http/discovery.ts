@@ -177,7 +177,9 @@ export function registerDiscovery(app: FastifyInstance, registry: ResourceRegist
       groups: [...byGroup(named)].map(([name, versions]) => apiGroup(name, versions)),
     };
   });
-  getBoth(app, '/api/v1', async () => resourceList(core[0] as GroupVersion));
+  // The served types are fixed at start: each group-version's resource list is built once.
+  const lists = new Map(registry.groupVersions.map((gv) => [apiVersionOf(gv), resourceList(gv)]));
+  getBoth(app, '/api/v1', async () => lists.get('v1'));
   getBoth<{ group: string }>(app, '/apis/:group', async (request) => {
     const versions = named.filter((gv) => gv.group === request.params.group);
     if (versions.length === 0) throw pathNotFound();
@@ -186,6 +188,6 @@ export function registerDiscovery(app: FastifyInstance, registry: ResourceRegist
   getBoth<{ group: string; version: string }>(app, '/apis/:group/:version', async (request) => {
     const gv = registry.groupVersion(request.params.group, request.params.version);
     if (!gv || gv.group === '') throw pathNotFound();
-    return resourceList(gv);
+    return lists.get(apiVersionOf(gv));
   });
 }
