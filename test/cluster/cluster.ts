@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { request } from 'node:https';
 import { inject } from 'vitest';
 import { createKubePort, loadKubeConfig, tokenConnection } from '../../src/kube/client-node.js';
 import type { KubePort } from '../../src/kube/port.js';
+import { type HttpsAnswer, httpsRequest } from '../support/https-request.js';
 import { type KubectlResult, kubectlFor } from '../support/kubectl.js';
 import { type ControlPlaneAccess, controlPlaneKubeconfig } from './control-plane.js';
 
@@ -96,38 +96,18 @@ export function clusterRequest(
     token?: string;
     access?: ControlPlaneAccess;
   } = {},
-): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+): Promise<HttpsAnswer> {
   const access = options.access ?? controlPlane();
   const body =
-    options.body === undefined
-      ? undefined
-      : typeof options.body === 'string'
-        ? options.body
-        : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${access.url}${path}`,
-      {
-        method,
-        ca: access.certificate,
-        headers: {
-          authorization: `Bearer ${options.token ?? access.adminToken}`,
-          accept: 'application/json',
-          ...(body === undefined
-            ? {}
-            : { 'content-type': options.contentType ?? 'application/json' }),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+    options.body === undefined || typeof options.body === 'string'
+      ? options.body
+      : JSON.stringify(options.body);
+  const target = { ...access, token: options.token ?? access.adminToken };
+  return httpsRequest(target, method, path, {
+    body,
+    headers: {
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }),
+    },
   });
 }

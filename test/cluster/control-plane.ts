@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kubeconfigYaml } from '../../src/apiserver/kubeconfig.js';
 import { createSelfSignedCertificate, localHosts } from '../../src/apiserver/tls.js';
+import { httpsRequest } from '../support/https-request.js';
 
 /**
  * A real Kubernetes control plane on loopback, built by scripts/test-tools.sh: etcd,
@@ -218,19 +218,8 @@ async function terminate(child: ChildProcess): Promise<void> {
 }
 
 /** The status code of a GET with the admin token. */
-function get(access: ControlPlaneAccess, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${access.url}${path}`,
-      { ca: access.certificate, headers: { authorization: `Bearer ${access.adminToken}` } },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+async function get(access: ControlPlaneAccess, path: string): Promise<number> {
+  return (await httpsRequest({ ...access, token: access.adminToken }, 'GET', path)).status;
 }
 
 /** Polls `ready` until it holds; fails at once when one of `processes` has ended. */

@@ -1,4 +1,4 @@
-import { request as httpsRequest } from 'node:https';
+import { request as streamingRequest } from 'node:https';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll } from 'vitest';
 import {
@@ -10,6 +10,7 @@ import type { Database } from '../../src/db/client.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { httpsRequest } from './https-request.js';
 
 /** A response of the local API server. */
 export interface Answer {
@@ -77,47 +78,28 @@ export function clientOf(target: ApiServer | (() => ApiServer)) {
     authorization: `Bearer ${current().token}`,
     ...extra,
   });
-  const send = (
+  const send = async (
     method: string,
     path: string,
     body?: unknown,
     extra: Record<string, string> = {},
-  ): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const payload =
-        body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const contentType: Record<string, string> =
-        payload === undefined
-          ? {}
-          : {
-              'content-type': 'application/json',
-              'content-length': String(Buffer.byteLength(payload)),
-            };
-      const server = current();
-      const req = httpsRequest(
-        `${server.url}${path}`,
-        { method, ca: server.certificate, headers: headers({ ...contentType, ...extra }) },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
-          });
-        },
-      );
-      req.on('error', reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
+  ): Promise<Answer> => {
+    const payload =
+      body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const contentType: Record<string, string> =
+      payload === undefined ? {} : { 'content-type': 'application/json' };
+    const answer = await httpsRequest(current(), method, path, {
+      body: payload,
+      headers: { ...contentType, ...extra },
     });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(answer.text);
+    } catch {
+      parsed = undefined;
+    }
+    return { ...answer, body: parsed };
+  };
   return {
     get: (path: string, extra?: Record<string, string>) => send('GET', path, undefined, extra),
     post: (path: string, body: unknown, extra?: Record<string, string>) =>
@@ -150,40 +132,44 @@ function openWatch(
   headers: Record<string, string>,
 ): Promise<OpenWatch> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${server.url}${path}`, { ca: server.certificate, headers }, (res) => {
-      const events: unknown[] = [];
-      const waiters: Array<() => void> = [];
-      const ended = new Promise<void>((done) => res.on('close', () => done()));
-      res.on('error', () => {});
-      const lines = createInterface(res);
-      lines.on('error', () => {});
-      lines.on('line', (line) => {
-        if (!line.trim()) return;
-        events.push(JSON.parse(line));
-        for (const wake of waiters.splice(0)) wake();
-      });
-      resolve({
-        status: res.statusCode ?? 0,
-        events,
-        ended,
-        async next(count, timeoutMs = 5000) {
-          const deadline = Date.now() + timeoutMs;
-          while (events.length < count) {
-            const remaining = deadline - Date.now();
-            if (remaining <= 0)
-              throw new Error(`expected ${count} watch events, got ${JSON.stringify(events)}`);
-            await new Promise<void>((wake) => {
-              waiters.push(wake);
-              setTimeout(wake, Math.min(remaining, 100));
-            });
-          }
-        },
-        close: () => {
-          req.on('error', () => {});
-          req.destroy();
-        },
-      });
-    });
+    const req = streamingRequest(
+      `${server.url}${path}`,
+      { ca: server.certificate, headers },
+      (res) => {
+        const events: unknown[] = [];
+        const waiters: Array<() => void> = [];
+        const ended = new Promise<void>((done) => res.on('close', () => done()));
+        res.on('error', () => {});
+        const lines = createInterface(res);
+        lines.on('error', () => {});
+        lines.on('line', (line) => {
+          if (!line.trim()) return;
+          events.push(JSON.parse(line));
+          for (const wake of waiters.splice(0)) wake();
+        });
+        resolve({
+          status: res.statusCode ?? 0,
+          events,
+          ended,
+          async next(count, timeoutMs = 5000) {
+            const deadline = Date.now() + timeoutMs;
+            while (events.length < count) {
+              const remaining = deadline - Date.now();
+              if (remaining <= 0)
+                throw new Error(`expected ${count} watch events, got ${JSON.stringify(events)}`);
+              await new Promise<void>((wake) => {
+                waiters.push(wake);
+                setTimeout(wake, Math.min(remaining, 100));
+              });
+            }
+          },
+          close: () => {
+            req.on('error', () => {});
+            req.destroy();
+          },
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiServer } from '../../../src/apiserver/index.js';
 import { startTestServer } from '../../support/apiserver.js';
 import { createTestDatabase } from '../../support/database.js';
+import { type HttpsTarget, httpsRequest } from '../../support/https-request.js';
 import { type KubectlResult, kubectlFor } from '../../support/kubectl.js';
 import { controlPlane } from '../cluster.js';
 import { controlPlaneKubeconfig } from '../control-plane.js';
@@ -46,43 +46,22 @@ export interface Endpoint {
 /** The User-Agent of raw requests: both servers derive the default field manager from it. */
 export const USER_AGENT = 'fidelity/1.0';
 
-function send(base: { url: string; certificate: string; token: string }, req: HttpRequest) {
+async function send(base: HttpsTarget, req: HttpRequest): Promise<RawAnswer> {
   const body =
     req.body === undefined || typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-  return new Promise<RawAnswer>((resolve, reject) => {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${base.token}`,
-      accept: req.accept ?? 'application/json',
-      'user-agent': USER_AGENT,
-    };
-    if (body !== undefined) {
-      headers['content-type'] = req.contentType ?? 'application/json';
-      // Node sends a DELETE's body without framing unless its length is given.
-      headers['content-length'] = String(Buffer.byteLength(body));
-    }
-    const call = request(
-      `${base.url}${req.path}`,
-      { method: req.method, ca: base.certificate, headers },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () => {
-          const warning = res.headers.warning;
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type'] ?? ''),
-            warnings: warning === undefined ? [] : [warning].flat(),
-            text,
-          });
-        });
-      },
-    );
-    call.on('error', reject);
-    call.end(body);
-  });
+  const headers: Record<string, string> = {
+    accept: req.accept ?? 'application/json',
+    'user-agent': USER_AGENT,
+    ...(body === undefined ? {} : { 'content-type': req.contentType ?? 'application/json' }),
+  };
+  const answer = await httpsRequest(base, req.method, req.path, { body, headers });
+  const warning = answer.headers.warning;
+  return {
+    status: answer.status,
+    contentType: String(answer.headers['content-type'] ?? ''),
+    warnings: warning === undefined ? [] : [warning].flat(),
+    text: answer.text,
+  };
 }
 
 async function endpointOf(
