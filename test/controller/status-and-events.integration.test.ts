@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventInput } from '../../src/controller/event-recorder.js';
 import { EventRecorder } from '../../src/controller/event-recorder.js';
 import { writeStatus } from '../../src/controller/status-writer.js';
 import { databaseBackends } from '../support/database.js';
 import { rollout } from '../support/fixtures.js';
 import { type KubeServerHarness, startKubeServer } from '../support/kube-server.js';
+import { kubectlFor } from '../support/kubectl.js';
 
 interface EventList {
   items: Array<{
@@ -82,5 +84,37 @@ describe.each(databaseBackends)('status writes and events through client-node (%
     expect(byReason.FailureBudgetExceeded?.eventTime).toMatch(/\.\d{6}Z$/);
     expect(byReason.FailureBudgetExceeded?.series?.lastObservedTime).toMatch(/\.\d{6}Z$/);
     expect(byReason.BatchStarted?.series).toBeUndefined();
+  });
+
+  it('shows every batch in kubectl describe, each repeat counted on its own Event', {
+    timeout: 60_000,
+  }, async () => {
+    const regarding = await server.kube.imageRollouts.create(rollout('batches', 'events'));
+    const recorder = new EventRecorder({
+      events: server.kube.events,
+      controller: 'fleet.iotistic.io/controller',
+      instance: 'test',
+    });
+    const started = (batch: number): EventInput => ({
+      type: 'Normal',
+      reason: 'BatchStarted',
+      action: 'StartBatch',
+      note: `Batch ${batch}/3 started: 4 devices scheduled`,
+    });
+    for (const batch of [1, 1, 2, 3, 3, 3]) await recorder.record(regarding, started(batch));
+    await recorder.flush();
+
+    const kubectl = await kubectlFor(server);
+    try {
+      const described = await kubectl.run(['describe', 'imagerollout', 'batches', '-n', 'events']);
+      expect(described.stderr).toBe('');
+      const lines = described.stdout.split('\n').filter((line) => line.includes('BatchStarted'));
+      expect(lines).toHaveLength(3);
+      expect(lines.find((line) => line.includes('Batch 1/3 started'))).toMatch(/\(x2 over /);
+      expect(lines.find((line) => line.includes('Batch 2/3 started'))).not.toMatch(/\(x\d/);
+      expect(lines.find((line) => line.includes('Batch 3/3 started'))).toMatch(/\(x3 over /);
+    } finally {
+      await kubectl.cleanup();
+    }
   });
 });
