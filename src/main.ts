@@ -4,6 +4,7 @@ import { runLocalApiServer } from './apiserver/run.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { startControllerRole } from './controller/controller-role.js';
 import { type Database, openDatabase } from './db/client.js';
+import { migrateWhenReachable } from './db/wait-for-database.js';
 import { createWebhookStore } from './db/webhook-store.js';
 import { resolveAdminToken } from './devices/admin-token.js';
 import { createDeviceApi, type DeviceApi } from './devices/device-api.js';
@@ -155,7 +156,10 @@ interface RoleDeps {
   metrics: Registry;
 }
 
-/** Opens and migrates the database, then starts the roles; stops what started if one fails. */
+/**
+ * Opens and migrates the database (waiting for it while it is unreachable), then starts the
+ * roles; stops what started if one fails.
+ */
 async function startRoles(
   config: Config,
   logger: Logger,
@@ -169,7 +173,7 @@ async function startRoles(
       logger,
     });
     running.push({ stop: () => database.close() });
-    await database.migrate();
+    await migrateWhenReachable(database, logger);
     logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
     await roles({ database, logger, metrics: createMetricsRegistry() }, running);
     return running;
