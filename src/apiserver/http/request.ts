@@ -122,10 +122,3 @@ export function contextOf(
     warnings: [],
   };
 }
-
-/** Formats warnings as `Warning` header values (`299 - "text"`). */
-export function warningHeaders(warnings: string[]): string[] {
-  return [...new Set(warnings)].map(
-    (text) => `299 - ${JSON.stringify(text.replace(/[\r\n]+/g, ' '))}`,
-  );
-}

@@ -38,8 +38,8 @@ import {
   mediaTypeOf,
   type Query,
   queryOf,
-  warningHeaders,
 } from './request.js';
+import { warningHeaders } from './warnings.js';
 import { serveWatch, type WatchSettings } from './watch-stream.js';
 
 /** What the resource endpoints need. */

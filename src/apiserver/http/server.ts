@@ -21,6 +21,7 @@ import { registerOpenApi } from './openapi.js';
 import { registerOpenApiV2 } from './openapi-v2.js';
 import { PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { type ResourceDeps, registerResources } from './resources.js';
+import { bodyAsBytesWithWarnings } from './warnings.js';
 
 /** Request bodies above this are refused, as the real API server's 3 MiB limit. */
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -78,6 +79,7 @@ function registerHooks(app: FastifyInstance, options: AppOptions) {
     if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
     if (!authorized(request, options.token)) throw unauthorized();
   });
+  app.addHook('onSend', bodyAsBytesWithWarnings);
   app.addHook('onResponse', async (request, reply) => {
     const verb = request.verb ?? 'other';
     const resource = request.resourceLabel ?? 'none';

@@ -1,7 +1,8 @@
-import { Lexer, parse as parseYaml } from 'yaml';
+import { Lexer } from 'yaml';
 import { depthOf, MAX_JSON_DEPTH } from '../../api/json-depth.js';
 import { storable } from '../json.js';
 import { badRequest } from '../status.js';
+import { parseYamlBody } from './yaml-body.js';
 
 /** How a request body is written: JSON, or YAML (apply patches, `application/yaml`). */
 export type BodySyntax = 'json' | 'yaml';
@@ -23,16 +24,18 @@ export function decodeBody(text: string, syntax: BodySyntax): unknown {
 }
 
 const UNSTORABLE = 'strings may not contain NUL characters or unpaired surrogates';
+const NOT_FINITE = 'numbers must be finite (JSON has no Infinity or NaN)';
 
 /**
  * What no body may contain, or undefined: a `__proto__` key (assigning it would set a
- * prototype) or a string Postgres cannot store.
+ * prototype), a string Postgres cannot store, or a number JSON cannot hold (YAML's `.inf`, `1e400`).
  */
 function forbiddenContent(value: unknown): string | undefined {
   const stack = [value];
   while (stack.length > 0) {
     const current = stack.pop();
     if (typeof current === 'string' && !storable(current)) return UNSTORABLE;
+    if (typeof current === 'number' && !Number.isFinite(current)) return NOT_FINITE;
     if (current === null || typeof current !== 'object') continue;
     for (const [key, child] of Object.entries(current)) {
       if (key === '__proto__' && !Array.isArray(current)) {
@@ -62,7 +65,7 @@ function parseYamlText(text: string): unknown {
   // The YAML composer recurses per level, so deep flow collections are refused unparsed.
   if (flowDepthExceeds(text, MAX_JSON_DEPTH)) throw badRequest(TOO_DEEP);
   try {
-    return parseYaml(text);
+    return parseYamlBody(text);
   } catch (error) {
     // Deep block nesting still reaches the composer; the yaml package reports the exhaustion.
     if ((error as { code?: unknown }).code === 'RESOURCE_EXHAUSTION') throw badRequest(TOO_DEEP);
