@@ -150,13 +150,18 @@ function startedView(
  * reported — or every device that is not offline, when the batch has fewer than minSample.
  */
 function budgetExceeded(view: BatchView, settings: RolloutSettings): boolean {
-  const reported = view.healthy + view.soaking + view.failed;
+  const reported = reportedDevices(view);
   const minSample = Math.min(settings.minSample, view.devices - view.offline);
   return (
     reported > 0 &&
     reported >= minSample &&
     view.failed * 100 > settings.maxFailurePercent * reported
   );
+}
+
+/** The devices of a batch that reported the new image: what the failure budget divides by. */
+export function reportedDevices(view: BatchProgress): number {
+  return view.healthy + view.soaking + view.failed;
 }
 
 /** Devices of the started batches: those a rollback restores. */

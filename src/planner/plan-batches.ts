@@ -1,6 +1,14 @@
 import { RolloutReasons } from '../api/conditions.js';
 import { type Condition, ConditionTypes } from '../api/types.js';
-import { type BatchView, type Layout, layoutBatches, startedDevices } from './batch-view.js';
+import { countsText, sumCounts } from './batch-counts.js';
+import {
+  type BatchView,
+  type Layout,
+  layoutBatches,
+  reportedDevices,
+  startedDevices,
+  toBatchStatus,
+} from './batch-view.js';
 import { findCondition, formatTime } from './conditions.js';
 import type { Decision, SettledContext } from './decision.js';
 import type { RolloutTarget } from './types.js';
@@ -49,20 +57,17 @@ export function succeeded(layout: Layout): Decision {
   if (views.length === 0) {
     return { situation: 'Succeeded', message: 'The selector matched no devices', layout };
   }
-  const sum = (pick: (view: BatchView) => number) => views.reduce((n, v) => n + pick(v), 0);
-  const offline = sum((v) => v.offline);
-  const tail = offline > 0 ? `, ${offline} offline` : '';
+  const counts = countsText(sumCounts(views.map(toBatchStatus)));
   return {
     situation: 'Succeeded',
-    message: `All ${views.length} batches completed: ${sum((v) => v.healthy)} healthy, ${sum((v) => v.failed)} failed${tail} of ${sum((v) => v.devices)} devices`,
+    message: `All ${views.length} batches completed: ${counts}`,
     layout,
   };
 }
 
 function budgetExceeded(context: SettledContext, layout: Layout, view: BatchView): Decision {
   const { settings, now } = context;
-  const reported = view.healthy + view.soaking + view.failed;
-  const detail = `batch ${view.batch}: ${view.failed} of ${reported} reporting devices failed, above the ${settings.maxFailurePercent}% budget`;
+  const detail = budgetDetail(view, settings.maxFailurePercent);
   if (settings.failureAction === 'Pause') {
     return { situation: 'FailureBudgetExceeded', message: `Paused, ${detail}`, layout };
   }
@@ -76,6 +81,17 @@ function budgetExceeded(context: SettledContext, layout: Layout, view: BatchView
     layout,
     rollback: { reason, devices, restored: 0, startedAt: formatTime(now) },
   };
+}
+
+/**
+ * Why the budget tripped, with the batch's counts as its status shows them:
+ * "batch 1: 4 failed, 57% of the 7 devices that reported, above the 20% budget (3 healthy, …)".
+ */
+function budgetDetail(view: BatchView, maxFailurePercent: number): string {
+  const reported = reportedDevices(view);
+  const share = Math.round((100 * view.failed) / reported);
+  const counts = countsText(toBatchStatus(view));
+  return `batch ${view.batch}: ${view.failed} failed, ${share}% of the ${reported} devices that reported, above the ${maxFailurePercent}% budget (${counts})`;
 }
 
 /**

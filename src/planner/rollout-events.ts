@@ -1,5 +1,6 @@
 import { RolloutEventReasons } from '../api/conditions.js';
 import type { ImageRollout, ImageRolloutStatus } from '../api/types.js';
+import { countsText } from './batch-counts.js';
 import { findCondition } from './conditions.js';
 import { type Decision, imageOf } from './decision.js';
 import type { EventLogEntry, PlannedEvent } from './types.js';
@@ -25,7 +26,7 @@ export function transitionEvents(
   for (const batch of next.batches ?? []) {
     if (!batch.completedAt || prev.batches?.[batch.batch - 1]?.completedAt) continue;
     const { devices, healthy, failed, offline } = batch;
-    const note = `Batch ${batch.batch}/${next.batches?.length}: ${healthy} healthy, ${failed} failed, ${offline} offline of ${devices}`;
+    const note = `Batch ${batch.batch}/${next.batches?.length} completed: ${countsText(batch)}`;
     emit(normal('BatchCompleted', 'CompleteBatch', note), 'image.batch_completed', {
       ...{ batch: batch.batch, devices, healthy, failed, offline },
     });

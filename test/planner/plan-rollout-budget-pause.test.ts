@@ -54,7 +54,7 @@ describe('planRollout: a failure-budget pause holds until the spec changes', () 
       expectStillPaused(plan, 1);
       expect(plan.status.batches?.[0]).toMatchObject({ healthy: 10, failed: 0 });
       expect(plan.status.message).toBe(
-        'Paused, batch 1: 3 of 10 reporting devices failed, above the 10% budget',
+        'Paused, batch 1: 3 failed, 30% of the 10 devices that reported, above the 10% budget (7 healthy, 3 failed, 0 offline of 10 devices)',
       );
     }
   });

@@ -115,7 +115,7 @@ describe('planRollout: the failure budget (max 10%, min sample 5 by default)', (
       reason: 'FailureBudgetExceeded',
     });
     expect(plan.status.message).toBe(
-      'Paused, batch 1: 5 of 10 reporting devices failed, above the 10% budget',
+      'Paused, batch 1: 5 failed, 50% of the 10 devices that reported, above the 10% budget (5 healthy, 5 failed, 0 offline of 10 devices)',
     );
     expect(plan.events).toEqual([
       expect.objectContaining({ type: 'Warning', reason: 'FailureBudgetExceeded' }),
@@ -415,7 +415,9 @@ describe('planRollout: the minimum sample and the budget of finished batches', (
     const plan = step(w, at(10));
     expect(plan.status.phase).toBe(phase);
     expect(plan.effect?.type).toBe(effect);
-    expect(plan.status.message).toMatch(/batch 1: 5 of 10 reporting devices failed/);
+    expect(plan.status.message).toMatch(
+      /batch 1: 5 failed, 50% of the 10 devices that reported, above the 10% budget \(5 healthy, 5 failed, 0 offline of 10 devices\)$/,
+    );
     if (effect) expect(plan.status.rollback?.devices).toBe(50);
   });
 
@@ -466,7 +468,13 @@ describe('planRollout: devices that go silent on the new image (it broke their n
   };
 
   it.each<[string, Partial<ImageRolloutSpec>, string, string[], RegExp]>([
-    ['Pause', {}, 'Paused', [], /^Paused, batch 1: 10 of 10 reporting devices failed/],
+    [
+      'Pause',
+      {},
+      'Paused',
+      [],
+      /^Paused, batch 1: 10 failed, 100% of the 10 devices that reported/,
+    ],
     [
       'Rollback',
       { failurePolicy: { action: 'Rollback' } },
@@ -514,7 +522,7 @@ describe('planRollout: devices that go silent on the new image (it broke their n
     expect(plan.events).toContainEqual(
       expect.objectContaining({
         reason: 'BatchCompleted',
-        note: 'Batch 1/3: 17 healthy, 1 failed, 2 offline of 20',
+        note: 'Batch 1/3 completed: 17 healthy, 1 failed, 2 offline of 20 devices',
       }),
     );
   });
