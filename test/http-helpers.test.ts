@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { depthOf } from '../src/api/json-depth.js';
+import { sameSecret } from '../src/api/same-secret.js';
 import { parseTargetNotification } from '../src/db/target-notifications.js';
 import {
   apiKeyDigest,
@@ -7,7 +8,6 @@ import {
   generateApiKey,
   hashApiKey,
   sameDigest,
-  sameSecret,
   storedHashBytes,
 } from '../src/devices/credentials.js';
 import { etagMatches } from '../src/devices/etag.js';
@@ -39,9 +39,15 @@ describe('API keys', () => {
     expect(sameDigest(Buffer.alloc(3), stored)).toBe(false);
   });
 
-  it('compares secrets of any length without throwing', () => {
-    expect(sameSecret('a', 'a')).toBe(true);
-    expect(sameSecret('a', 'ab')).toBe(false);
+  it.each([
+    ['the same secret', 'a-secret', 'a-secret', true],
+    ['a prefix', 'a-secre', 'a-secret', false],
+    ['a longer secret', 'a-secret-and-more', 'a-secret', false],
+    ['the same length', 'b-secret', 'a-secret', false],
+    ['nothing', '', 'a-secret', false],
+    ['non-ASCII', 'ä-secret', 'a-secret', false],
+  ])('compares %s through fixed-length digests', (_name, presented, expected, same) => {
+    expect(sameSecret(presented, expected)).toBe(same);
   });
 });
 

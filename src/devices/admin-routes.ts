@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sameSecret } from '../api/same-secret.js';
 import type { Database, Db } from '../db/client.js';
 import {
   DeviceExistsError,
@@ -13,7 +14,7 @@ import { loadEffectiveTarget, setBaseTarget } from '../db/target-store.js';
 import { HttpProblem } from '../http/problem.js';
 import type { HttpPlugin } from '../http/server.js';
 import type { Logger } from '../telemetry/logger.js';
-import { bearerToken, sameSecret } from './credentials.js';
+import { bearerToken } from './credentials.js';
 import { LabelSelectorError, parseLabelSelector } from './label-selector.js';
 import { unauthorized, unknownDevice } from './problems.js';
 import {

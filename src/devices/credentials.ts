@@ -28,11 +28,6 @@ export function sameDigest(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Compares a presented secret with the expected one in constant time (via their digests). */
-export function sameSecret(presented: string, expected: string): boolean {
-  return sameDigest(apiKeyDigest(presented), apiKeyDigest(expected));
-}
-
 /** Extracts the token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined || header.length < 8 || header.charCodeAt(6) !== 32) return undefined;

@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { sameSecret } from '../api/same-secret.js';
 import type { Secret, WebhookConfig } from '../config.js';
 import type { RegistryKind } from './push.js';
 
@@ -122,10 +123,4 @@ async function verifyPubSubToken(
 function result(credential: string | undefined, check: (value: string) => boolean): AuthResult {
   if (!credential) return { ok: false, reason: 'MissingCredentials' };
   return check(credential) ? { ok: true } : { ok: false, reason: 'InvalidCredentials' };
-}
-
-/** Constant-time equality that does not leak the length either (compares SHA-256 digests). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

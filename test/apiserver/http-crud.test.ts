@@ -5,7 +5,7 @@ import { databaseBackends } from '../support/database.js';
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 describe.each(databaseBackends)('local API server reads and writes on %s', (backend) => {
-  const { api } = serverFixture(backend);
+  const { api, server } = serverFixture(backend);
 
   it('answers 401 Status without the bearer token, and serves /version to anyone', async () => {
     const anonymous = { authorization: 'Bearer wrong' };
@@ -13,6 +13,16 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
     expect(denied.status).toBe(401);
     expect(denied.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
     expect((await api.get('/version', anonymous)).body.gitVersion).toMatch(/^v1\.3\d\./);
+  });
+
+  it('answers 401 to near misses of the token: a prefix, a longer one, one character off', async () => {
+    const token = server().token;
+    const misses = [token.slice(0, -1), `${token}x`, `${token.slice(0, -1)}!`, '', 'ä'.repeat(9)];
+    for (const miss of misses) {
+      const denied = await api.get(POLICIES, { authorization: `Bearer ${miss}` });
+      expect(denied.status).toBe(401);
+    }
+    expect((await api.get(POLICIES, { authorization: `bearer  ${token}` })).status).toBe(200);
   });
 
   it('serves legacy and aggregated discovery', async () => {

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -6,6 +5,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Registry } from 'prom-client';
+import { sameSecret } from '../../api/same-secret.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isConnectionError } from '../../db/connection-errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ApiServerMetrics } from '../metrics.js';
@@ -120,9 +120,7 @@ function authorized(request: FastifyRequest, token: string): boolean {
   const header = request.headers.authorization ?? '';
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match) return false;
-  const given = Buffer.from(match[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return sameSecret(match[1] ?? '', token);
 }
 
 function toApiError(error: FastifyError | ApiError): ApiError {
