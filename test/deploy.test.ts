@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
 import { REGISTRY_KINDS } from '../src/webhooks/push.js';
+import { restrictedViolations } from './support/pod-security.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML
 type Manifest = any;
@@ -26,37 +27,6 @@ const kustomize = (dir: string) =>
 /** A container's env as a loadConfig input; variables from secrets and fields become `fill`. */
 function envOf(container: Manifest, fill: string): Record<string, string> {
   return Object.fromEntries(container.env.map((e: EnvVar) => [e.name, e.value ?? fill]));
-}
-
-/** What the `restricted` Pod Security Standard and our issue require of a pod, as violations. */
-function restrictedViolations(pod: Manifest): string[] {
-  const violations: string[] = [];
-  for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
-    const context = { ...pod.securityContext, ...container.securityContext };
-    const own = container.securityContext ?? {};
-    const check = (ok: boolean, what: string) =>
-      ok || violations.push(`${container.name}: ${what}`);
-    check(own.allowPrivilegeEscalation === false, 'allowPrivilegeEscalation: false');
-    check(own.capabilities?.drop?.includes('ALL'), 'capabilities.drop: [ALL]');
-    check((own.capabilities?.add ?? []).length === 0, 'no added capabilities');
-    check(own.readOnlyRootFilesystem === true, 'readOnlyRootFilesystem: true');
-    check(own.privileged !== true, 'not privileged');
-    check(context.runAsNonRoot === true, 'runAsNonRoot: true');
-    check(context.runAsUser === 1000 && context.runAsGroup === 1000, 'runs as 1000:1000');
-    check(context.seccompProfile?.type === 'RuntimeDefault', 'seccompProfile RuntimeDefault');
-    const tmp = container.volumeMounts?.find((m: Manifest) => m.mountPath === '/tmp');
-    const volume = pod.volumes?.find((v: Manifest) => v.name === tmp?.name);
-    check(volume?.emptyDir !== undefined, 'a writable emptyDir at /tmp');
-  }
-  const allowed = ['configMap', 'downwardAPI', 'emptyDir', 'projected', 'secret'];
-  for (const volume of pod.volumes ?? []) {
-    const type = Object.keys(volume).find((key) => key !== 'name');
-    if (!allowed.includes(type ?? '')) violations.push(`volume ${volume.name}: ${type}`);
-  }
-  for (const host of ['hostNetwork', 'hostPID', 'hostIPC']) {
-    if (pod[host]) violations.push(host);
-  }
-  return violations;
 }
 
 describe('deploy/device-api.yaml', () => {
