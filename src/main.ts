@@ -245,6 +245,8 @@ async function stopAll(running: Running[], logger: Logger): Promise<void> {
   }
 }
 
+// Whatever the process writes (data dir, tokens, kubeconfig, database files) is the user's alone.
+process.umask(0o077);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writePrivateFile } from '../db/private-dir.js';
 
 /** Name of the cluster, user and context in the kubeconfig `start` writes. */
 export const KUBECONFIG_CONTEXT = 'fleet-rollout';
@@ -40,8 +41,7 @@ export function kubeconfigYaml(options: KubeconfigOptions): string {
 
 /** Writes a kubeconfig readable only by its owner; returns its path. */
 export async function writeKubeconfig(path: string, options: KubeconfigOptions) {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, kubeconfigYaml(options), { mode: 0o600 });
+  await writePrivateFile(path, kubeconfigYaml(options));
   return path;
 }
 
@@ -60,7 +60,6 @@ export async function loadOrCreateToken(dataDir: string): Promise<string> {
     }
   }
   const token = randomBytes(32).toString('base64url');
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(path, `${token}\n`, { mode: 0o600 });
+  await writePrivateFile(path, `${token}\n`);
   return token;
 }

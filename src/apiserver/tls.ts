@@ -1,8 +1,9 @@
 import { generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writePrivateFile } from '../db/private-dir.js';
 
 /**
  * A self-signed serving certificate for the local API server. kubectl sends bearer tokens only
@@ -138,8 +139,7 @@ export async function loadOrCreateCertificate(
     }
   }
   const created = createSelfSignedCertificate(hosts);
-  await mkdir(dir, { recursive: true });
-  await writeFile(keyPath, created.key, { mode: 0o600 });
-  await writeFile(certPath, created.cert, { mode: 0o644 });
+  await writePrivateFile(keyPath, created.key);
+  await writePrivateFile(certPath, created.cert);
   return created;
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -11,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Logger } from '../telemetry/logger.js';
 import { ConnectionState } from './connection-state.js';
+import { ensurePrivateDir, makeTreePrivate } from './private-dir.js';
 import * as schema from './schema/index.js';
 
 /** The drizzle database type shared by the node-postgres and PGlite drivers. */
@@ -123,9 +123,12 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
   let directory: string | undefined;
   if (dataDir) {
     directory = join(dataDir, 'pglite');
-    mkdirSync(directory, { recursive: true });
+    ensurePrivateDir(dataDir);
+    ensurePrivateDir(directory);
   }
   const client = await PGlite.create(directory);
+  // PGlite writes its files with modes of its own; the data directory stays the user's alone.
+  if (dataDir) makeTreePrivate(dataDir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -143,9 +146,11 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
     },
     async migrate() {
       await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
+      if (directory) makeTreePrivate(directory);
     },
     async close() {
       await client.close();
+      if (directory) makeTreePrivate(directory);
     },
   };
 }

@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writePrivateFile } from '../db/private-dir.js';
 import { generateApiKey } from './credentials.js';
 
 /** Where `start` keeps the admin token it generated. */
@@ -17,9 +18,8 @@ export async function resolveAdminToken(
 ): Promise<{ token: string; file: string | undefined }> {
   if (configured !== undefined) return { token: configured, file: undefined };
   const file = adminTokenPath(dataDir);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   try {
-    await writeFile(file, `${generateApiKey()}\n`, { mode: 0o600, flag: 'wx' });
+    await writePrivateFile(file, `${generateApiKey()}\n`, { exclusive: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new Error(`write admin token to ${file}`, { cause: error });
