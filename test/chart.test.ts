@@ -194,7 +194,7 @@ describe('the chart with default values', () => {
     }
   });
 
-  it("uses deploy/'s Lease name and Secret, and no ServiceMonitor, Ingress or Secret of its own", () => {
+  it("uses deploy/'s Lease name and Secret, and no PodMonitor, Ingress or Secret of its own", () => {
     const controller = containerOf(chart, 'fleet-rollout-controller');
     const env = configInput(controller, 'x');
     expect(loadConfig(env).kube.leaderElection.leaseName).toBe(
@@ -204,7 +204,7 @@ describe('the chart with default values', () => {
       secretKeyRef: { name: 'fleet-rollout', key: 'database-url' },
     });
     const kinds = chart.map((o) => o.kind);
-    for (const kind of ['ServiceMonitor', 'Ingress', 'Secret', 'Namespace'])
+    for (const kind of ['PodMonitor', 'Ingress', 'Secret', 'Namespace'])
       expect(kinds).not.toContain(kind);
   });
 
@@ -357,29 +357,27 @@ describe('the chart with non-default values', () => {
     }
   });
 
-  it('scrapes every role through a ServiceMonitor, the controller through a headless Service', () => {
-    const monitor = find(objects, 'ServiceMonitor', 'edge-fleet-rollout');
+  it("scrapes every pod of every role through a PodMonitor, keeping the rollouts' labels", () => {
+    const monitor = find(objects, 'PodMonitor', 'edge-fleet-rollout');
+    expect(monitor.metadata.namespace).toBe('devices');
     expect(monitor.metadata.labels).toMatchObject({ release: 'prometheus' });
-    expect(monitor.spec.endpoints).toEqual([
-      { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+    expect(monitor.spec.podMetricsEndpoints).toEqual([
+      { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: true },
     ]);
-    expect(monitor.spec.namespaceSelector).toEqual({ matchNames: ['devices'] });
-    const selected = objects.filter(
+    const scraped = objects.filter(
       (o) =>
-        o.kind === 'Service' &&
+        o.kind === 'Deployment' &&
         Object.entries(monitor.spec.selector.matchLabels).every(
-          ([k, v]) => o.metadata.labels[k] === v,
+          ([k, v]) => o.spec.template.metadata.labels[k] === v,
         ),
     );
-    expect(selected.map((s) => s.metadata.name).sort()).toEqual(ROLES.map(name).sort());
-    for (const service of selected) {
-      const role = service.metadata.labels['app.kubernetes.io/component'];
-      expect(service.spec.selector).toEqual(
-        find(objects, 'Deployment', name(role)).spec.selector.matchLabels,
+    expect(scraped.map((d) => d.metadata.name).sort()).toEqual(ROLES.map(name).sort());
+    for (const deployment of scraped) {
+      const ports = deployment.spec.template.spec.containers[0].ports;
+      expect(ports.map((p: Manifest) => p.name)).toContain(
+        monitor.spec.podMetricsEndpoints[0].port,
       );
-      expect(service.spec.ports.map((p: Manifest) => p.name)).toContain('http');
     }
-    expect(find(objects, 'Service', name('controller')).spec.clusterIP).toBe('None');
   });
 });
 

@@ -8,9 +8,9 @@ import { adminKubectl, controlPlane, installCrds } from './cluster.js';
  * sent to the real kube-apiserver as a server-side dry run.
  */
 
-/** The objects the API server knows: the ServiceMonitor's CRD belongs to the Prometheus Operator. */
+/** The objects the API server knows: the PodMonitor's CRD belongs to the Prometheus Operator. */
 const withoutOperatorKinds = (objects: Manifest[]) =>
-  objects.filter((object) => object.kind !== 'ServiceMonitor');
+  objects.filter((object) => object.kind !== 'PodMonitor');
 
 const asList = (objects: Manifest[]) =>
   JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
@@ -124,7 +124,7 @@ describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namesp
   it('refuses monitoring.enabled where the Prometheus Operator is not installed', async () => {
     const refused = await installDryRun({ monitoring: { enabled: true } });
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('no matches for kind "ServiceMonitor"');
+    expect(refused.stderr).toContain('no matches for kind "PodMonitor"');
     expect(refused.stderr).toContain('ensure CRDs are installed first');
   });
 });
