@@ -19,6 +19,8 @@ export type DeliveryOutcomeLabel =
 /** The receiver's metrics, registered on the caller's registry. Labels are bounded. */
 export interface WebhookMetrics {
   deliveries: Counter<'registry' | 'outcome'>;
+  /** Refused deliveries by registry (`unknown` before it is known) and a constant reason. */
+  rejections: Counter<'registry' | 'reason'>;
   rolloutsCreated: Counter<'registry'>;
   digestResolutions: Counter<'result'>;
   duration: Histogram<'registry'>;
@@ -31,6 +33,12 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
       name: `${METRIC_PREFIX}webhook_deliveries_total`,
       help: 'Registry webhook deliveries by registry and outcome.',
       labelNames: ['registry', 'outcome'],
+      registers: [registry],
+    }),
+    rejections: new Counter({
+      name: `${METRIC_PREFIX}webhook_rejections_total`,
+      help: 'Registry webhook deliveries refused with a 4xx (nothing stored), by registry and reason.',
+      labelNames: ['registry', 'reason'],
       registers: [registry],
     }),
     rolloutsCreated: new Counter({

@@ -23,13 +23,14 @@ import {
 import { isRegistryKind, type ParsedDelivery, PayloadError, type RegistryKind } from './push.js';
 import { RateLimiter } from './rate-limit.js';
 import {
-  isRecorded,
   JSON_TYPES,
   outcomeOfStatus,
   Rejection,
+  reasonOf,
   toProblem,
   unsupportedMediaType,
 } from './rejection.js';
+import { RejectionLog } from './rejection-log.js';
 
 /** Where the receiver's routes live. */
 const WEBHOOK_PREFIX = '/api/v1/webhooks';
@@ -100,6 +101,7 @@ class Receiver {
   private readonly authenticate: Authenticator;
   private readonly limiter: RateLimiter;
   private readonly deps: ProcessDeps;
+  private readonly rejectionLog: RejectionLog;
   /** The registry label of each request, for metrics and records of failures. */
   private readonly labels = new WeakMap<FastifyRequest, string>();
 
@@ -110,6 +112,7 @@ class Receiver {
     this.metrics = createWebhookMetrics(options.metrics);
     this.authenticate = createAuthenticator(config);
     this.limiter = new RateLimiter({ ...config.rateLimit, now: () => now().getTime() });
+    this.rejectionLog = new RejectionLog(this.logger, () => now().getTime());
     this.deps = {
       kube: options.kube,
       store: options.store,
@@ -152,7 +155,10 @@ class Receiver {
     return reply.send({ registry, ...outcome, ignored: parsed.ignored, warnings: parsed.warnings });
   };
 
-  /** Answers a problem; counts it, logs it and records rejections (never their secrets). */
+  /**
+   * Answers a problem and counts it. A refusal (4xx) writes nothing to the database and logs at
+   * most a line a minute, so unauthenticated floods cost no storage; failures (5xx) are logged.
+   */
   readonly onError = async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // an unreachable database: retry soon; the connection state logs it once, not per delivery
     const unreachable = isConnectionError(error);
@@ -166,13 +172,11 @@ class Receiver {
         { err: error, registry },
         'webhook delivery failed; the registry will retry',
       );
-    } else if (isRecorded(problem.status)) {
-      const reason = problem instanceof Rejection ? problem.reason : problem.title;
-      const record = { status: problem.status, reason, detail: problem.detail, ip: request.ip };
-      this.logger.warn({ registry, ...record }, 'webhook rejected');
-      await this.options.store
-        .appendEvent('image.webhook_rejected', registry, record)
-        .catch((cause: unknown) => this.logger.error({ err: cause }, 'cannot record rejection'));
+    } else {
+      const reason = reasonOf(problem);
+      this.metrics.rejections.inc({ registry, reason });
+      const { status, detail } = problem;
+      this.rejectionLog.refused({ registry, status, reason, detail, ip: request.ip });
     }
     return sendProblem(reply, problem);
   };

@@ -1,12 +1,13 @@
 import { HttpProblem } from '../http/problem.js';
+import type { AuthFailure } from './auth.js';
 import type { DeliveryOutcomeLabel } from './metrics.js';
 import { PayloadError } from './push.js';
 
-/** A delivery refused before processing; `reason` is logged and recorded, never sent. */
+/** A delivery refused before processing; `reason` (a constant) is counted and logged, never sent. */
 export class Rejection extends HttpProblem {
   constructor(
     status: number,
-    readonly reason: string,
+    readonly reason: RejectionReason,
     title: string,
     detail?: string,
     headers?: Record<string, string>,
@@ -14,6 +15,17 @@ export class Rejection extends HttpProblem {
     super(status, title, detail, undefined, headers);
   }
 }
+
+/** Why a delivery was refused: constants only, so the metric's `reason` label stays bounded. */
+export type RejectionReason =
+  | AuthFailure
+  | 'UnsupportedMediaType'
+  | 'MalformedPayload'
+  | 'TooLarge'
+  | 'BadRequest'
+  | 'EmptyBody'
+  | 'RateLimited'
+  | 'UnknownRegistry';
 
 /** The media types every receiver accepts, as 415 answers name them. */
 export const JSON_TYPES = 'application/json (or a +json media type)';
@@ -58,7 +70,8 @@ export function outcomeOfStatus(status: number): DeliveryOutcomeLabel {
   return STATUS_OUTCOMES[status] ?? (status < 500 ? 'bad_request' : 'unavailable');
 }
 
-/** Whether a refusal is recorded in the event log (not unknown URLs, not rate-limited floods). */
-export function isRecorded(status: number): boolean {
-  return status < 500 && status !== 404 && status !== 429;
+/** The reason of a refused delivery, for metrics and logs. */
+export function reasonOf(problem: HttpProblem): RejectionReason {
+  if (problem instanceof Rejection) return problem.reason;
+  return problem.status === 404 ? 'UnknownRegistry' : 'BadRequest';
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events } from '../../src/db/schema/index.js';
+import { events, webhookDeliveries } from '../../src/db/schema/index.js';
 import { databaseBackends } from '../support/database.js';
 import { PUBSUB, startTokenIssuer, type TokenIssuer } from '../support/google-tokens.js';
 import { BEARER, createTestReceiver, TEST_SECRETS } from '../support/webhook-receiver.js';
@@ -122,26 +122,75 @@ describe.each(databaseBackends)('webhook receiver on %s', (backend) => {
   });
 
   it.each([
-    ['no credentials', 'harbor', {}],
-    ['a wrong bearer', 'harbor', { authorization: 'Bearer nope-nope-nope-nope' }],
-    ['a wrong path token', 'dockerhub/not-the-token', {}],
-    ['no path token', 'dockerhub', {}],
-    ['a bad signature', 'ghcr', { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }],
-    ['an unconfigured registry', 'gar', BEARER],
-  ])('answers 401 to %s, without saying why, and records why', async (_case, path, headers) => {
-    const response = await ctx.post(path, fixtureText('harbor-push-artifact.json'), headers);
-    expect(response.statusCode).toBe(401);
-    expect(response.headers['content-type']).toContain('application/problem+json');
-    expect(response.json()).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401 });
-    expect(ctx.kube.rollouts.size).toBe(0);
-    const [rejected] = await ctx.database.db
-      .select()
-      .from(events)
-      .where(eq(events.type, 'image.webhook_rejected'));
-    expect(rejected?.payload).toMatchObject({
-      status: 401,
-      reason: expect.stringMatching(/Credentials|NotConfigured/),
+    ['no credentials', 'harbor', {}, 'harbor', 'MissingCredentials'],
+    [
+      'a wrong bearer',
+      'harbor',
+      { authorization: 'Bearer nope-nope-nope-nope' },
+      'harbor',
+      'InvalidCredentials',
+    ],
+    ['a wrong path token', 'dockerhub/not-the-token', {}, 'dockerhub', 'InvalidCredentials'],
+    ['no path token', 'dockerhub', {}, 'dockerhub', 'MissingCredentials'],
+    [
+      'a bad signature',
+      'ghcr',
+      { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+      'ghcr',
+      'InvalidCredentials',
+    ],
+    ['an unconfigured registry', 'gar', BEARER, 'gar', 'NotConfigured'],
+  ])(
+    'answers 401 to %s without saying why, counts why, and stores nothing',
+    async (_case, path, headers, registry, reason) => {
+      const response = await ctx.post(path, fixtureText('harbor-push-artifact.json'), headers);
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(response.json()).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401 });
+      expect(ctx.kube.rollouts.size).toBe(0);
+      expect(await ctx.database.db.select().from(events)).toEqual([]);
+      expect(await ctx.database.db.select().from(webhookDeliveries)).toEqual([]);
+      expect(await ctx.receiver.metrics()).toContain(
+        `fleet_rollout_webhook_rejections_total{registry="${registry}",reason="${reason}"} 1`,
+      );
+      const lines = ctx.receiver.logs.filter((line) => line.includes('webhook rejected'));
+      expect(lines.map((line) => JSON.parse(line))).toEqual([
+        expect.objectContaining({ registry, status: 401, reason, alsoRefused: 0 }),
+      ]);
+    },
+  );
+
+  it('logs a flood of unauthenticated deliveries once a minute and stores none', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const receiver = await createTestReceiver({
+      database: ctx.database,
+      kube: ctx.kube,
+      now: () => new Date(now),
+      config: { rateLimit: { perMinute: 100_000, burst: 100_000 } },
     });
+    const flood = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const response = await receiver.app.inject({
+          method: 'POST',
+          url: '/api/v1/webhooks/harbor',
+          headers: { 'content-type': 'application/json', authorization: `Bearer guess-${i}` },
+          payload: fixtureText('harbor-push-artifact.json'),
+        });
+        expect(response.statusCode).toBe(401);
+        now += 100;
+      }
+    };
+    await flood(600); // one minute
+    await flood(300);
+    const lines = receiver.logs
+      .filter((line) => line.includes('webhook rejected'))
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.alsoRefused)).toEqual([0, 599]);
+    expect(await ctx.database.db.select().from(events)).toEqual([]);
+    expect(await receiver.metrics()).toContain(
+      'fleet_rollout_webhook_rejections_total{registry="harbor",reason="InvalidCredentials"} 900',
+    );
+    await receiver.app.close();
   });
 
   it.each([
