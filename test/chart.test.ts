@@ -406,6 +406,10 @@ describe('bad values', () => {
       "at '/webhooks/registries/ghcr/enabled': got string, want boolean",
     ],
     [
+      { webhooks: { registries: { quay: { enabled: true, secretRef: { key: 'token' } } } } },
+      "at '/webhooks/registries/quay/secretRef': properties 'name' required, if 'key' exists",
+    ],
+    [
       { monitoring: { enabled: true, interval: 30 } },
       "at '/monitoring/interval': got number, want string",
     ],
