@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/timeouts.js';
 import { isRegistryKind, REGISTRY_KINDS, type RegistryKind } from './webhooks/push.js';
 
 /** Thrown when the environment holds a value that cannot be used; the message names the variable. */
@@ -15,7 +16,8 @@ export interface Config {
   /** Where embedded state (PGlite, generated tokens, kubeconfig) lives. */
   dataDir: string;
   logLevel: string;
-  http: { host: string; port: number };
+  /** The HTTP server of the roles (`timeouts` also apply to the local API server). */
+  http: { host: string; port: number; timeouts: HttpTimeouts };
   devices: {
     /** Admin bearer token; undefined means `start` generates one under dataDir. */
     adminToken: string | undefined;
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       host: optionalString(env, 'FLEET_ROLLOUT_HOST') ?? '0.0.0.0',
       port: integer(env, 'FLEET_ROLLOUT_PORT', 8080, 0, 65535),
+      timeouts: httpTimeouts(env),
     },
     devices: {
       // A missing token file is an error: `start` would otherwise generate a different token.
@@ -134,6 +137,22 @@ export function loadConfig(env: Env = process.env): Config {
     },
     simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
   };
+}
+
+function httpTimeouts(env: Env): HttpTimeouts {
+  const seconds = (name: string, fallbackMs: number) =>
+    integer(env, `FLEET_ROLLOUT_HTTP_${name}_TIMEOUT_SECONDS`, fallbackMs / 1000, 1, 3600) * 1000;
+  const timeouts = {
+    headersMs: seconds('HEADERS', DEFAULT_HTTP_TIMEOUTS.headersMs),
+    requestMs: seconds('REQUEST', DEFAULT_HTTP_TIMEOUTS.requestMs),
+    bodyIdleMs: seconds('BODY_IDLE', DEFAULT_HTTP_TIMEOUTS.bodyIdleMs),
+  };
+  if (timeouts.headersMs > timeouts.requestMs) {
+    throw new ConfigError(
+      'FLEET_ROLLOUT_HTTP_HEADERS_TIMEOUT_SECONDS must not exceed FLEET_ROLLOUT_HTTP_REQUEST_TIMEOUT_SECONDS',
+    );
+  }
+  return timeouts;
 }
 
 function loadKubeSettings(env: Env): KubeSettings {

@@ -214,7 +214,7 @@ async function serveHttp(
   running: Running[],
   options: { plugins: HttpPlugin[]; keepAliveTimeoutMs?: number },
 ): Promise<void> {
-  const server = await createHttpServer({ ...deps, ...options });
+  const server = await createHttpServer({ ...deps, ...options, timeouts: config.http.timeouts });
   running.push({ stop: () => server.close() });
   const url = await server.listen({ host: config.http.host, port: config.http.port });
   deps.logger.info({ url }, 'serving HTTP');

@@ -17,9 +17,24 @@ describe('device API configuration', () => {
     [{ FLEET_ROLLOUT_ADMIN_TOKEN: 'short' }, /FLEET_ROLLOUT_ADMIN_TOKEN must be at least 16/],
     [{ FLEET_ROLLOUT_POLL_INTERVAL_SECONDS: '0' }, /FLEET_ROLLOUT_POLL_INTERVAL_SECONDS/],
     [{ FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS: 'ten' }, /FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS/],
+    [{ FLEET_ROLLOUT_HTTP_BODY_IDLE_TIMEOUT_SECONDS: '0' }, /BODY_IDLE_TIMEOUT_SECONDS must be/],
+    [
+      { FLEET_ROLLOUT_HTTP_HEADERS_TIMEOUT_SECONDS: '90' },
+      /HEADERS_TIMEOUT_SECONDS must not exceed FLEET_ROLLOUT_HTTP_REQUEST_TIMEOUT_SECONDS/,
+    ],
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('has request timeouts for every HTTP server', () => {
+    expect(loadConfig({}).http.timeouts).toEqual({
+      headersMs: 20_000,
+      requestMs: 60_000,
+      bodyIdleMs: 15_000,
+    });
+    const env = { FLEET_ROLLOUT_HTTP_REQUEST_TIMEOUT_SECONDS: '120' };
+    expect(loadConfig(env).http.timeouts.requestMs).toBe(120_000);
   });
 
   it('never puts a rejected secret in the message', () => {

@@ -26,6 +26,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import type { Logger } from '../telemetry/logger.js';
 import { buildApp } from './http/server.js';
 import type { WatchSettings } from './http/watch-stream.js';
@@ -68,6 +69,8 @@ export interface ApiServerOptions {
   retention?: { changeLogSeconds?: number; eventSeconds?: number };
   /** How often compaction and event expiry run (default 30 s). */
   maintenanceIntervalMs?: number;
+  /** How long a client may take to send headers and body (default DEFAULT_HTTP_TIMEOUTS). */
+  timeouts?: HttpTimeouts;
 }
 
 /** A running local API server. */
@@ -114,6 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         () => false,
       ),
     tls,
+    timeouts: options.timeouts ?? DEFAULT_HTTP_TIMEOUTS,
   });
   const retention = {
     changeLogSeconds: options.retention?.changeLogSeconds ?? 600,

@@ -31,6 +31,7 @@ export async function runLocalApiServer(
     port: apiserver.port,
     token,
     tls,
+    timeouts: config.http.timeouts,
     retention: {
       changeLogSeconds: apiserver.watchRetentionSeconds,
       eventSeconds: apiserver.eventTtlSeconds,

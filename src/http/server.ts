@@ -13,6 +13,12 @@ import type { Logger } from '../telemetry/logger.js';
 import { limitJsonBodies } from './json-body.js';
 import { databaseUnavailable, HttpProblem, sendProblem } from './problem.js';
 import { instrumentRoutes } from './request-metrics.js';
+import {
+  DEFAULT_HTTP_TIMEOUTS,
+  type HttpTimeouts,
+  limitBodyIdle,
+  nodeServerTimeouts,
+} from './timeouts.js';
 
 /**
  * What a role mounts on the shared server: a fastify plugin, registered in its own encapsulated
@@ -21,6 +27,7 @@ import { instrumentRoutes } from './request-metrics.js';
  *   problems. Types are not coerced (query numbers arrive as strings: use a pattern) and
  *   unknown properties are rejected, not silently removed, where a schema forbids them.
  * - throw `HttpProblem` for client errors; any other error is logged and answered as a 500.
+ * - headers and bodies that arrive too slowly are refused with 408 (HttpTimeouts).
  * - JSON bodies are already limited to 1 MiB (413) and 32 levels of nesting (400); set
  *   `bodyLimit` on a route to change the size. To see the raw body, call
  *   `removeContentTypeParser('application/json')` in your context, then add your own parser.
@@ -41,6 +48,8 @@ export interface HttpServerDeps {
   plugins: HttpPlugin[];
   /** Idle keep-alive connections stay open this long; longer than the device poll interval. */
   keepAliveTimeoutMs?: number;
+  /** How long a client may take to send headers and body; DEFAULT_HTTP_TIMEOUTS when not given. */
+  timeouts?: HttpTimeouts;
 }
 
 /** Largest request body of any route unless the route says otherwise. */
@@ -52,9 +61,12 @@ export const BODY_LIMIT = 1024 * 1024;
  * Call `listen` to serve, or `inject` to test without a socket.
  */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const timeouts = deps.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
+    http: nodeServerTimeouts(timeouts),
+    requestTimeout: timeouts.requestMs,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? 72_000,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -62,6 +74,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const log = deps.logger.child({ component: 'http' });
   const timeUnmatched = instrumentRoutes(app, deps.metrics);
   limitJsonBodies(app);
+  limitBodyIdle(app, timeouts.bodyIdleMs);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemOf(error);
     // An unreachable database is logged once, by the connection state, not per request; a

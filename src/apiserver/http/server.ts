@@ -7,6 +7,7 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import { sameSecret } from '../../api/same-secret.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isConnectionError } from '../../db/connection-errors.js';
+import { type HttpTimeouts, limitBodyIdle, nodeServerTimeouts } from '../../http/timeouts.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import {
@@ -40,12 +41,15 @@ export interface AppOptions extends ResourceDeps {
   ready: () => Promise<boolean>;
   /** The serving certificate: the server speaks HTTPS only. */
   tls: { cert: string; key: string };
+  /** How long a client may take to send headers and body (a watch's answer is not limited). */
+  timeouts: HttpTimeouts;
 }
 
 /** Builds the fastify app of the local API server (without listening). */
 export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
-    https: options.tls,
+    https: { ...options.tls, ...nodeServerTimeouts(options.timeouts) },
+    requestTimeout: options.timeouts.requestMs,
     bodyLimit: BODY_LIMIT_BYTES,
     logger: false,
     forceCloseConnections: true,
@@ -57,6 +61,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   registerHooks(app, options);
+  limitBodyIdle(app, options.timeouts.bodyIdleMs);
   for (const path of ['/healthz', '/livez']) app.get(path, async () => 'ok');
   app.get('/readyz', async (_request, reply) => {
     if (await options.ready()) return 'ok';
@@ -128,6 +133,7 @@ function toApiError(error: FastifyError | ApiError): ApiError {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return requestTooLarge(BODY_LIMIT_BYTES);
   if (isConnectionError(error)) return databaseUnavailable(DATABASE_RETRY_AFTER_SECONDS, error);
   const status = error.statusCode ?? 500;
+  if (status === 408) return new ApiError(408, 'Timeout', error.message);
   if (status >= 400 && status < 500) return new ApiError(status, 'BadRequest', error.message);
   return new ApiError(
     500,
