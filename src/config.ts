@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/timeouts.js';
+import { parseDuration } from './planner/duration.js';
 import { isRegistryKind, REGISTRY_KINDS, type RegistryKind } from './webhooks/push.js';
 
 /** Thrown when the environment holds a value that cannot be used; the message names the variable. */
@@ -35,6 +36,8 @@ export interface Config {
     /** Rollouts and policies reconciled at once. */
     concurrency: number;
   };
+  /** Event log entries older than `retentionMs` are deleted (by every process, in batches). */
+  eventLog: { retentionMs: number };
   simulator: {
     /** Device API the `simulate` command talks to; undefined means this host's FLEET_ROLLOUT_PORT. */
     apiUrl: string | undefined;
@@ -135,8 +138,31 @@ export function loadConfig(env: Env = process.env): Config {
       resyncSeconds: integer(env, 'FLEET_ROLLOUT_RESYNC_SECONDS', 60, 1, 86400),
       concurrency: integer(env, 'FLEET_ROLLOUT_CONTROLLER_CONCURRENCY', 4, 1, 64),
     },
+    eventLog: { retentionMs: eventLogRetention(env) },
     simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
   };
+}
+
+const EVENT_LOG_RETENTION = 'FLEET_ROLLOUT_EVENT_LOG_RETENTION';
+const HOUR_MS = 3_600_000;
+
+/** A duration (`720h`, `90m`) or whole days (`30d`) of at least an hour; default 30 days. */
+function eventLogRetention(env: Env): number {
+  const raw = optionalString(env, EVENT_LOG_RETENTION);
+  if (raw === undefined) return 30 * 24 * HOUR_MS;
+  const days = /^(\d{1,5})d$/.exec(raw);
+  let ms: number;
+  try {
+    ms = days ? Number(days[1]) * 24 * HOUR_MS : parseDuration(raw);
+  } catch {
+    ms = Number.NaN;
+  }
+  if (!(ms >= HOUR_MS)) {
+    throw new ConfigError(
+      `${EVENT_LOG_RETENTION} must be a duration of at least 1h, such as 720h or 30d, got "${raw}"`,
+    );
+  }
+  return ms;
 }
 
 function httpTimeouts(env: Env): HttpTimeouts {

@@ -4,6 +4,7 @@ import { runLocalApiServer } from './apiserver/run.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { startControllerRole } from './controller/controller-role.js';
 import { type Database, openDatabase } from './db/client.js';
+import { startEventLogPruner } from './db/event-log-retention.js';
 import { migrateWhenReachable } from './db/wait-for-database.js';
 import { createWebhookStore } from './db/webhook-store.js';
 import { resolveAdminToken } from './devices/admin-token.js';
@@ -175,7 +176,9 @@ async function startRoles(
     running.push({ stop: () => database.close() });
     await migrateWhenReachable(database, logger);
     logger.info({ kind: database.kind, dataDir: config.dataDir }, 'database ready');
-    await roles({ database, logger, metrics: createMetricsRegistry() }, running);
+    const metrics = createMetricsRegistry();
+    running.push(startEventLogPruner({ database, logger, metrics, ...config.eventLog }));
+    await roles({ database, logger, metrics }, running);
     return running;
   } catch (error) {
     await stopAll(running, logger);

@@ -37,6 +37,22 @@ describe('device API configuration', () => {
     expect(loadConfig(env).http.timeouts.requestMs).toBe(120_000);
   });
 
+  it.each([
+    [undefined, 30 * 86_400_000],
+    ['30d', 30 * 86_400_000],
+    ['720h', 720 * 3_600_000],
+    ['90m', 90 * 60_000],
+  ])('keeps the event log for %s', (value, ms) => {
+    const env = value === undefined ? {} : { FLEET_ROLLOUT_EVENT_LOG_RETENTION: value };
+    expect(loadConfig(env).eventLog.retentionMs).toBe(ms);
+  });
+
+  it.each(['30m', '0', 'soon', '-5h', '30'])('refuses an event log retention of %j', (value) => {
+    expect(() => loadConfig({ FLEET_ROLLOUT_EVENT_LOG_RETENTION: value })).toThrow(
+      `FLEET_ROLLOUT_EVENT_LOG_RETENTION must be a duration of at least 1h, such as 720h or 30d, got "${value}"`,
+    );
+  });
+
   it('never puts a rejected secret in the message', () => {
     expect(() => loadConfig({ FLEET_ROLLOUT_ADMIN_TOKEN: 'tiny-secret' })).not.toThrow(
       /tiny-secret/,

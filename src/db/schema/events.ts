@@ -13,5 +13,7 @@ export const events = pgTable(
   (t) => [
     index('events_type_created_idx').on(t.type, t.createdAt),
     index('events_subject_idx').on(t.subject),
+    // Retention deletes the oldest entries in batches; without it each batch scans the table.
+    index('events_created_at_idx').on(t.createdAt),
   ],
 );
