@@ -19,6 +19,8 @@ export interface Config {
   logLevel: string;
   /** The HTTP server of the roles (`timeouts` also apply to the local API server). */
   http: { host: string; port: number; timeouts: HttpTimeouts };
+  /** Where /metrics is served: on its own port when `port` is set, else on the HTTP port. */
+  metrics: { host: string; port: number | undefined };
   devices: {
     /** Admin bearer token; undefined means `start` generates one under dataDir. */
     adminToken: string | undefined;
@@ -124,6 +126,12 @@ export function loadConfig(env: Env = process.env): Config {
       host: optionalString(env, 'FLEET_ROLLOUT_HOST') ?? '0.0.0.0',
       port: integer(env, 'FLEET_ROLLOUT_PORT', 8080, 0, 65535),
       timeouts: httpTimeouts(env),
+    },
+    metrics: {
+      host: optionalString(env, 'FLEET_ROLLOUT_METRICS_HOST') ?? '0.0.0.0',
+      port: env.FLEET_ROLLOUT_METRICS_PORT
+        ? integer(env, 'FLEET_ROLLOUT_METRICS_PORT', 0, 0, 65535)
+        : undefined,
     },
     devices: {
       // A missing token file is an error: `start` would otherwise generate a different token.

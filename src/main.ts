@@ -15,6 +15,7 @@ import type { KubePort } from './kube/port.js';
 import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
+import { serveMetrics } from './telemetry/metrics-server.js';
 import { createWebhookPlugin } from './webhooks/receiver.js';
 
 /** A running part of the process; `stop` releases what it holds. */
@@ -217,8 +218,22 @@ async function serveHttp(
   running: Running[],
   options: { plugins: HttpPlugin[]; keepAliveTimeoutMs?: number },
 ): Promise<void> {
-  const server = await createHttpServer({ ...deps, ...options, timeouts: config.http.timeouts });
+  const separate = config.metrics.port !== undefined;
+  const server = await createHttpServer({
+    ...deps,
+    ...options,
+    timeouts: config.http.timeouts,
+    serveMetrics: !separate,
+  });
   running.push({ stop: () => server.close() });
+  if (separate) {
+    const metrics = await serveMetrics(deps.metrics, {
+      ...config.metrics,
+      port: config.metrics.port ?? 0,
+    });
+    running.push({ stop: () => metrics.close() });
+    deps.logger.info({ url: metrics.url }, 'serving metrics');
+  }
   const url = await server.listen({ host: config.http.host, port: config.http.port });
   deps.logger.info({ url }, 'serving HTTP');
 }

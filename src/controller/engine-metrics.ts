@@ -37,6 +37,10 @@ export class EngineMetrics {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
       registers,
     });
+    // Every series exists from the start, so `increase()` sees the first error.
+    for (const kind of ['ImageRollout', 'ImagePolicy']) {
+      for (const result of ['success', 'error']) this.reconcileSeconds.zero({ kind, result });
+    }
     new Gauge({
       name: `${METRIC_PREFIX}rollouts`,
       help: 'ImageRollouts by phase.',

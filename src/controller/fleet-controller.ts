@@ -8,6 +8,7 @@ import { EngineMetrics, type ReconcileResult } from './engine-metrics.js';
 import { EventRecorder } from './event-recorder.js';
 import { reconcilePolicy } from './policy-reconciler.js';
 import { cacheReader, rolloutsOfPolicy, Sources } from './resource-reader.js';
+import { RolloutMetrics } from './rollout-metrics.js';
 import { reconcileRollout } from './rollout-reconciler.js';
 import { Controller } from './runtime.js';
 import type { WorkResult } from './work-queue.js';
@@ -41,6 +42,7 @@ export class FleetController {
   private readonly controller: Controller;
   private readonly events: EventRecorder;
   private readonly metrics: EngineMetrics;
+  private readonly rolloutMetrics: RolloutMetrics;
   private readonly logger: Logger;
   /** See RolloutReconcilerDeps.written; kept across reconciles, reset with each run. */
   private readonly written = new Map<string, string>();
@@ -78,6 +80,12 @@ export class FleetController {
     this.metrics = new EngineMetrics(options.registry, () =>
       this.controller.list<ImageRollout>(Sources.rollouts),
     );
+    this.rolloutMetrics = new RolloutMetrics(options.registry, {
+      rollouts: () => this.controller.list<ImageRollout>(Sources.rollouts),
+      policy: (namespace, name) =>
+        this.controller.cached<ImagePolicy>(Sources.policies, `${namespace}/${name}`),
+      now: options.now ?? (() => new Date()),
+    });
   }
 
   /** Reconciles until `signal` aborts; resolves once every reconcile in flight has returned. */
@@ -96,6 +104,7 @@ export class FleetController {
     });
     this.written.clear();
     this.phases.clear();
+    this.rolloutMetrics.reset();
     this.logger.info('controller started');
     try {
       await this.controller.run(signal);
@@ -117,6 +126,7 @@ export class FleetController {
     const key = rolloutKey(namespace, name);
     const gone = !this.controller.cached(Sources.rollouts, `${namespace}/${name}`);
     const phase = rollout.status?.phase;
+    this.rolloutMetrics.observe(rollout, gone);
     if (!gone && this.phases.has(key) && this.phases.get(key) === phase) return [key];
     if (gone) this.phases.delete(key);
     else this.phases.set(key, phase);

@@ -6,6 +6,7 @@ import { adminRoutes } from './admin-routes.js';
 import { DeviceCacheSync } from './cache-sync.js';
 import { DeviceCache } from './device-cache.js';
 import { deviceRoutes } from './device-routes.js';
+import { registerFleetMetrics } from './fleet-metrics.js';
 import { createDeviceMetrics } from './metrics.js';
 import { ProgressNotifier } from './progress-notifier.js';
 
@@ -39,6 +40,7 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
   const logger = deps.logger.child({ component: 'device-api' });
   const cache = new DeviceCache();
   const metrics = createDeviceMetrics(deps.metrics, cache);
+  registerFleetMetrics(deps.metrics, deps.database);
   const sync = new DeviceCacheSync(deps.database, cache, logger, metrics);
   const progress = new ProgressNotifier(deps.database, logger, deps.progressWindowMs);
   const routes = deviceRoutes({ ...deps, cache, metrics, progress, registry: deps.metrics });

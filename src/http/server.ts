@@ -46,6 +46,8 @@ export interface HttpServerDeps {
    */
   database: Pick<Database, 'query'> & Partial<Pick<Database, 'connection'>>;
   plugins: HttpPlugin[];
+  /** Whether this server answers /metrics (default true; false when metrics have their own port). */
+  serveMetrics?: boolean;
   /** Idle keep-alive connections stay open this long; longer than the device poll interval. */
   keepAliveTimeoutMs?: number;
   /** How long a client may take to send headers and body; DEFAULT_HTTP_TIMEOUTS when not given. */
@@ -98,10 +100,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 }
 
 function registerOperationalRoutes(app: FastifyInstance, deps: HttpServerDeps): void {
-  app.get('/metrics', async (_request, reply) => {
-    const body = await deps.metrics.metrics();
-    return reply.type(deps.metrics.contentType).send(body);
-  });
+  if (deps.serveMetrics ?? true) {
+    app.get('/metrics', async (_request, reply) => {
+      const body = await deps.metrics.metrics();
+      return reply.type(deps.metrics.contentType).send(body);
+    });
+  }
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => {
     try {
