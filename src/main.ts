@@ -230,6 +230,7 @@ async function serveHttp(
     const metrics = await serveMetrics(deps.metrics, {
       ...config.metrics,
       port: config.metrics.port ?? 0,
+      timeouts: config.http.timeouts,
     });
     running.push({ stop: () => metrics.close() });
     deps.logger.info({ url: metrics.url }, 'serving metrics');

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts, nodeServerTimeouts } from '../http/timeouts.js';
 
 /** A listening metrics server. */
 export interface MetricsServer {
@@ -12,13 +13,15 @@ export interface MetricsServer {
 /**
  * Serves `GET /metrics` (and `/healthz`) of `registry` on a port of its own, so the public
  * device and webhook port need not expose metrics. Anything else is 404; a failed collection
- * is 500 with the reason in plain text.
+ * is 500 with the reason in plain text. A client slow to send its request gets 408, as on every
+ * other server of the product.
  */
 export async function serveMetrics(
   registry: Registry,
-  options: { host: string; port: number },
+  options: { host: string; port: number; timeouts?: HttpTimeouts },
 ): Promise<MetricsServer> {
-  const server = createServer((request, response) => {
+  const timeouts = nodeServerTimeouts(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS);
+  const server = createServer(timeouts, (request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { type SQL, sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,24 @@ describe('metrics on a port of their own', () => {
     expect((await shared.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
     const usual = await createHttpServer({ logger, metrics: registry, database, plugins: [] });
     expect((await usual.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+  });
+
+  it('answers 408 to a client that never finishes its headers', async () => {
+    const timeouts = { headersMs: 200, requestMs: 400, bodyIdleMs: 200 };
+    const server = await serveMetrics(new Registry(), { host: '127.0.0.1', port: 0, timeouts });
+    try {
+      const { hostname, port } = new URL(server.url);
+      const socket = connect(Number(port), hostname);
+      socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+      });
+      await new Promise((resolve) => socket.on('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      await server.close();
+    }
   });
 });
 
