@@ -147,9 +147,12 @@ export interface ImagePolicyStatus {
   conditions?: Condition[];
   /** How many devices the selector matches now. */
   selectedDevices?: number;
-  /** Latest image reference that matched, and the rollout it created. */
+  /** The newest image of the policy's rollouts that did not roll back or fail, and its rollout. */
   latestImage?: string;
   latestRollout?: string;
+  /** The newest rollout's image when it rolled back (or is rolling back), and that rollout. */
+  rolledBackImage?: string;
+  rolledBackRollout?: string;
 }
 
 /** ImagePolicy resource. */

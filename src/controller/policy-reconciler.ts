@@ -1,11 +1,10 @@
 import { sql } from 'drizzle-orm';
-import type { ImagePolicy, ImageRollout } from '../api/types.js';
+import type { ImagePolicy } from '../api/types.js';
 import type { Db } from '../db/client.js';
 import { deviceSelectorSql } from '../db/device-selector-sql.js';
 import { queryRows } from '../db/rows.js';
 import type { ResourceClient } from '../kube/port.js';
 import { planPolicy } from '../planner/plan-policy.js';
-import { compareAge } from '../planner/siblings.js';
 import { validatePolicySpec } from '../planner/validate.js';
 import type { EventRecorder } from './event-recorder.js';
 import { splitKey } from './keys.js';
@@ -38,9 +37,9 @@ export async function reconcilePolicy(
   if (!policy) return {};
   const valid = validatePolicySpec(policy.spec).length === 0;
   const selectedDevices = valid ? await countSelected(deps.db, policy) : undefined;
-  const latestRollout = newest(await deps.read.rolloutsOf(namespace, name));
+  const rollouts = await deps.read.rolloutsOf(namespace, name);
   // Plan, record the Events, write the status.
-  const plan = planPolicy({ policy, selectedDevices, latestRollout, now: deps.now() });
+  const plan = planPolicy({ policy, selectedDevices, rollouts, now: deps.now() });
   for (const event of plan.events) void deps.events.record(policy, event);
   deps.signal?.throwIfAborted();
   const write = await writeStatus(deps.policies, policy, plan.status);
@@ -54,9 +53,4 @@ async function countSelected(db: Db, policy: ImagePolicy): Promise<number> {
     sql`select count(*)::int as count from devices where ${deviceSelectorSql(policy.spec.selector)}`,
   );
   return row?.count ?? 0;
-}
-
-/** The rollout created last (by creationTimestamp, then name). */
-function newest(rollouts: ImageRollout[]): ImageRollout | undefined {
-  return rollouts.toSorted(compareAge).at(-1);
 }

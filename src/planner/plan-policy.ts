@@ -7,6 +7,7 @@ import {
 } from '../api/types.js';
 import { findCondition, setCondition } from './conditions.js';
 import { imageOf } from './decision.js';
+import { compareAge } from './siblings.js';
 import type { PlannedEvent } from './types.js';
 import { describeFieldErrors, validatePolicySpec } from './validate.js';
 
@@ -15,8 +16,8 @@ export interface PlanPolicyInput {
   policy: ImagePolicy;
   /** How many devices the selector matches now; undefined when not counted (invalid spec). */
   selectedDevices: number | undefined;
-  /** The newest ImageRollout of this policy, if any. */
-  latestRollout: ImageRollout | undefined;
+  /** Every ImageRollout of this policy (any order). */
+  rollouts: readonly ImageRollout[];
   now: Date;
 }
 
@@ -29,7 +30,7 @@ export interface PolicyPlan {
 /**
  * Plans an ImagePolicy's status: Ready (Valid, Suspended, or InvalidSpec listing the fields —
  * a terminal condition: nothing to retry until the spec changes), the selected device count,
- * the latest image and rollout. Pure.
+ * the latest image and rollout, and a newer image that rolled back. Pure.
  */
 export function planPolicy(input: PlanPolicyInput): PolicyPlan {
   const { policy, now } = input;
@@ -47,13 +48,11 @@ export function planPolicy(input: PlanPolicyInput): PolicyPlan {
         : { status: 'True', reason: PolicyReasons.Valid, message: 'Valid; creates rollouts' };
   const observedGeneration = policy.metadata.generation;
   const condition = { type: ConditionTypes.Ready, ...ready, observedGeneration } as const;
-  const latest = input.latestRollout;
   const status: ImagePolicyStatus = {
     observedGeneration,
     conditions: setCondition(prev.conditions, condition, now),
     selectedDevices: errors.length > 0 ? undefined : input.selectedDevices,
-    latestImage: latest ? imageOf(latest) : prev.latestImage,
-    latestRollout: latest?.metadata.name ?? prev.latestRollout,
+    ...latestImages(input.rollouts, prev),
   };
   const before = findCondition(prev.conditions, ConditionTypes.Ready);
   const changed = before?.reason !== ready.reason || before.message !== ready.message;
@@ -69,4 +68,37 @@ export function planPolicy(input: PlanPolicyInput): PolicyPlan {
         ]
       : [];
   return { status, events };
+}
+
+/** Phases of a rollout whose image the fleet does not keep. */
+const NOT_KEPT = new Set(['RollingBack', 'RolledBack', 'Failed']);
+
+type LatestImages = Pick<
+  ImagePolicyStatus,
+  'latestImage' | 'latestRollout' | 'rolledBackImage' | 'rolledBackRollout'
+>;
+
+/**
+ * `latestImage`: the newest rollout's image that did not roll back or fail — what the fleet runs
+ * or is moving to (kept from the status when that rollout was deleted since). `rolledBackImage`:
+ * the newest rollout's image when it rolled back (or is rolling back), until a newer one starts.
+ */
+export function latestImages(rollouts: readonly ImageRollout[], prev: ImagePolicyStatus) {
+  const sorted = rollouts.toSorted(compareAge);
+  const kept = sorted.findLast((rollout) => !NOT_KEPT.has(rollout.status?.phase ?? ''));
+  const newest = sorted.at(-1);
+  const result: LatestImages = {};
+  if (kept) {
+    result.latestImage = imageOf(kept);
+    result.latestRollout = kept.metadata.name;
+  } else if (!sorted.some((rollout) => rollout.metadata.name === prev.latestRollout)) {
+    result.latestImage = prev.latestImage;
+    result.latestRollout = prev.latestRollout;
+  }
+  const phase = newest?.status?.phase;
+  if (newest && (phase === 'RollingBack' || phase === 'RolledBack')) {
+    result.rolledBackImage = imageOf(newest);
+    result.rolledBackRollout = newest.metadata.name;
+  }
+  return result;
 }

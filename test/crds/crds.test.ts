@@ -66,7 +66,10 @@ describe('CRD schemas', () => {
   );
 
   it.each([
-    ['ImagePolicy', ['Image', 'Selected', 'Latest', 'Ready', 'Strategy', 'Rollout', 'Age']],
+    [
+      'ImagePolicy',
+      ['Image', 'Selected', 'Latest', 'Rolled Back', 'Ready', 'Strategy', 'Rollout', 'Age'],
+    ],
     [
       'ImageRollout',
       [

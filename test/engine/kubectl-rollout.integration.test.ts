@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { databaseBackends } from '../support/database.js';
 import { type Engine, startEngine } from '../support/engine.js';
 import { kubectlFor } from '../support/kubectl.js';
@@ -53,6 +53,38 @@ describe.each(databaseBackends.slice(0, 1))('kubectl and a running controller (%
     const policy = await kubectl.run(['get', 'imagepolicy', 'web', '--no-headers']);
     expect(policy.stdout.trim().split(/\s+/).slice(0, 4).join(' ')).toBe(
       'web docker.io/library/nginx 4 docker.io/library/nginx:1.28',
+    );
+  });
+
+  it('shows the image the fleet went back to as Latest after a rollback, and the rolled-back one', {
+    timeout: 90_000,
+  }, async () => {
+    await engine.until('web-1-28', (r) => expect(r.status?.phase).toBe('Succeeded'));
+    await engine.rollout('web-1-29', { policy: 'web', tag: '1.29' });
+    await engine.until('web-1-29', (r) => expect(r.status?.phase).toBe('WaitingForApproval'));
+    const patch = ['patch', 'iro', 'web-1-29', '--type', 'merge', '-p', '{"spec":{"abort":true}}'];
+    expect((await kubectl.run(patch)).code).toBe(0);
+    await engine.until('web-1-29', (r) => expect(r.status?.phase).toBe('RolledBack'));
+    await vi.waitFor(
+      async () => {
+        const policy = await kubectl.run(['get', 'imagepolicy', 'web']);
+        const [header, row] = policy.stdout.trim().split('\n');
+        expect(header?.split(/\s{2,}/).slice(0, 5)).toEqual([
+          'NAME',
+          'IMAGE',
+          'SELECTED',
+          'LATEST',
+          'ROLLED BACK',
+        ]);
+        expect(row?.split(/\s+/).slice(0, 5)).toEqual([
+          'web',
+          'docker.io/library/nginx',
+          '4',
+          'docker.io/library/nginx:1.28',
+          'docker.io/library/nginx:1.29',
+        ]);
+      },
+      { timeout: 30_000, interval: 250 },
     );
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ImagePolicySpec } from '../../src/api/types.js';
+import type {
+  ImagePolicySpec,
+  ImagePolicyStatus,
+  ImageRollout,
+  RolloutPhase,
+} from '../../src/api/types.js';
 import { planPolicy } from '../../src/planner/plan-policy.js';
 import { at, policy, rollout } from './fixtures.js';
 
@@ -19,7 +24,7 @@ describe('planPolicy', () => {
     const plan = planPolicy({
       policy: policy(spec),
       selectedDevices: 120,
-      latestRollout: undefined,
+      rollouts: [],
       now: at(0),
     });
     expect(plan.status.conditions).toEqual([
@@ -48,7 +53,7 @@ describe('planPolicy', () => {
     const plan = planPolicy({
       policy: policy(),
       selectedDevices: 3,
-      latestRollout: latest,
+      rollouts: [latest],
       now: at(0),
     });
     expect(plan.status).toMatchObject({
@@ -62,14 +67,14 @@ describe('planPolicy', () => {
     const first = planPolicy({
       policy: invalid,
       selectedDevices: undefined,
-      latestRollout: undefined,
+      rollouts: [],
       now: at(0),
     });
     expect(first.events).toHaveLength(1);
     const again = planPolicy({
       policy: { ...invalid, status: first.status },
       selectedDevices: undefined,
-      latestRollout: undefined,
+      rollouts: [],
       now: at(5),
     });
     expect(again).toEqual({ status: first.status, events: [] });
@@ -79,7 +84,7 @@ describe('planPolicy', () => {
     const first = planPolicy({
       policy: policy({ suspend: true }),
       selectedDevices: 1,
-      latestRollout: rollout(),
+      rollouts: [rollout()],
       now: at(0),
     });
     const valid = policy({ suspend: false });
@@ -87,7 +92,7 @@ describe('planPolicy', () => {
     const fixed = planPolicy({
       policy: { ...valid, status: first.status },
       selectedDevices: 1,
-      latestRollout: undefined,
+      rollouts: [],
       now: at(9),
     });
     expect(fixed.status.conditions?.[0]).toMatchObject({
@@ -100,9 +105,84 @@ describe('planPolicy', () => {
     const resuspended = planPolicy({
       policy: { ...valid, spec: { ...valid.spec, suspend: true }, status: fixed.status },
       selectedDevices: 1,
-      latestRollout: undefined,
+      rollouts: [],
       now: at(10),
     });
     expect(resuspended.status.conditions?.[0]?.lastTransitionTime).toBe('2025-06-02T12:10:00Z');
+  });
+
+  describe('after a rollback', () => {
+    const named = (name: string, tag: string, minute: number, phase: RolloutPhase) => {
+      const made = rollout({ tag }, undefined, name);
+      made.metadata.creationTimestamp = at(minute).toISOString();
+      return { ...made, status: { phase } };
+    };
+    const images = (rollouts: ImageRollout[], prev: ImagePolicyStatus = {}) => {
+      const plan = planPolicy({
+        policy: { ...policy(), status: prev },
+        selectedDevices: 3,
+        rollouts,
+        now: at(60),
+      });
+      const { latestImage, latestRollout, rolledBackImage, rolledBackRollout } = plan.status;
+      return { latestImage, latestRollout, rolledBackImage, rolledBackRollout };
+    };
+    const nginx = (tag: string) => `docker.io/library/nginx:${tag}`;
+
+    it.each<[string, ImageRollout[], Partial<ReturnType<typeof images>>]>([
+      [
+        'Latest is the image the fleet went back to, Rolled Back the one it left',
+        [named('a', '1.27', 0, 'Succeeded'), named('b', '1.28', 10, 'RolledBack')],
+        {
+          latestImage: nginx('1.27'),
+          latestRollout: 'a',
+          rolledBackImage: nginx('1.28'),
+          rolledBackRollout: 'b',
+        },
+      ],
+      [
+        'while rolling back, too',
+        [named('a', '1.27', 0, 'Succeeded'), named('b', '1.28', 10, 'RollingBack')],
+        {
+          latestImage: nginx('1.27'),
+          latestRollout: 'a',
+          rolledBackImage: nginx('1.28'),
+          rolledBackRollout: 'b',
+        },
+      ],
+      [
+        'a newer rollout clears Rolled Back',
+        [
+          named('a', '1.27', 0, 'Succeeded'),
+          named('b', '1.28', 10, 'RolledBack'),
+          named('c', '1.29', 20, 'Progressing'),
+        ],
+        { latestImage: nginx('1.29'), latestRollout: 'c' },
+      ],
+      [
+        'a failed rollout never reached a device: Latest stays',
+        [named('a', '1.27', 0, 'Succeeded'), named('b', '1.28', 10, 'Failed')],
+        { latestImage: nginx('1.27'), latestRollout: 'a' },
+      ],
+      [
+        'the first rollout rolled back: no Latest',
+        [named('b', '1.28', 10, 'RolledBack')],
+        { rolledBackImage: nginx('1.28'), rolledBackRollout: 'b' },
+      ],
+    ])('%s', (_, rollouts, expected) => {
+      const all = { latestImage: undefined, latestRollout: undefined, ...expected };
+      expect(images(rollouts)).toEqual({
+        rolledBackImage: undefined,
+        rolledBackRollout: undefined,
+        ...all,
+      });
+      expect(images(rollouts.toReversed())).toEqual(images(rollouts));
+    });
+
+    it('forgets a Latest whose rollout rolled back, keeps one whose rollout was deleted', () => {
+      const prev = { latestImage: nginx('1.28'), latestRollout: 'b' };
+      expect(images([named('b', '1.28', 10, 'RolledBack')], prev).latestImage).toBeUndefined();
+      expect(images([], prev)).toMatchObject({ latestImage: nginx('1.28'), latestRollout: 'b' });
+    });
   });
 });

@@ -60,6 +60,8 @@ describe('evaluatePrinterColumn', () => {
         selectedDevices: 12,
         latestImage: 'ghcr.io/acme/web:1.2.3',
         latestRollout: 'web-1-2-3',
+        rolledBackImage: 'ghcr.io/acme/web:1.2.4',
+        rolledBackRollout: 'web-1-2-4',
         conditions: [
           { type: 'Progressing', status: 'False' },
           { type: 'Ready', status: 'True' },
@@ -70,6 +72,7 @@ describe('evaluatePrinterColumn', () => {
       Image: 'ghcr.io/acme/web',
       Selected: 12,
       Latest: 'ghcr.io/acme/web:1.2.3',
+      'Rolled Back': 'ghcr.io/acme/web:1.2.4',
       Ready: 'True',
       Strategy: null,
       Rollout: 'web-1-2-3',
