@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
@@ -16,6 +16,8 @@ import { restrictedViolations } from './support/pod-security.js';
 const VERSION: string = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const ROLES = ['controller', 'device-api', 'webhooks'] as const;
 const CLUSTER_SCOPED = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
+const MONITORING = 'deploy/components/monitoring';
+const MONITORING_FILES = ['fleet-rollout.rules.yaml', 'grafana-dashboard.json'];
 
 const key = (object: Manifest) =>
   `${object.kind} ${object.metadata.namespace ?? '-'}/${object.metadata.name}`;
@@ -75,7 +77,7 @@ const CUSTOM = {
     deviceApi: { host: 'devices.example.com', tlsSecretName: 'devices-tls' },
     webhooks: { host: 'hooks.example.com', tlsSecretName: 'hooks-tls' },
   },
-  monitoring: { enabled: true, labels: { release: 'prometheus' } },
+  monitoring: { enabled: true, metricsPort: 9090, labels: { release: 'prometheus' } },
 };
 
 describe('charts/fleet-rollout with helm', () => {
@@ -94,13 +96,22 @@ describe('charts/fleet-rollout with helm', () => {
     expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
   });
 
-  it('ships the CRDs of crds/ byte for byte (`npm run chart:crds` copies them)', () => {
+  it('ships the CRDs of crds/ byte for byte (`npm run chart:sync` copies them)', () => {
     const listed: string[] = parse(readFileSync('crds/kustomization.yaml', 'utf8')).resources;
-    const fix = 'crds/ changed: run `npm run chart:crds` to copy it into the chart';
+    const fix = 'crds/ changed: run `npm run chart:sync` to copy it into the chart';
     expect(readdirSync(`${CHART}/crds`).sort(), fix).toEqual([...listed].sort());
     for (const file of listed) {
       const copy = readFileSync(`${CHART}/crds/${file}`, 'utf8');
       expect(copy === readFileSync(`crds/${file}`, 'utf8'), `${file}: ${fix}`).toBe(true);
+    }
+  });
+
+  it('ships the alert rules and dashboard of deploy/components/monitoring byte for byte', () => {
+    const fix = 'run `npm run chart:sync` to copy it into the chart';
+    expect(readdirSync(`${CHART}/files`).sort()).toEqual(MONITORING_FILES);
+    for (const file of MONITORING_FILES) {
+      const copy = readFileSync(`${CHART}/files/${file}`, 'utf8');
+      expect(copy === readFileSync(`${MONITORING}/${file}`, 'utf8'), `${file}: ${fix}`).toBe(true);
     }
   });
 
@@ -357,12 +368,17 @@ describe('the chart with non-default values', () => {
     }
   });
 
-  it("scrapes every pod of every role through a PodMonitor, keeping the rollouts' labels", () => {
+  it('scrapes every pod of every role on its own metrics port, which no Service exposes', () => {
     const monitor = find(objects, 'PodMonitor', 'edge-fleet-rollout');
     expect(monitor.metadata.namespace).toBe('devices');
     expect(monitor.metadata.labels).toMatchObject({ release: 'prometheus' });
     expect(monitor.spec.podMetricsEndpoints).toEqual([
-      { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: true },
+      {
+        port: 'metrics',
+        path: '/metrics',
+        interval: '30s',
+        honorLabels: true,
+      },
     ]);
     const scraped = objects.filter(
       (o) =>
@@ -373,11 +389,74 @@ describe('the chart with non-default values', () => {
     );
     expect(scraped.map((d) => d.metadata.name).sort()).toEqual(ROLES.map(name).sort());
     for (const deployment of scraped) {
-      const ports = deployment.spec.template.spec.containers[0].ports;
-      expect(ports.map((p: Manifest) => p.name)).toContain(
-        monitor.spec.podMetricsEndpoints[0].port,
-      );
+      const container = deployment.spec.template.spec.containers[0];
+      expect(container.ports).toEqual([
+        { name: 'http', containerPort: 8080 },
+        { name: 'metrics', containerPort: 9090 },
+      ]);
+      expect(loadConfig(configInput(container, 'x'.repeat(32))).metrics.port).toBe(9090);
+      expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe('9090');
     }
+    for (const service of objects.filter((o) => o.kind === 'Service')) {
+      expect(service.spec.ports.map((p: Manifest) => p.targetPort)).toEqual(['http']);
+    }
+  });
+
+  it("ships deploy/components/monitoring's alerts and dashboard beside the PodMonitor", () => {
+    const rule = find(objects, 'PrometheusRule', 'edge-fleet-rollout');
+    expect(rule.metadata.labels).toMatchObject({ release: 'prometheus' });
+    expect(rule.spec).toEqual(
+      parse(readFileSync(`${MONITORING}/fleet-rollout.rules.yaml`, 'utf8')),
+    );
+    const dashboard = find(objects, 'ConfigMap', 'edge-fleet-rollout-grafana-dashboard');
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(dashboard.data).toEqual({
+      'grafana-dashboard.json': readFileSync(`${MONITORING}/grafana-dashboard.json`, 'utf8'),
+    });
+  });
+});
+
+describe('monitoring.enabled', () => {
+  it('renders what deploy/components/monitoring adds to deploy/: the same alerts, dashboard and scrape', async () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'fleet-rollout-monitoring-'));
+    try {
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `namespace: fleet-rollout\nresources:\n  - ${relative(overlay, resolve('deploy'))}\ncomponents:\n  - ${relative(overlay, resolve(MONITORING))}\n`,
+      );
+      const [chart, deployed, kustomized] = await Promise.all([
+        renderChart({ monitoring: { enabled: true } }),
+        kustomize('deploy/'),
+        kustomize(overlay),
+      ]);
+      const added = kustomized.filter((o) => !deployed.some((d) => key(d) === key(o)));
+      const ours = chart.filter(
+        (o) => o.metadata.labels['app.kubernetes.io/component'] === 'monitoring',
+      );
+      expect(ours.map((o) => o.kind).sort()).toEqual(added.map((o) => o.kind).sort());
+      for (const object of added) {
+        const rendered = ours.find((o) => o.kind === object.kind);
+        expect(rendered.metadata.namespace).toBe(object.metadata.namespace);
+        if (object.kind === 'PodMonitor')
+          expect(rendered.spec.podMetricsEndpoints).toEqual(object.spec.podMetricsEndpoints);
+        else if (object.kind === 'ConfigMap') {
+          expect(rendered.data).toEqual(object.data);
+          expect(rendered.metadata.labels).toMatchObject(object.metadata.labels);
+        } else expect(rendered.spec, object.kind).toEqual(object.spec);
+      }
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves out the PrometheusRule and the dashboard when asked to', async () => {
+    const objects = await renderChart({
+      monitoring: { enabled: true, prometheusRule: false, grafanaDashboard: false },
+    });
+    const kinds = objects.filter(
+      (o) => o.metadata.labels['app.kubernetes.io/component'] === 'monitoring',
+    );
+    expect(kinds.map((o) => o.kind)).toEqual(['PodMonitor']);
   });
 });
 
@@ -409,6 +488,7 @@ describe('bad values', () => {
       { webhooks: { registries: { quay: { enabled: true, secretRef: { key: 'token' } } } } },
       "at '/webhooks/registries/quay/secretRef': properties 'name' required, if 'key' exists",
     ],
+    [{ monitoring: { metricsPort: 0 } }, "at '/monitoring/metricsPort': minimum: got 0, want 1"],
     [
       { monitoring: { enabled: true, interval: 30 } },
       "at '/monitoring/interval': got number, want string",
@@ -438,6 +518,10 @@ describe('bad values', () => {
     [
       { webhooks: { gar: { audience: 'https://hooks.example.com' } } },
       'webhooks.gar: set both audience and serviceAccount',
+    ],
+    [
+      { monitoring: { metricsPort: 8080 } },
+      'monitoring.metricsPort: 8080 is the HTTP port; choose another port, or null',
     ],
     [
       { ingress: { enabled: true } },

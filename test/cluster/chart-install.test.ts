@@ -8,9 +8,9 @@ import { adminKubectl, controlPlane, installCrds } from './cluster.js';
  * sent to the real kube-apiserver as a server-side dry run.
  */
 
-/** The objects the API server knows: the PodMonitor's CRD belongs to the Prometheus Operator. */
+/** The objects the API server knows: PodMonitor and PrometheusRule are the Prometheus Operator's. */
 const withoutOperatorKinds = (objects: Manifest[]) =>
-  objects.filter((object) => object.kind !== 'PodMonitor');
+  objects.filter((object) => !object.apiVersion.startsWith('monitoring.coreos.com/'));
 
 const asList = (objects: Manifest[]) =>
   JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
@@ -43,7 +43,7 @@ const cases = [
         deviceApi: { host: 'devices.example.com', tlsSecretName: 'devices-tls' },
         webhooks: { host: 'hooks.example.com', tlsSecretName: 'hooks-tls' },
       },
-      monitoring: { enabled: true },
+      monitoring: { enabled: true, metricsPort: 9090 },
       nodeSelector: { 'kubernetes.io/arch': 'amd64' },
       tolerations: [{ key: 'edge', operator: 'Exists', effect: 'NoSchedule' }],
     },
@@ -124,7 +124,7 @@ describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namesp
   it('refuses monitoring.enabled where the Prometheus Operator is not installed', async () => {
     const refused = await installDryRun({ monitoring: { enabled: true } });
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('no matches for kind "PodMonitor"');
+    expect(refused.stderr).toMatch(/no matches for kind "(PodMonitor|PrometheusRule)"/);
     expect(refused.stderr).toContain('ensure CRDs are installed first');
   });
 });

@@ -142,7 +142,7 @@ labels:
   {{- end }}
 annotations:
   prometheus.io/scrape: "true"
-  prometheus.io/port: "8080"
+  prometheus.io/port: {{ .root.Values.monitoring.metricsPort | default 8080 | quote }}
   prometheus.io/path: /metrics
   {{- if or .root.Values.database.url .root.Values.deviceApi.adminToken.value }}
   # Restarts the pods when a Secret the chart creates changes.
@@ -159,6 +159,9 @@ image: {{ include "fleet-rollout.image" . }}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
 ports:
   - { name: http, containerPort: 8080 }
+  {{- with .Values.monitoring.metricsPort }}
+  - { name: metrics, containerPort: {{ . }} }
+  {{- end }}
 securityContext:
   runAsNonRoot: true
   runAsUser: 1000
@@ -166,4 +169,19 @@ securityContext:
   allowPrivilegeEscalation: false
   readOnlyRootFilesystem: true
   capabilities: { drop: [ALL] }
+{{- end }}
+
+{{/* The container env that moves /metrics to a port of its own, when monitoring.metricsPort is set. */}}
+{{- define "fleet-rollout.metricsEnv" -}}
+{{- with .Values.monitoring.metricsPort }}
+{{- if eq (int .) 8080 }}
+{{- fail "monitoring.metricsPort: 8080 is the HTTP port; choose another port, or null for /metrics on the HTTP port" }}
+{{- end }}
+- { name: FLEET_ROLLOUT_METRICS_PORT, value: {{ . | quote }} }
+{{- end }}
+{{- end }}
+
+{{/* The name of the container port serving /metrics. */}}
+{{- define "fleet-rollout.metricsPortName" -}}
+{{- if .Values.monitoring.metricsPort }}metrics{{ else }}http{{ end }}
 {{- end }}
