@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { registryOfEveryRole } from '../support/all-metrics.js';
 import { documentedMetrics } from '../support/metrics-doc.js';
 
-describe('docs/metrics.md', () => {
-  const registry = registryOfEveryRole();
+describe('docs/metrics.md', async () => {
+  const registry = await registryOfEveryRole();
   const documented = documentedMetrics();
 
   it('documents every metric any role registers, with its type and labels', async () => {
