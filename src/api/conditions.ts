@@ -43,6 +43,11 @@ export const RolloutReasons = {
   PolicyInvalid: 'PolicyInvalid',
   /** Degraded=False: no batch has spent its failure budget. */
   WithinFailureBudget: 'WithinFailureBudget',
+  /**
+   * Ready=False while no device-API replica can take reports (all down, or Postgres unreachable):
+   * the rollout changes nothing and its device timers stand still until the device API is back.
+   */
+  DeviceAPIUnavailable: 'DeviceAPIUnavailable',
 } as const;
 
 /** One ImageRollout condition reason. */
@@ -75,6 +80,8 @@ export const RolloutEventReasons = {
   RolloutSucceeded: 'RolloutSucceeded',
   RolloutSuperseded: 'RolloutSuperseded',
   InvalidConfiguration: 'InvalidConfiguration',
+  DeviceAPIUnavailable: 'DeviceAPIUnavailable',
+  DeviceAPIAvailable: 'DeviceAPIAvailable',
 } as const;
 
 /** One Event reason. */

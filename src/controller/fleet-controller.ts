@@ -4,6 +4,7 @@ import type { Database } from '../db/client.js';
 import { PROGRESS_CHANNEL, parseProgressNotification } from '../db/progress-notifications.js';
 import type { KubePort } from '../kube/port.js';
 import type { Logger } from '../telemetry/logger.js';
+import { DeviceApiWatch } from './device-api-watch.js';
 import { EngineMetrics, type ReconcileResult } from './engine-metrics.js';
 import { EventRecorder } from './event-recorder.js';
 import { reconcilePolicy } from './policy-reconciler.js';
@@ -25,6 +26,8 @@ export interface FleetControllerOptions {
   resyncMs?: number;
   /** Device progress of one rollout is picked up at most this often (default 1 s). */
   progressDelayMs?: number;
+  /** How often the device API's heartbeat is checked for a change (default 2 s). */
+  deviceApiWatchMs?: number;
   /** Keys reconciled at once (default 4). */
   concurrency?: number;
   /** The reconcilers' clock (default the system clock). */
@@ -96,23 +99,33 @@ export class FleetController {
           this.controller.enqueueAfter(`${ROLLOUT}/${key}`, this.options.progressDelayMs ?? 1000);
         }
       },
-      onReconnect: () => {
-        for (const rollout of this.controller.list<ImageRollout>(Sources.rollouts)) {
-          this.controller.enqueue(rolloutKey(...identify(rollout)));
-        }
-      },
+      onReconnect: () => this.enqueueRollouts(),
     });
+    const watch = new DeviceApiWatch(
+      this.options.database,
+      this.logger,
+      () => this.enqueueRollouts(),
+      this.options.deviceApiWatchMs,
+    );
     this.written.clear();
     this.phases.clear();
     this.rolloutMetrics.reset();
     this.logger.info('controller started');
+    watch.start();
     try {
       await this.controller.run(signal);
     } finally {
+      watch.stop();
       await unlisten();
       await this.events.flush();
       this.metrics.clearDevices();
       this.logger.info('controller stopped');
+    }
+  }
+
+  private enqueueRollouts(): void {
+    for (const rollout of this.controller.list<ImageRollout>(Sources.rollouts)) {
+      this.controller.enqueue(rolloutKey(...identify(rollout)));
     }
   }
 

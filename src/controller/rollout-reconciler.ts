@@ -11,7 +11,7 @@ import { splitKey } from './keys.js';
 import { apiReader, type ResourceReader } from './resource-reader.js';
 import { applyPlan } from './rollout-effects.js';
 import { ensureFinalizer, finalizeRollout } from './rollout-finalizer.js';
-import { readRolloutState } from './rollout-state.js';
+import { readRolloutInputs } from './rollout-state.js';
 import { writeStatus } from './status-writer.js';
 import type { WorkResult } from './work-queue.js';
 
@@ -64,10 +64,10 @@ export async function reconcileRollout(
   if (!rollout) return { requeueAfter: CONFLICT_RETRY_MS };
   // Read the policy, the other rollouts of the policy, and what Postgres holds.
   const now = deps.now();
-  const { policy, siblings, state } = await readInputs(deps, rollout, now);
+  const { policy, siblings, state, deviceApi } = await readInputs(deps, rollout, now);
   deps.onStep?.('read');
   // Plan, then apply the effect with the plan's event-log entries.
-  const plan = planRollout({ rollout, policy, siblings, now, ...state });
+  const plan = planRollout({ rollout, policy, siblings, now, deviceApi, ...state });
   deps.signal?.throwIfAborted();
   await applyPlan(deps, rollout, plan, state.soakMs);
   if (plan.effect) deps.onStep?.(`effect-${plan.effect.type}`);
@@ -81,7 +81,7 @@ export async function reconcileRollout(
     deps.written?.set(key, rollout.metadata.resourceVersion ?? '');
     deps.onStep?.('status');
   }
-  observe(deps, key, rollout, plan, state.progress);
+  if (deviceApi.available) observe(deps, key, rollout, plan, state.progress);
   return requeue(plan, now);
 }
 
@@ -92,8 +92,8 @@ async function readInputs(deps: RolloutReconcilerDeps, rollout: ImageRollout, no
   const siblings = (await deps.read.rolloutsOf(namespace, policyName)).filter(
     (other) => other.metadata.name !== name,
   );
-  const state = await readRolloutState(deps.db, rollout, policy, now, deps.signal);
-  return { policy, siblings, state };
+  const inputs = await readRolloutInputs(deps.db, rollout, policy, now, deps.signal);
+  return { policy, siblings, ...inputs };
 }
 
 /** Device counts for the metrics, and a log line when the phase changes. */

@@ -1,12 +1,15 @@
 import { sql } from 'drizzle-orm';
 import type { ImagePolicy, ImageRollout } from '../api/types.js';
 import type { Db } from '../db/client.js';
+import { isConnectionError } from '../db/connection-errors.js';
+import { readHeartbeat } from '../db/heartbeat-store.js';
 import { completeMembership, completeSelection, stageNewcomers } from '../db/membership-store.js';
 import { batchProgress, rollbackProgress, setSoak } from '../db/progress-store.js';
 import { getRolloutTarget, type RolloutTarget } from '../db/rollout-target-store.js';
 import { queryRows } from '../db/rows.js';
 import { ROLLOUT_DEFAULTS } from '../planner/defaults.js';
 import { parseDuration } from '../planner/duration.js';
+import { DEVICE_API_ASSUMED, type DeviceApiAvailability, timerClock } from '../planner/outages.js';
 import { type RolloutSettings, resolveRolloutSettings } from '../planner/settings.js';
 import { isTerminal } from '../planner/siblings.js';
 import type { BatchProgress, RollbackProgress } from '../planner/types.js';
@@ -20,11 +23,72 @@ export interface RolloutState {
   soakMs: number;
 }
 
+/** A rollout's state and whether devices can report, as one pass of the planner reads them. */
+export interface RolloutInputs {
+  deviceApi: DeviceApiAvailability;
+  state: RolloutState;
+}
+
+/**
+ * Reads whether the device API can take reports, then, when it can, the rollout's state with
+ * offline time measured over the device API's uptime. Postgres unreachable is not an error here:
+ * it is an outage of the device API too, and the planner waits (docs/rollout-engine.md).
+ */
+export async function readRolloutInputs(
+  db: Db,
+  rollout: ImageRollout,
+  policy: ImagePolicy | undefined,
+  now: Date,
+  signal?: AbortSignal,
+): Promise<RolloutInputs> {
+  if (isTerminal(rollout.status?.phase)) {
+    return { deviceApi: DEVICE_API_ASSUMED, state: { progress: [], soakMs: 0 } };
+  }
+  try {
+    const deviceApi = await readDeviceApi(db, rollout, now);
+    if (!deviceApi.available) return { deviceApi, state: { progress: [], soakMs: 0 } };
+    return {
+      deviceApi,
+      state: await readRolloutState(db, rollout, policy, now, signal, deviceApi),
+    };
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    const deviceApi: DeviceApiAvailability = {
+      available: false,
+      cause: 'DatabaseUnreachable',
+      outages: [],
+    };
+    return { deviceApi, state: { progress: [], soakMs: 0 } };
+  }
+}
+
+/**
+ * The device API's heartbeat, with its latest beat moved to the controller's clock (`now` minus
+ * the beat's age by the database's clock, so clock skew does not matter) and the outages that
+ * ended since the rollout started.
+ */
+async function readDeviceApi(
+  db: Db,
+  rollout: ImageRollout,
+  now: Date,
+): Promise<DeviceApiAvailability> {
+  const began = dateOf(rollout.status?.startedAt ?? rollout.metadata.creationTimestamp) ?? now;
+  const heartbeat = await readHeartbeat(db, began);
+  const age = heartbeat.lastBeatAgeMs;
+  return {
+    available: heartbeat.available,
+    cause: heartbeat.available ? undefined : 'NoReplica',
+    lastBeatAt: age === undefined ? undefined : new Date(now.getTime() - Math.max(0, age)),
+    outages: heartbeat.outages,
+  };
+}
+
 /**
  * Reads a rollout's overlay and device counts. Before counting it finishes membership a crash
  * left incomplete, keeps the overlay's soak time in step with the spec, and, with
  * `includeNewDevices`, adds devices registered since (see docs/rollout-engine.md). A terminal
- * rollout reads nothing: the planner keeps its status as it is.
+ * rollout reads nothing: the planner keeps its status as it is. Offline time is judged on the
+ * timer clock, over the device API's uptime (`deviceApi`; assumed always up when left out).
  */
 export async function readRolloutState(
   db: Db,
@@ -32,6 +96,7 @@ export async function readRolloutState(
   policy: ImagePolicy | undefined,
   now: Date,
   signal?: AbortSignal,
+  deviceApi: DeviceApiAvailability = DEVICE_API_ASSUMED,
 ): Promise<RolloutState> {
   const resolved = resolveRolloutSettings(rollout, policy);
   const settings = 'settings' in resolved ? resolved.settings : undefined;
@@ -47,7 +112,13 @@ export async function readRolloutState(
     if (settings.includeNewDevices) await joinNewcomers(db, rollout, target, settings, signal);
   }
   const status = rollout.status ?? {};
-  const query = { uid, startedBatches: target.startedBatches, now, ...timing };
+  const query = {
+    uid,
+    startedBatches: target.startedBatches,
+    ...timing,
+    now: timerClock(now, deviceApi),
+    outages: deviceApi.outages,
+  };
   const progress = await batchProgress(db, {
     ...query,
     batchStartedAt: (batch) => dateOf(status.batches?.[batch - 1]?.startedAt),

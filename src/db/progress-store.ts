@@ -5,6 +5,7 @@ import {
   type ReportedApps,
   readReport,
 } from '../planner/device-progress.js';
+import { type OutageWindow, offlineCutoff } from '../planner/outages.js';
 import type { BatchProgress, RollbackProgress } from '../planner/types.js';
 import type { DbOrTx } from './client.js';
 import { queryRows } from './rows.js';
@@ -87,7 +88,10 @@ export interface ProgressQuery {
   startedBatches: number;
   soakMs: number;
   offlineAfterMs: number;
+  /** The clock offline time is judged by (the planner's timer clock). */
   now: Date;
+  /** Device-API outages: silence during one does not count, and each ends with a fresh offlineAfter. */
+  outages?: readonly OutageWindow[];
   /**
    * When each started batch started (from the status); members not heard from since count as
    * offline only once their batch has run for offlineAfter. Undefined: it just started.
@@ -111,11 +115,16 @@ interface BatchRow {
 
 /**
  * Device counts of every batch of a rollout, in one aggregate pass that reads only the progress
- * index. A member is offline when it is not settled and was not heard from for offlineAfter;
+ * index. A member is offline when it is not settled and was not heard from for offlineAfter
+ * (over the device API's uptime: see offlineCutoff);
  * offline on the new image when it reported the new image before (updating or soaking).
  */
 export async function batchProgress(db: DbOrTx, query: ProgressQuery): Promise<BatchProgress[]> {
-  const offlineBefore = new Date(query.now.getTime() - query.offlineAfterMs).toISOString();
+  const offlineBefore = offlineCutoff(
+    query.now,
+    query.offlineAfterMs,
+    query.outages ?? [],
+  ).toISOString();
   const quiet = sql`coalesce(last_report_at, '-infinity') < ${offlineBefore}::timestamptz`;
   const rows = await queryRows<BatchRow>(
     db,
@@ -171,7 +180,7 @@ export async function rollbackProgress(
   db: DbOrTx,
   query: Omit<ProgressQuery, 'soakMs' | 'batchStartedAt'> & { rollbackStartedAt?: Date },
 ): Promise<RollbackProgress> {
-  const offlineBefore = new Date(query.now.getTime() - query.offlineAfterMs);
+  const offlineBefore = offlineCutoff(query.now, query.offlineAfterMs, query.outages ?? []);
   const [row] = await queryRows<{ devices: number; restored: number; quiet: number }>(
     db,
     sql`select count(*)::int as devices,

@@ -7,6 +7,7 @@ import { DeviceCacheSync } from './cache-sync.js';
 import { DeviceCache } from './device-cache.js';
 import { deviceRoutes } from './device-routes.js';
 import { registerFleetMetrics } from './fleet-metrics.js';
+import { Heartbeat } from './heartbeat.js';
 import { createDeviceMetrics } from './metrics.js';
 import { ProgressNotifier } from './progress-notifier.js';
 
@@ -20,6 +21,8 @@ export interface DeviceApiDeps {
   maxLongPollSeconds: number;
   /** How long report progress collects before one notification announces it (default 250). */
   progressWindowMs?: number;
+  /** Time between this replica's heartbeats in Postgres (default 2000; see heartbeat.ts). */
+  heartbeatIntervalMs?: number;
 }
 
 /** The device API role: its routes, the cache they read, and the sync that keeps it fresh. */
@@ -28,9 +31,11 @@ export interface DeviceApi {
   plugin: HttpPlugin;
   cache: DeviceCache;
   sync: DeviceCacheSync;
+  /** Tells the controller, through Postgres, that this replica can take reports. */
+  heartbeat: Heartbeat;
   /** Keep idle connections open longer than devices wait between polls. */
   keepAliveTimeoutMs: number;
-  /** Loads the cache and starts following changes; call before serving. */
+  /** Loads the cache, starts following changes and beating; call before serving. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,6 +49,7 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
   const sync = new DeviceCacheSync(deps.database, cache, logger, metrics);
   const progress = new ProgressNotifier(deps.database, logger, deps.progressWindowMs);
   const routes = deviceRoutes({ ...deps, cache, metrics, progress, registry: deps.metrics });
+  const heartbeat = new Heartbeat(deps.database, logger, deps.heartbeatIntervalMs);
   const admin = adminRoutes({ ...deps, logger, changed: (uuids) => sync.refreshDevices(uuids) });
   const plugin: HttpPlugin = async (app) => {
     // Answer waiting long polls (304) so shutdown does not wait for them to time out.
@@ -55,10 +61,15 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
     plugin,
     cache,
     sync,
+    heartbeat,
     keepAliveTimeoutMs: (deps.pollIntervalSeconds + 15) * 1000,
-    start: () => sync.start(),
+    async start() {
+      await sync.start();
+      await heartbeat.start();
+    },
     async stop() {
       await progress.flush();
+      await heartbeat.stop();
       await sync.stop();
     },
   };

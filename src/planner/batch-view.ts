@@ -1,6 +1,7 @@
 import type { BatchStatus, ImageRolloutStatus } from '../api/types.js';
 import { formatTime } from './conditions.js';
 import { endsToSizes, planBatches } from './membership.js';
+import { type DeviceTimers, extendByOutages } from './outages.js';
 import type { RolloutSettings } from './settings.js';
 import type { BatchProgress } from './types.js';
 
@@ -15,7 +16,10 @@ export interface BatchView extends BatchProgress {
   started: boolean;
   startedAt?: string;
   completedAt?: string;
-  /** When the batch's progress deadline passes (started batches, with settings). */
+  /**
+   * When the batch's progress deadline passes (started batches, with settings): the deadline
+   * after the start, moved on by the device-API outages inside it.
+   */
   deadlineAt?: Date;
   /** Only offline devices keep the batch from completing. */
   waitingOnOffline: boolean;
@@ -35,6 +39,7 @@ export interface Layout {
  * Lays out batches from the stored membership counts: started batches stay as stored; the rest
  * follow the current percentages (a changed `strategy.batches` only moves devices that have not
  * started). Without settings (configuration problems, rollback) the stored layout is shown.
+ * Deadlines are judged on `timers.clock` (default `now`), over the device API's uptime.
  */
 export function layoutBatches(
   progress: readonly BatchProgress[],
@@ -42,6 +47,7 @@ export function layoutBatches(
   prev: ImageRolloutStatus,
   settings: RolloutSettings | undefined,
   now: Date,
+  timers: DeviceTimers = { clock: now, outages: [] },
 ): Layout {
   const stored = storedSizes(progress);
   const memberCount = stored.reduce((sum, size) => sum + size, 0);
@@ -61,7 +67,7 @@ export function layoutBatches(
       Math.ceil((100 * (ends[i] as number)) / memberCount);
     if (batch > startedBatches) return pendingView(batch, percent, size);
     const counts = progress.find((p) => p.batch === batch);
-    return startedView(batch, percent, counts, prev.batches?.[i], settings, now);
+    return startedView(batch, percent, counts, prev.batches?.[i], settings, now, timers);
   });
   return { views, ends, needsRebatch };
 }
@@ -107,11 +113,14 @@ function startedView(
   prev: BatchStatus | undefined,
   settings: RolloutSettings | undefined,
   now: Date,
+  timers: DeviceTimers,
 ): BatchView {
   const startedAt = prev?.startedAt ?? formatTime(now);
-  const deadlineAt = settings && new Date(Date.parse(startedAt) + settings.progressDeadlineMs);
+  const deadlineAt =
+    settings &&
+    extendByOutages(new Date(Date.parse(startedAt)), settings.progressDeadlineMs, timers.outages);
   const finished = prev?.completedAt !== undefined;
-  const pastDeadline = deadlineAt !== undefined && now.getTime() >= deadlineAt.getTime();
+  const pastDeadline = deadlineAt !== undefined && timers.clock.getTime() >= deadlineAt.getTime();
   // The deadline judges a batch until it completes; after that a device is judged by what it
   // reports, so one that was offline at the deadline may still update. A device that went silent
   // after reporting the new image fails at the deadline: the image may have cut its network.

@@ -1,13 +1,16 @@
 import type { RolloutReason, RolloutReasons } from '../api/conditions.js';
 import type { ImagePolicy, ImageRollout, ImageRolloutStatus, RolloutPhase } from '../api/types.js';
 import type { Layout } from './batch-view.js';
+import type { DeviceTimers } from './outages.js';
 import type { RolloutSettings, resolveRolloutSettings } from './settings.js';
 import type { BatchProgress, RollbackProgress, RolloutEffect } from './types.js';
 
 /** The situation a rollout is in: the reason on its Ready and Progressing conditions. */
 export type Situation = Exclude<
   RolloutReason,
-  typeof RolloutReasons.WithinFailureBudget | typeof RolloutReasons.Aborted
+  | typeof RolloutReasons.WithinFailureBudget
+  | typeof RolloutReasons.Aborted
+  | typeof RolloutReasons.DeviceAPIUnavailable
 >;
 
 /** Phase and condition statuses of each situation (docs/rollout-engine.md shows this table). */
@@ -57,6 +60,8 @@ export interface Context {
   siblings: ImageRollout[];
   prev: ImageRolloutStatus;
   now: Date;
+  /** The clock and outages device timers (offline, progress deadline) are judged by. */
+  timers: DeviceTimers;
   /** The settings, resolved once per pass, or the problem that stops them resolving. */
   resolved: ReturnType<typeof resolveRolloutSettings>;
 }

@@ -11,6 +11,7 @@ import {
 } from './batch-view.js';
 import { findCondition, formatTime } from './conditions.js';
 import type { Decision, SettledContext } from './decision.js';
+import { offlineFrom } from './outages.js';
 import type { RolloutTarget } from './types.js';
 import { windowOpenAt } from './windows.js';
 
@@ -21,7 +22,14 @@ import { windowOpenAt } from './windows.js';
 export function planActive(context: SettledContext, target: RolloutTarget): Decision {
   const { settings, now, rollout } = context;
   const started = target.startedBatches;
-  const layout = layoutBatches(context.progress, started, context.prev, settings, now);
+  const layout = layoutBatches(
+    context.progress,
+    started,
+    context.prev,
+    settings,
+    now,
+    context.timers,
+  );
   const tripped = layout.views.find((view) => view.started && view.budgetExceeded);
   if (tripped) return budgetExceeded(context, layout, tripped);
   const held = heldBudgetPause(context);
@@ -108,12 +116,12 @@ function heldBudgetPause({ prev, rollout }: SettledContext): Condition | undefin
 
 /** The latest batch still has devices to hear from: wait for reports, soak ends and deadlines. */
 function inProgress(context: SettledContext, layout: Layout, view: BatchView): Decision {
-  const { settings, now } = context;
-  const startedAt = Date.parse(view.startedAt ?? formatTime(now));
-  const requeueAt = earliestFuture(now, [
+  const { settings, now, timers } = context;
+  const startedAt = new Date(Date.parse(view.startedAt ?? formatTime(now)));
+  const requeueAt = nextTimer(now, timers.clock, [
     view.deadlineAt,
     view.soakingUntil,
-    new Date(startedAt + settings.offlineAfterMs),
+    offlineFrom(startedAt, timers.clock, settings.offlineAfterMs, timers.outages),
   ]);
   const of = `Batch ${view.batch}/${layout.views.length}`;
   const paused = context.rollout.spec.paused ? 'Paused by spec.paused; ' : '';
@@ -181,10 +189,18 @@ function startBatch(context: SettledContext, layout: Layout, batch: number): Dec
   };
 }
 
-/** The earliest of the times that lie after `now`, if any. */
-function earliestFuture(now: Date, times: Array<Date | undefined>): Date | undefined {
-  const future = times
-    .filter((time): time is Date => time !== undefined && time.getTime() > now.getTime())
+/**
+ * When to look again for the earliest of the times still ahead of the timer clock: at that time,
+ * or, when `now` has passed it but the device API's latest heartbeat has not, a little later.
+ */
+function nextTimer(now: Date, clock: Date, times: Array<Date | undefined>): Date | undefined {
+  const ahead = times
+    .filter((time): time is Date => time !== undefined && time.getTime() > clock.getTime())
     .map((time) => time.getTime());
-  return future.length > 0 ? new Date(Math.min(...future)) : undefined;
+  if (ahead.length === 0) return undefined;
+  const earliest = Math.min(...ahead);
+  return new Date(earliest > now.getTime() ? earliest : now.getTime() + TIMER_RECHECK_MS);
 }
+
+/** How soon to look again for a timer the heartbeat has not reached yet (beats every 2 s). */
+const TIMER_RECHECK_MS = 1_000;

@@ -3,7 +3,9 @@ import type { ImageRollout, ImageRolloutStatus } from '../api/types.js';
 import { type Layout, layoutBatches, startedDevices } from './batch-view.js';
 import { formatTime } from './conditions.js';
 import type { Context, Decision, SettledContext } from './decision.js';
+import { DEVICE_API_ASSUMED, timerClock } from './outages.js';
 import { planActive, succeeded } from './plan-batches.js';
+import { resumeEvents, waitForDeviceApi } from './plan-outage.js';
 import { transitionEvents } from './rollout-events.js';
 import { buildStatus } from './rollout-status.js';
 import { resolveRolloutSettings, type SettingsProblem } from './settings.js';
@@ -13,15 +15,20 @@ import type { PlanRolloutInput, RolloutPlan, RolloutTarget } from './types.js';
 /**
  * Plans one reconcile of an ImageRollout: the effect to apply, the next status, the Events and
  * event-log entries of the transition, and when to look again. Pure: same input, same plan.
+ * While the device API cannot take reports the rollout only waits (plan-outage.ts).
  */
 export function planRollout(input: PlanRolloutInput): RolloutPlan {
   const prev = input.rollout.status ?? {};
   if (isTerminal(prev.phase)) return keepTerminal(input.rollout, prev);
+  const deviceApi = input.deviceApi ?? DEVICE_API_ASSUMED;
+  if (!deviceApi.available) return waitForDeviceApi(input.rollout, prev, deviceApi, input.now);
   const resolved = resolveRolloutSettings(input.rollout, input.policy);
-  const context: Context = { ...input, siblings: input.siblings ?? [], prev, resolved };
+  const timers = { clock: timerClock(input.now, deviceApi), outages: deviceApi.outages };
+  const context: Context = { ...input, siblings: input.siblings ?? [], prev, resolved, timers };
   const decision = decide(context, input.target);
   const status = buildStatus(context, input.target, decision);
   const { events, log } = transitionEvents(input.rollout, prev, status, decision);
+  events.push(...resumeEvents(prev, deviceApi));
   return { effect: decision.effect, status, events, log, requeueAt: decision.requeueAt };
 }
 
@@ -156,5 +163,6 @@ function storedLayout(context: Context, target: RolloutTarget): Layout {
     context.prev,
     undefined,
     context.now,
+    context.timers,
   );
 }

@@ -5,6 +5,7 @@ import type {
   ImageRollout,
   ImageRolloutStatus,
 } from '../api/types.js';
+import type { DeviceApiAvailability } from './outages.js';
 
 /**
  * Device counts of one batch, read from Postgres. Every member is in exactly one of pending,
@@ -75,6 +76,8 @@ export interface PlanRolloutInput {
    * picks those of the same repository and orders them by (creationTimestamp, name).
    */
   siblings?: ImageRollout[];
+  /** Whether devices can report now, and past outages; assumed available when left out. */
+  deviceApi?: DeviceApiAvailability;
   now: Date;
 }
 

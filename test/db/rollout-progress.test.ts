@@ -157,6 +157,29 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
     expect(justStarted[0]).toMatchObject({ scheduled: 2, offline: 0 });
   });
 
+  it('does not count silence during a device-API outage, nor for offlineAfter after it', async () => {
+    const { uid } = await rollout(2, [100]);
+    await startBatch(db(), uid, 1);
+    const [a] = (await members(uid)).map((row) => row.deviceUuid);
+    await saveReport(db(), a!, reported(OLD, 'running', 'healthy'));
+    const heard = Date.now();
+    // down from 10 s after the report until 10 min after it; offlineAfter is 1 min
+    const outages = [{ from: new Date(heard + 10_000), to: new Date(heard + 600_000) }];
+    const at = (ms: number) =>
+      batchProgress(db(), {
+        uid,
+        startedBatches: 1,
+        soakMs: 0,
+        offlineAfterMs: 60_000,
+        now: new Date(heard + ms),
+        outages,
+        batchStartedAt: () => new Date(heard - 3_600_000),
+      });
+    // the device that never reported was offline before the outage and stays offline
+    expect((await at(650_000))[0]).toMatchObject({ scheduled: 1, offline: 1 });
+    expect((await at(665_000))[0]).toMatchObject({ scheduled: 0, offline: 2 });
+  });
+
   it('counts a device on the new image as offline offlineAfter after its last report', async () => {
     const { uid } = await rollout(3, [100]);
     await startBatch(db(), uid, 1);

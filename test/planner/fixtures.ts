@@ -7,6 +7,7 @@ import type {
 } from '../../src/api/types.js';
 import { API_VERSION } from '../../src/api/types.js';
 import { batchSizes, endsToSizes } from '../../src/planner/membership.js';
+import type { DeviceApiAvailability } from '../../src/planner/outages.js';
 import { planRollout } from '../../src/planner/plan-rollout.js';
 import type {
   BatchProgress,
@@ -84,6 +85,7 @@ export function planAt(w: World, now: Date): RolloutPlan {
     progress: progressOf(w, now),
     rollback: w.rollback,
     siblings: w.siblings,
+    deviceApi: w.deviceApi,
     now,
   });
 }
@@ -98,6 +100,8 @@ export interface World {
   behaviour: Behaviour;
   rollback?: RollbackProgress;
   siblings?: ImageRollout[];
+  /** What the controller read about the device API; assumed available when unset. */
+  deviceApi?: DeviceApiAvailability;
 }
 
 /** A world of `members` selected devices that behave as told. */
