@@ -28,6 +28,9 @@ export async function startDeviceApi(
     maxLongPollSeconds?: number;
     listen?: boolean;
     progressWindowMs?: number;
+    heartbeatIntervalMs?: number;
+    /** With `listen`: the port to bind (default any free one), e.g. a stopped replica's. */
+    port?: number;
     logger?: Logger;
   } = {},
 ): Promise<TestDeviceApi & { url: string }> {
@@ -41,6 +44,7 @@ export async function startDeviceApi(
     pollIntervalSeconds: options.pollIntervalSeconds ?? 30,
     maxLongPollSeconds: options.maxLongPollSeconds ?? 10,
     progressWindowMs: options.progressWindowMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
   await api.start();
   const app = await createHttpServer({
@@ -50,7 +54,9 @@ export async function startDeviceApi(
     plugins: [api.plugin],
     keepAliveTimeoutMs: api.keepAliveTimeoutMs,
   });
-  const url = options.listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : '';
+  const url = options.listen
+    ? await app.listen({ host: '127.0.0.1', port: options.port ?? 0 })
+    : '';
   return {
     app,
     api,

@@ -9,7 +9,7 @@ import type {
 } from '../../src/api/types.js';
 import type { ApiServer } from '../../src/apiserver/index.js';
 import { FleetController } from '../../src/controller/fleet-controller.js';
-import type { Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { queryRows } from '../../src/db/rows.js';
 import { createKubePort, loadKubeConfig, tokenConnection } from '../../src/kube/client-node.js';
 import type { KubePort } from '../../src/kube/port.js';
@@ -20,6 +20,7 @@ import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { clientOf, startTestServer } from './apiserver.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { ADMIN_TOKEN, startDeviceApi, type TestDeviceApi } from './device-api.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 /** A clock the controller reads; tests move it forward instead of sleeping. */
 export class ShiftedClock {
@@ -35,9 +36,19 @@ export interface Engine {
   database: Database;
   /** The Postgres connection string (undefined on PGlite). */
   databaseUrl: string | undefined;
+  /**
+   * With `proxyDatabase`: the network between Postgres and the device API and controller (the
+   * API server reaches Postgres directly, as a separate cluster's would), to cut it.
+   */
+  databaseProxy: TcpProxy | undefined;
   server: ApiServer;
   kube: KubePort;
+  /** The running device API replica (replaced by startDeviceApi after stopDeviceApi). */
   deviceApi: TestDeviceApi & { url: string };
+  /** Stops the device API replica, as its process ending would. */
+  stopDeviceApi(): Promise<void>;
+  /** Starts a new device API replica on the stopped one's port. */
+  startDeviceApi(): Promise<void>;
   /** The controller `startEngine` started, if it did. */
   controller: RunningController | undefined;
   clock: ShiftedClock;
@@ -88,17 +99,31 @@ export type SimulateOptions = Omit<Partial<SimulatorOptions>, 'register'> & {
 /** Starts everything on a fresh database of `backend`; the controller runs until `stop`. */
 export async function startEngine(
   backend: 'pglite' | 'postgres',
-  options: { resyncMs?: number; controller?: boolean } = {},
+  options: {
+    resyncMs?: number;
+    controller?: boolean;
+    /** Device API heartbeat and the controller's watch of it (default 2 s). */
+    heartbeatIntervalMs?: number;
+    /** Postgres only: the device API and controller reach it through `databaseProxy`. */
+    proxyDatabase?: boolean;
+  } = {},
 ): Promise<Engine> {
   const test: TestDatabase = await createTestDatabase(backend);
-  const { database } = test;
-  const server = await startTestServer(database);
+  const server = await startTestServer(test.database);
+  const proxied = options.proxyDatabase ? await proxiedDatabase(test) : undefined;
+  const database = proxied?.database ?? test.database;
   const kube = createKubePort(loadKubeConfig(tokenConnection(server)));
-  const deviceApi = await startDeviceApi(database, {
+  const deviceApiOptions = {
     listen: true,
     maxLongPollSeconds: 30,
     progressWindowMs: 50,
-  });
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  };
+  let deviceApi: (TestDeviceApi & { url: string }) | undefined = await startDeviceApi(
+    database,
+    deviceApiOptions,
+  );
+  const deviceApiUrl = deviceApi.url;
   const clock = new ShiftedClock();
   const controllers = new Set<RunningController>();
   const startController = (controllerOptions: { onStep?(step: string): void } = {}) => {
@@ -111,6 +136,7 @@ export async function startEngine(
       identity: 'test',
       resyncMs: options.resyncMs ?? 2_000,
       progressDelayMs: 100,
+      deviceApiWatchMs: options.heartbeatIntervalMs,
       now: clock.now,
       onStep: controllerOptions.onStep,
     });
@@ -132,9 +158,21 @@ export async function startEngine(
   const engine: Engine = {
     database,
     databaseUrl: test.url,
+    databaseProxy: proxied?.proxy,
     server,
     kube,
-    deviceApi,
+    get deviceApi() {
+      if (!deviceApi) throw new Error('the device API is stopped');
+      return deviceApi;
+    },
+    async stopDeviceApi() {
+      await deviceApi?.close();
+      deviceApi = undefined;
+    },
+    async startDeviceApi() {
+      const port = Number(new URL(deviceApiUrl).port);
+      deviceApi = await startDeviceApi(database, { ...deviceApiOptions, port });
+    },
     controller: options.controller === false ? undefined : startController(),
     clock,
     startController,
@@ -176,7 +214,7 @@ export async function startEngine(
       ),
     async simulate(simulatorOptions) {
       const simulator = await startSimulator({
-        apiUrl: deviceApi.url,
+        apiUrl: deviceApiUrl,
         longPollSeconds: 20,
         pullDelayMs: 30,
         healthyAfterMs: 50,
@@ -220,12 +258,32 @@ export async function startEngine(
     async stop() {
       await Promise.all(simulators.map((simulator) => simulator.stop()));
       await Promise.all([...controllers].map((controller) => controller.stop()));
-      await deviceApi.close();
+      await deviceApi?.close();
       await server.close();
+      if (proxied) {
+        await proxied.database.close();
+        await proxied.proxy.stop();
+      }
       await test.drop();
     },
   };
   return engine;
+}
+
+/** The test database opened again through a TCP proxy that can cut it off. */
+async function proxiedDatabase(test: TestDatabase) {
+  if (!test.url) throw new Error('proxyDatabase needs the postgres backend');
+  const direct = new URL(test.url);
+  const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const url = new URL(direct);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  const database = await openDatabase({
+    url: url.toString(),
+    logger: silentLogger(),
+    connectTimeoutMs: 2_000,
+  });
+  return { proxy, database };
 }
 
 /** The image every service of a simulated device's running services, by device. */
