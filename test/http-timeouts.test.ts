@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +24,40 @@ const echo: HttpPlugin = async (app) => {
 const head = (path: string, length: number, extra = '') =>
   `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;
 const BODY = JSON.stringify({ name: 'x'.repeat(200) });
+
+/** Two requests on one keep-alive connection: the first refused before its big body is read. */
+async function refusedThenNext(
+  url: string,
+  ca: string | undefined,
+  first: { path: string; headers: Record<string, string> },
+  second: { path: string; headers: Record<string, string> },
+): Promise<Array<number | string>> {
+  const agent = ca
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ca })
+    : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const send = (path: string, headers: Record<string, string>, body: string) =>
+    new Promise<number | string>((resolve) => {
+      const call = (ca ? httpsRequest : httpRequest)(
+        `${url}${path}`,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      call.setTimeout(10_000, () => call.destroy(new Error('no answer')));
+      call.on('error', (error) => resolve(error.message));
+      call.end(body);
+    });
+  try {
+    return [
+      await send(first.path, first.headers, 'x'.repeat(300_000)),
+      await send(second.path, second.headers, '{}'),
+    ];
+  } finally {
+    agent.destroy();
+  }
+}
 
 /** The slow-client cases every server must cut off with a 408. */
 function slowClientCases(target: () => { port: number; ca?: string; path: string; auth: string }) {
@@ -82,6 +118,16 @@ describe('request timeouts of the shared HTTP server', () => {
 
   slowClientCases(() => ({ port, path: '/echo', auth: '' }));
 
+  it('answers the next request on a connection whose refused body was never read', async () => {
+    const statuses = await refusedThenNext(
+      `http://127.0.0.1:${port}`,
+      undefined,
+      { path: '/echo', headers: { 'content-type': 'application/xml' } },
+      { path: '/echo', headers: { 'content-type': 'application/json' } },
+    );
+    expect(statuses).toEqual([415, 200]);
+  });
+
   it('still answers a client that sends its body promptly', async () => {
     const result = await slowClient({
       port,
@@ -113,6 +159,20 @@ describe('request timeouts of the local API server', () => {
     path: POLICIES,
     auth: `Authorization: Bearer ${server.token}\r\n`,
   }));
+
+  it.each([['a media type it cannot read', { 'content-type': '' }, 415]])(
+    'answers the next request on a connection refused for %s',
+    async (_name, headers, status) => {
+      const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
+      const statuses = await refusedThenNext(
+        server.url,
+        server.certificate,
+        { path: POLICIES, headers: { ...auth, ...headers } },
+        { path: POLICIES, headers: auth },
+      );
+      expect(statuses).toEqual([status, 422]);
+    },
+  );
 
   it('keeps a watch open past every request timeout', async () => {
     const result = await slowClient({

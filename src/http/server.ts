@@ -14,6 +14,7 @@ import { limitJsonBodies } from './json-body.js';
 import { databaseUnavailable, HttpProblem, sendProblem } from './problem.js';
 import { instrumentRoutes } from './request-metrics.js';
 import {
+  closeWhenBodyUnread,
   DEFAULT_HTTP_TIMEOUTS,
   type HttpTimeouts,
   limitBodyIdle,
@@ -77,6 +78,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const timeUnmatched = instrumentRoutes(app, deps.metrics);
   limitJsonBodies(app);
   limitBodyIdle(app, timeouts.bodyIdleMs);
+  closeWhenBodyUnread(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemOf(error);
     // An unreachable database is logged once, by the connection state, not per request; a

@@ -66,3 +66,16 @@ export function limitBodyIdle(app: FastifyInstance, idleMs: number): void {
     return watchdog;
   });
 }
+
+/**
+ * Closes the connection after an answer given before the request's body was read (a refused
+ * media type, a failed authentication): the unread rest of the body would otherwise stay
+ * buffered in a paused stream, and the client's next request on that keep-alive connection
+ * would never be read.
+ */
+export function closeWhenBodyUnread(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete) reply.header('connection', 'close');
+    return payload;
+  });
+}

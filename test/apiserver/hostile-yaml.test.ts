@@ -84,6 +84,23 @@ describe.each(databaseBackends)(
       });
     });
 
+    it.each([
+      [
+        'an object apiVersion',
+        { apiVersion: { toString: 'x' } },
+        'object into Go struct field .apiVersion',
+      ],
+      ['a numeric apiVersion', { apiVersion: 5 }, 'number into Go struct field .apiVersion'],
+      ['a list as kind', { kind: ['ImagePolicy'] }, 'array into Go struct field .kind'],
+      ['a boolean kind', { kind: true }, 'bool into Go struct field .kind'],
+    ])('answers 400 to %s, as upstream', async (_case, override, message) => {
+      const answer = await api.post(POLICIES, { ...policy(fresh('typed-meta')), ...override });
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toBe(
+        `the object provided is unrecognized (must be of type ImagePolicy): couldn't get version/kind; json parse error: json: cannot unmarshal ${message} of type string`,
+      );
+    });
+
     // Each outcome is what kube-apiserver answered to the same body.
     describe.each([
       ['a create', 'create'],

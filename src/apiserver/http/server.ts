@@ -7,7 +7,12 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import { sameSecret } from '../../api/same-secret.js';
 import { DATABASE_RETRY_AFTER_SECONDS, isConnectionError } from '../../db/connection-errors.js';
-import { type HttpTimeouts, limitBodyIdle, nodeServerTimeouts } from '../../http/timeouts.js';
+import {
+  closeWhenBodyUnread,
+  type HttpTimeouts,
+  limitBodyIdle,
+  nodeServerTimeouts,
+} from '../../http/timeouts.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import {
@@ -62,6 +67,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerHooks(app, options);
   limitBodyIdle(app, options.timeouts.bodyIdleMs);
+  closeWhenBodyUnread(app);
   for (const path of ['/healthz', '/livez']) app.get(path, async () => 'ok');
   app.get('/readyz', async (_request, reply) => {
     if (await options.ready()) return 'ok';

@@ -66,7 +66,10 @@ export const namespaceResource: ResourceType = builtinResource({
     ageColumn,
   ],
   selectableFields: {
-    'status.phase': (object) => (isObject(object.status) ? String(object.status.phase) : ''),
+    'status.phase': (object) => {
+      const phase = isObject(object.status) ? object.status.phase : undefined;
+      return typeof phase === 'string' ? phase : '';
+    },
   },
   // Upstream's defaulting labels every namespace with its name (so the creator owns the label);
   // its strategy then adds the `kubernetes` finalizer and keeps both across updates.

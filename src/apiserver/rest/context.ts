@@ -61,6 +61,14 @@ export function toStorage(ctx: RequestContext, object: JsonObject): StoredObject
   return converted as StoredObject;
 }
 
+/** The name Go's encoding/json gives a JSON value's type in unmarshal errors. */
+function goJsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return 'number';
+  if (typeof value === 'boolean') return 'bool';
+  return 'object';
+}
+
 /** RFC 3339 with seconds, as Kubernetes writes `metav1.Time`. */
 export function timestamp(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
@@ -79,6 +87,15 @@ export function checkBody(ctx: RequestContext, body: unknown, name?: string): Js
   if (!isObject(body)) throw badRequest('the body of the request must be a JSON or YAML object');
   checkDepth(body);
   const object = clone(body);
+  for (const field of ['apiVersion', 'kind']) {
+    const value = object[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      // Upstream reads both as Go strings before anything else, and says so.
+      throw badRequest(
+        `the object provided is unrecognized (must be of type ${ctx.type.kind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${goJsonType(value)} into Go struct field .${field} of type string`,
+      );
+    }
+  }
   const apiVersion = apiVersionOf(ctx.type);
   // Like upstream's decoder, a body without apiVersion or kind gets the endpoint's.
   object.apiVersion ??= apiVersion;
