@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHART, helmWithValues, type Manifest, renderChart } from '../support/helm.js';
-import { adminKubectl, controlPlane, installCrds } from './cluster.js';
+import { adminKubectl, apiServers, installCrds } from './cluster.js';
 
 /*
- * charts/fleet-rollout rendered by a real helm into namespaces of this test's own, each Namespace
- * (the chart's, under the restricted Pod Security Standard) created for real and everything else
- * sent to the real kube-apiserver as a server-side dry run.
+ * charts/fleet-rollout rendered by a real helm into namespaces of this test's own, on the current
+ * and on the oldest supported kube-apiserver (the chart's kubeVersion): each Namespace (the
+ * chart's, under the restricted Pod Security Standard) created for real, everything else sent as a
+ * server-side dry run.
  */
 
 /** The objects the API server knows: PodMonitor and PrometheusRule are the Prometheus Operator's. */
@@ -50,18 +51,22 @@ const cases = [
   },
 ];
 
-describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namespace, values }) => {
+const runs = apiServers().flatMap((server) =>
+  cases.map((run) => ({ ...run, version: server.version, access: server.access })),
+);
+
+describe.each(runs)('the chart with $title on $version', ({ namespace, values, access }) => {
   let objects: Manifest[] = [];
 
   beforeAll(async () => {
-    await installCrds();
+    await installCrds(access);
     const rendered = await renderChart(
       { ...values, namespace: { create: true, name: namespace } },
       // Its own release name: cluster-scoped names (ClusterRoles) are the release's.
       { release: namespace, namespace: 'default' },
     );
     const created = rendered.find((object) => object.kind === 'Namespace');
-    await adminKubectl(['apply', '-f', '-'], JSON.stringify(created));
+    await adminKubectl(['apply', '-f', '-'], JSON.stringify(created), access);
     objects = withoutOperatorKinds(rendered.filter((object) => object.kind !== 'Namespace'));
   });
 
@@ -69,6 +74,7 @@ describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namesp
     const applied = await adminKubectl(
       ['apply', '--dry-run=server', '--validate=strict', '-f', '-'],
       asList(objects),
+      access,
     );
     expect(applied.stderr).toBe('');
     expect(applied.stdout.trim().split('\n')).toHaveLength(objects.length);
@@ -78,10 +84,14 @@ describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namesp
   });
 
   it('has pods that PodSecurity restricted admits without a warning', async () => {
-    const { stdout } = await adminKubectl([
-      ...['get', 'namespace', namespace, '--output'],
-      "jsonpath={.metadata.labels['pod-security\\.kubernetes\\.io/enforce']}",
-    ]);
+    const { stdout } = await adminKubectl(
+      [
+        ...['get', 'namespace', namespace, '--output'],
+        "jsonpath={.metadata.labels['pod-security\\.kubernetes\\.io/enforce']}",
+      ],
+      undefined,
+      access,
+    );
     expect(stdout).toBe('restricted');
     const deployments = objects.filter((object) => object.kind === 'Deployment');
     expect(deployments).toHaveLength(3);
@@ -89,6 +99,7 @@ describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namesp
       const checked = await adminKubectl(
         ['apply', '--dry-run=server', '-f', '-'],
         JSON.stringify(deployment),
+        access,
       );
       expect(checked.stderr, deployment.metadata.name).toBe('');
     }
@@ -99,7 +110,7 @@ describe.each(cases)('the chart with $title on a real kube-apiserver', ({ namesp
     helmWithValues(
       [
         ...['install', namespace, CHART, '--namespace', namespace, '--dry-run=server'],
-        `--kubeconfig=${controlPlane().dir}/admin.kubeconfig`,
+        `--kubeconfig=${access.dir}/admin.kubeconfig`,
       ],
       { ...values, namespace: { create: false }, ...extra },
     );
