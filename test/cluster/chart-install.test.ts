@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHART, helmWithValues, type Manifest, renderChart } from '../support/helm.js';
-import { adminKubectl, apiServers, installCrds } from './cluster.js';
+import { eventually } from '../support/eventually.js';
+import { CHART, helm, helmWithValues, type Manifest, renderChart } from '../support/helm.js';
+import { adminKubectl, apiServers, controlPlane, installCrds } from './cluster.js';
 
 /*
  * charts/fleet-rollout rendered by a real helm into namespaces of this test's own, on the current
@@ -137,5 +138,56 @@ describe.each(runs)('the chart with $title on $version', ({ namespace, values, a
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/no matches for kind "(PodMonitor|PrometheusRule)"/);
     expect(refused.stderr).toContain('ensure CRDs are installed first');
+  });
+});
+
+describe('helm install and uninstall on a control plane that runs controllers', () => {
+  const release = 'chart-installed';
+  const namespace = 'chart-installed';
+  const admin = () => `--kubeconfig=${controlPlane().dir}/admin.kubeconfig`;
+
+  it('creates the namespace, whose restricted standard admits every pod, and uninstall removes it all', async () => {
+    await installCrds();
+    const installed = await helmWithValues(
+      ['install', release, CHART, '--namespace', 'default', admin()],
+      { namespace: { create: true, name: namespace } },
+    );
+    expect(installed.stderr).toBe('');
+    expect(installed.code).toBe(0);
+    // The ReplicaSets create the pods under the namespace's enforce level: one refused by
+    // PodSecurity would never exist (no node runs them; admission is what is tested).
+    const pods = await eventually(async () => {
+      const { stdout } = await adminKubectl([
+        ...['get', 'pods', '--namespace', namespace, '--output'],
+        'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}{"\\n"}{end}',
+      ]);
+      const components = stdout.trim().split('\n').filter(Boolean).sort();
+      expect(components).toHaveLength(6);
+      return components;
+    }, 60_000);
+    expect(pods).toEqual([
+      'controller',
+      'controller',
+      'device-api',
+      'device-api',
+      'webhooks',
+      'webhooks',
+    ]);
+    const uninstalled = await helm(['uninstall', release, '--namespace', 'default', admin()]);
+    expect(uninstalled.code, uninstalled.stderr).toBe(0);
+    const left = await adminKubectl([
+      ...['get', 'clusterroles,clusterrolebindings', '--output', 'name'],
+      `--selector=app.kubernetes.io/instance=${release}`,
+    ]);
+    expect(left.stdout).toBe('');
+    const { stdout: phase } = await adminKubectl([
+      'get',
+      'namespace',
+      namespace,
+      '--output',
+      'jsonpath={.status.phase}',
+      '--ignore-not-found',
+    ]);
+    expect(['', 'Terminating']).toContain(phase);
   });
 });
