@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { createWebhookPlugin } from '../../src/webhooks/receiver.js';
 import { startTestServer } from '../support/apiserver.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 import { ADMIN_TOKEN } from '../support/device-api.js';
 import { MemoryKube } from '../support/memory-kube.js';
 import { TEST_ENV, TEST_SECRETS } from '../support/webhook-receiver.js';
@@ -19,8 +19,8 @@ import { fixtureText, testPolicy } from '../webhooks/fixtures.js';
 import { fuzzSeed, Random } from './random.js';
 import { type Answer, type Attempt, apiServerAttempt, sharedServerAttempt } from './requests.js';
 
-/** Requests per server; FUZZ_REQUESTS raises it for a longer hunt. */
-const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 1500);
+/** Requests per server and database backend; FUZZ_REQUESTS raises it for a longer hunt. */
+const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 1000);
 const SEED = fuzzSeed();
 
 /** What a stack trace or a source location looks like in an answer. */
@@ -73,107 +73,110 @@ async function fuzz(
   return { sent, statuses };
 }
 
-describe(`fuzzing every route of every server (seed ${SEED})`, () => {
-  let database: TestDatabase;
-  let shared: FastifyInstance;
-  let deviceApi: DeviceApi;
-  let apiServer: ApiServer;
-  let agent: Agent;
-  const device = { uuid: '', apiKey: '' };
+describe.each(databaseBackends)(
+  `fuzzing every route of every server on %s (seed ${SEED})`,
+  (backend) => {
+    let database: TestDatabase;
+    let shared: FastifyInstance;
+    let deviceApi: DeviceApi;
+    let apiServer: ApiServer;
+    let agent: Agent;
+    const device = { uuid: '', apiKey: '' };
 
-  beforeAll(async () => {
-    console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
-    database = await createTestDatabase('pglite');
-    const logger = silentLogger();
-    const metrics = createMetricsRegistry({ processMetrics: false });
-    deviceApi = createDeviceApi({
-      database: database.database,
-      logger,
-      metrics,
-      adminToken: ADMIN_TOKEN,
-      pollIntervalSeconds: 30,
-      maxLongPollSeconds: 1,
+    beforeAll(async () => {
+      console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
+      database = await createTestDatabase(backend);
+      const logger = silentLogger();
+      const metrics = createMetricsRegistry({ processMetrics: false });
+      deviceApi = createDeviceApi({
+        database: database.database,
+        logger,
+        metrics,
+        adminToken: ADMIN_TOKEN,
+        pollIntervalSeconds: 30,
+        maxLongPollSeconds: 1,
+      });
+      await deviceApi.start();
+      const kube = new MemoryKube();
+      kube.policies = [testPolicy('everything', { image: '**' })];
+      const config = loadConfig(TEST_ENV).webhooks;
+      const webhooks = createWebhookPlugin({
+        config: { ...config, rateLimit: { perMinute: 1_000_000, burst: 1_000_000 } },
+        kube,
+        store: createWebhookStore(database.database.db),
+        logger,
+        metrics,
+        resolveDigest: async () => {
+          throw new Error('registry unreachable');
+        },
+      });
+      shared = await createHttpServer({
+        logger,
+        metrics,
+        database: database.database,
+        plugins: [deviceApi.plugin, webhooks],
+      });
+      const registered = await shared.inject({
+        method: 'POST',
+        url: '/api/v1/devices',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        payload: { fleet: 'lab', labels: { app: 'web' } },
+      });
+      Object.assign(device, registered.json());
+      apiServer = await startTestServer(database.database);
+      agent = new Agent({ keepAlive: true, ca: apiServer.certificate });
     });
-    await deviceApi.start();
-    const kube = new MemoryKube();
-    kube.policies = [testPolicy('everything', { image: '**' })];
-    const config = loadConfig(TEST_ENV).webhooks;
-    const webhooks = createWebhookPlugin({
-      config: { ...config, rateLimit: { perMinute: 1_000_000, burst: 1_000_000 } },
-      kube,
-      store: createWebhookStore(database.database.db),
-      logger,
-      metrics,
-      resolveDigest: async () => {
-        throw new Error('registry unreachable');
-      },
+
+    afterAll(async () => {
+      agent?.destroy();
+      await apiServer?.close();
+      await shared?.close();
+      await deviceApi?.stop();
+      await database?.drop();
     });
-    shared = await createHttpServer({
-      logger,
-      metrics,
-      database: database.database,
-      plugins: [deviceApi.plugin, webhooks],
-    });
-    const registered = await shared.inject({
-      method: 'POST',
-      url: '/api/v1/devices',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      payload: { fleet: 'lab', labels: { app: 'web' } },
-    });
-    Object.assign(device, registered.json());
-    apiServer = await startTestServer(database.database);
-    agent = new Agent({ keepAlive: true, ca: apiServer.certificate });
-  });
 
-  afterAll(async () => {
-    agent?.destroy();
-    await apiServer?.close();
-    await shared?.close();
-    await deviceApi?.stop();
-    await database?.drop();
-  });
+    const sharedSecrets = () => [ADMIN_TOKEN, device.apiKey, ...Object.values(TEST_SECRETS)];
 
-  const sharedSecrets = () => [ADMIN_TOKEN, device.apiKey, ...Object.values(TEST_SECRETS)];
+    it('the device API, admin routes and every registry webhook answer hostile requests below 500', async () => {
+      const ghcrSignature = (body: Buffer | string) =>
+        `sha256=${createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex')}`;
+      const context = { device, fixtureText, ghcrSignature };
+      await fuzz(
+        `shared server on ${backend}`,
+        REQUESTS,
+        (random) => sharedServerAttempt(random, context),
+        async (attempt) => {
+          try {
+            const response = await shared.inject({
+              method: attempt.method as 'GET',
+              url: attempt.path,
+              headers: attempt.headers,
+              payload: attempt.body,
+            });
+            return {
+              status: response.statusCode,
+              headers: response.headers as Record<string, unknown>,
+              body: response.body,
+            };
+          } catch {
+            return undefined;
+          }
+        },
+        sharedSecrets,
+      );
+    }, 600_000);
 
-  it('the device API, admin routes and every registry webhook answer hostile requests below 500', async () => {
-    const ghcrSignature = (body: Buffer | string) =>
-      `sha256=${createHmac('sha256', TEST_SECRETS.ghcr).update(body).digest('hex')}`;
-    const context = { device, fixtureText, ghcrSignature };
-    await fuzz(
-      'shared server',
-      REQUESTS,
-      (random) => sharedServerAttempt(random, context),
-      async (attempt) => {
-        try {
-          const response = await shared.inject({
-            method: attempt.method as 'GET',
-            url: attempt.path,
-            headers: attempt.headers,
-            payload: attempt.body,
-          });
-          return {
-            status: response.statusCode,
-            headers: response.headers as Record<string, unknown>,
-            body: response.body,
-          };
-        } catch {
-          return undefined;
-        }
-      },
-      sharedSecrets,
-    );
-  }, 600_000);
-
-  it('the local API server answers hostile requests below 500, on every patch type and YAML', async () => {
-    await fuzz(
-      'local API server',
-      REQUESTS,
-      (random) => apiServerAttempt(random, apiServer.token),
-      (attempt) => sendHttps(agent, apiServer, attempt),
-      () => [apiServer.token],
-    );
-  }, 600_000);
-});
+    it('the local API server answers hostile requests below 500, on every patch type and YAML', async () => {
+      await fuzz(
+        `local API server on ${backend}`,
+        REQUESTS,
+        (random) => apiServerAttempt(random, apiServer.token),
+        (attempt) => sendHttps(agent, apiServer, attempt),
+        () => [apiServer.token],
+      );
+    }, 600_000);
+  },
+);
 
 /** One HTTPS request; undefined when Node refuses to send it (an invalid path or header). */
 function sendHttps(agent: Agent, server: ApiServer, attempt: Attempt): Promise<Answer | undefined> {
