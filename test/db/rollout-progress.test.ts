@@ -245,8 +245,9 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
       for (const uuid of [healthy, updating, failed, pending]) {
         expect(await deleteDevice(db(), uuid!)).toMatchObject({ rollouts: [`ns/${spec.name}`] });
       }
-      await vi.waitFor(() =>
-        expect(heard).toContain(JSON.stringify({ rollouts: [`ns/${spec.name}`] })),
+      await vi.waitFor(
+        () => expect(heard).toContain(JSON.stringify({ rollouts: [`ns/${spec.name}`] })),
+        { timeout: 15_000, interval: 50 },
       );
     } finally {
       await unlisten();

@@ -60,8 +60,10 @@ describe.each(databaseBackends)('rollout lifecycle on %s', (backend) => {
     );
     expect(waiting.metadata.finalizers).toEqual(['fleet.iotistic.io/rollout-overlay']);
     await engine.kube.imageRollouts.delete('default', 'gone-1-28');
-    await vi.waitFor(async () =>
-      expect(await engine.kube.imageRollouts.get('default', 'gone-1-28')).toBeUndefined(),
+    await vi.waitFor(
+      async () =>
+        expect(await engine.kube.imageRollouts.get('default', 'gone-1-28')).toBeUndefined(),
+      { timeout: 15_000, interval: 50 },
     );
     expect(simulator.summary().images).toEqual({ [OLD]: { healthy: 3 }, [NEW]: { healthy: 3 } });
     expect(

@@ -70,11 +70,13 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
     expect(again.status?.phase).toBe('Paused');
     expect(await startedBatches('budget-1-28')).toBe(1);
     // Batch 2 never got the new image; batch 1 fails on it (some may still be starting).
-    await vi.waitFor(() =>
-      expect(simulator.summary().images).toEqual({
-        [OLD]: { healthy: 6 },
-        [NEW]: { unhealthy: 6 },
-      }),
+    await vi.waitFor(
+      () =>
+        expect(simulator.summary().images).toEqual({
+          [OLD]: { healthy: 6 },
+          [NEW]: { unhealthy: 6 },
+        }),
+      { timeout: 15_000, interval: 50 },
     );
   });
 
@@ -273,7 +275,10 @@ describe.each(databaseBackends)('rollout engine on %s', (backend) => {
     );
     expect(done.status?.rollback).toMatchObject({ reason: 'Aborted', devices: 4, restored: 4 });
     // Restored means reporting the previous image again; it may still be starting.
-    await vi.waitFor(() => expect(simulator.summary().images).toEqual({ [OLD]: { healthy: 8 } }));
+    await vi.waitFor(() => expect(simulator.summary().images).toEqual({ [OLD]: { healthy: 8 } }), {
+      timeout: 15_000,
+      interval: 50,
+    });
   });
 
   it('stops an older rollout when a newer one supersedes it', async () => {

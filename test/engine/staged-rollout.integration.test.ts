@@ -78,11 +78,14 @@ describe.each(databaseBackends.slice(-1))('a staged rollout on %s', (backend) =>
     expect(count('image.batch_completed')).toBe(3);
     expect(count('image.rollout_succeeded')).toBe(1);
     expect(count('image.rollout_folded')).toBe(1);
-    await vi.waitFor(async () => {
-      const reasons = new Set((await engine.events('web-1-28')).map((event) => event.reason));
-      expect([...reasons].sort()).toEqual(
-        ['BatchCompleted', 'BatchStarted', 'RolloutStarted', 'RolloutSucceeded'].sort(),
-      );
-    });
+    await vi.waitFor(
+      async () => {
+        const reasons = new Set((await engine.events('web-1-28')).map((event) => event.reason));
+        expect([...reasons].sort()).toEqual(
+          ['BatchCompleted', 'BatchStarted', 'RolloutStarted', 'RolloutSucceeded'].sort(),
+        );
+      },
+      { timeout: 15_000, interval: 50 },
+    );
   });
 });
