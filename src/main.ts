@@ -12,6 +12,7 @@ import { createDeviceApi, type DeviceApi } from './devices/device-api.js';
 import { createHttpServer, type HttpPlugin } from './http/server.js';
 import { configuredConnection, createKubePort, loadKubeConfig } from './kube/client-node.js';
 import type { KubePort } from './kube/port.js';
+import { exitOnFatalErrors, shutdownSignal } from './shutdown.js';
 import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
@@ -42,32 +43,29 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
+  processLogger = logger;
+  exitOnFatalErrors(logger);
   switch (command) {
     case 'migrate':
       await migrateOnly(config, logger);
       return 0;
     case 'start':
-      await runUntilSignal(await start(config, logger), logger);
-      return 0;
+      return runUntilSignal(() => start(config, logger), logger);
     case 'controller':
-      await runUntilSignal(await controllerOnly(config, logger), logger);
-      return 0;
+      return runUntilSignal(() => controllerOnly(config, logger), logger);
     case 'device-api':
-      await runUntilSignal(await deviceApiOnly(config, logger), logger);
-      return 0;
+      return runUntilSignal(() => deviceApiOnly(config, logger), logger);
     case 'webhooks':
-      await runUntilSignal(await webhooksOnly(config, logger), logger);
-      return 0;
+      return runUntilSignal(() => webhooksOnly(config, logger), logger);
     case 'apiserver':
-      await runUntilSignal(await apiserverOnly(config, logger), logger);
-      return 0;
+      return runUntilSignal(() => apiserverOnly(config, logger), logger);
     case 'simulate':
       return runSimulate(argv.slice(1), {
         config,
         logger,
         out: process.stdout,
         err: process.stderr,
-        interrupted: signalled(logger),
+        interrupted: shutdownSignal(logger),
       });
     default:
       process.stderr.write(`fleet-rollout: unknown command "${command}"\n\n${USAGE}\n`);
@@ -239,23 +237,22 @@ async function serveHttp(
   deps.logger.info({ url }, 'serving HTTP');
 }
 
-async function runUntilSignal(running: Running[], logger: Logger): Promise<void> {
-  await signalled(logger);
-  await stopAll(running, logger);
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function signalled(logger: Logger): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      logger.info({ signal }, 'shutting down');
-      resolve(signal);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+/**
+ * Starts the parts, runs until SIGINT or SIGTERM, stops them in reverse order and says `stopped`
+ * last. A signal while starting (waiting for the database, say) ends the process at once, after
+ * saying so: nothing serves yet.
+ */
+async function runUntilSignal(startParts: () => Promise<Running[]>, logger: Logger) {
+  const signal = shutdownSignal(logger);
+  const started = await Promise.race([startParts(), signal]);
+  if (!Array.isArray(started)) {
+    logger.info({ signal: started }, 'stopped while starting');
+    process.exit(started === 'SIGINT' ? 130 : 143);
+  }
+  await signal;
+  await stopAll(started, logger);
+  logger.info('stopped');
+  return 0;
 }
 
 async function stopAll(running: Running[], logger: Logger): Promise<void> {
@@ -264,6 +261,9 @@ async function stopAll(running: Running[], logger: Logger): Promise<void> {
   }
 }
 
+/** The process logger, once the configuration gave its level. */
+let processLogger: Logger | undefined;
+
 // Whatever the process writes (data dir, tokens, kubeconfig, database files) is the user's alone.
 process.umask(0o077);
 main(process.argv.slice(2)).then(
@@ -271,6 +271,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // Every log line is written synchronously (see createLogger): this one is the last. A
+    // configuration or usage error is the user's to fix: one line on stderr says it all.
+    if (!(error instanceof ConfigError))
+      processLogger?.fatal({ err: error }, 'stopped on an error');
     const message =
       error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error);
     process.stderr.write(`fleet-rollout: ${message}\n`);
