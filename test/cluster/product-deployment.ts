@@ -5,13 +5,9 @@ import { expect, vi } from 'vitest';
 import type { Registration, SimulatorOptions } from '../../src/simulator/options.js';
 import { type Simulator, startSimulator } from '../../src/simulator/simulator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { type RoleProcess, startRole } from '../support/role-process.js';
 import { adminKubectl, controlPlane, installCrds } from './cluster.js';
-import {
-  PRODUCT_NAMESPACE,
-  type RoleProcess,
-  serviceAccountKubeconfig,
-  startRole,
-} from './product-processes.js';
+import { PRODUCT_NAMESPACE, serviceAccountKubeconfig } from './product-processes.js';
 
 /** The controller Lease's name (the default FLEET_ROLLOUT_LEASE_NAME that deploy/ grants). */
 const LEASE_NAME = 'fleet-rollout-controller';
