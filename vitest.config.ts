@@ -25,7 +25,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          exclude: ['test/cluster/**'],
+          exclude: ['test/cluster/**', 'test/fault/**'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -34,8 +35,23 @@ export default defineConfig({
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
           globalSetup: ['test/cluster/global-setup.ts'],
+          sequence: { groupOrder: 0 },
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Processes of the product on a Postgres of its own, killed and restarted, and busy
+          // loops loading the machine: see docs/fault-suite.md. It runs after the other tiers
+          // (its load would slow them), one file at a time, each on a whole deployment.
+          name: 'fault',
+          include: ['test/fault/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
         },
       },
     ],
