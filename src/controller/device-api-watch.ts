@@ -7,9 +7,10 @@ import type { Logger } from '../telemetry/logger.js';
 export const DEVICE_API_WATCH_MS = 2_000;
 
 /**
- * Watches the device API's heartbeat (or the database going away) and calls `changed` when
- * devices become able or unable to report, so every rollout shows the wait, or resumes, at once
- * instead of at its next timer. Reconciles read the heartbeat themselves: this only wakes them.
+ * Watches the device API's heartbeat (or the database going away) and calls `changed` with the
+ * new availability when devices become able or unable to report, so every rollout shows the
+ * wait, or resumes, at once instead of at its next timer. Reconciles read the heartbeat
+ * themselves: this only wakes them (and sets the availability gauge).
  */
 export class DeviceApiWatch {
   private available = true;
@@ -19,7 +20,7 @@ export class DeviceApiWatch {
   constructor(
     private readonly database: Database,
     private readonly logger: Logger,
-    private readonly changed: () => void,
+    private readonly changed: (available: boolean) => void,
     private readonly intervalMs = DEVICE_API_WATCH_MS,
   ) {}
 
@@ -61,6 +62,6 @@ export class DeviceApiWatch {
         { cause: next.cause ?? 'NoReplica' },
         'device API unavailable: rollouts wait',
       );
-    this.changed();
+    this.changed(next.available);
   }
 }

@@ -27,6 +27,7 @@ export type ReconcileResult = 'success' | 'error';
 export class EngineMetrics {
   private readonly reconcileSeconds: Histogram<'kind' | 'result'>;
   private readonly counts = new Map<string, Record<DeviceState, number>>();
+  private readonly deviceApiAvailable: Gauge;
 
   constructor(registry: Registry, rollouts: () => readonly ImageRollout[]) {
     const registers = [registry];
@@ -53,6 +54,11 @@ export class EngineMetrics {
         }
       },
     });
+    this.deviceApiAvailable = new Gauge({
+      name: `${METRIC_PREFIX}device_api_available`,
+      help: 'Whether devices can report (a device-API replica beats and Postgres answers), as the leader sees it.',
+      registers,
+    });
     const counts = this.counts;
     new Gauge({
       name: `${METRIC_PREFIX}rollout_devices`,
@@ -72,6 +78,11 @@ export class EngineMetrics {
   /** Times one reconcile of `kind`. */
   observe(kind: 'ImageRollout' | 'ImagePolicy', result: ReconcileResult, seconds: number): void {
     this.reconcileSeconds.observe({ kind, result }, seconds);
+  }
+
+  /** Records whether the device API can take reports (1) or rollouts wait for it (0). */
+  setDeviceApiAvailable(available: boolean): void {
+    this.deviceApiAvailable.set(available ? 1 : 0);
   }
 
   /** Forgets every rollout's device counts (this process stopped reconciling). */

@@ -104,12 +104,16 @@ export class FleetController {
     const watch = new DeviceApiWatch(
       this.options.database,
       this.logger,
-      () => this.enqueueRollouts(),
+      (available) => {
+        this.metrics.setDeviceApiAvailable(available);
+        this.enqueueRollouts();
+      },
       this.options.deviceApiWatchMs,
     );
     this.written.clear();
     this.phases.clear();
     this.rolloutMetrics.reset();
+    this.metrics.setDeviceApiAvailable(true);
     this.logger.info('controller started');
     watch.start();
     try {

@@ -20,8 +20,10 @@ describe('DeviceApiWatch', () => {
     try {
       await stopBeating(db, 'only');
       await vi.waitFor(() => expect(changed).toHaveBeenCalledTimes(1));
+      expect(changed).toHaveBeenLastCalledWith(false);
       await beat(db, 'next', 60_000);
       await vi.waitFor(() => expect(changed).toHaveBeenCalledTimes(2));
+      expect(changed).toHaveBeenLastCalledWith(true);
       // a steady heartbeat changes nothing more
       const checks = vi.spyOn(test.database.db, 'execute');
       await vi.waitFor(() => expect(checks.mock.calls.length).toBeGreaterThan(3));

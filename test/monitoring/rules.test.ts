@@ -50,7 +50,7 @@ describe('alert rules', () => {
     }
   });
 
-  it('are the issue’s alerts, each with a severity and a summary', () => {
+  it('are the issue’s alerts and the device-API wait, each with a severity and a summary', () => {
     expect(alerts.map((alert) => alert.alert)).toEqual([
       'FleetRolloutFailureBudgetExceeded',
       'FleetRolloutRollbackStarted',
@@ -60,6 +60,7 @@ describe('alert rules', () => {
       'FleetRolloutDevicePollErrors',
       'FleetRolloutWebhookDeliveriesRejected',
       'FleetRolloutControllerNoLeader',
+      'FleetRolloutDeviceAPIUnavailable',
       'FleetRolloutReconcileErrors',
     ]);
     for (const alert of alerts) {
