@@ -52,7 +52,11 @@ export interface KubeSettings {
   kubeconfig: string | undefined;
   /** Running in a pod (`KUBERNETES_SERVICE_HOST` set): use its service account. */
   inCluster: boolean;
+  /** The one namespace whose policies and rollouts are watched; undefined means every namespace. */
+  namespace: string | undefined;
   leaderElection: {
+    /** False runs the controller without a Lease (one replica only). */
+    enabled: boolean;
     /** Namespace and name of the controller's coordination.k8s.io/v1 Lease. */
     namespace: string;
     leaseName: string;
@@ -151,6 +155,72 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+/** The prefix of this product's environment variables; unknown ones are reported at start-up. */
+export const ENV_PREFIX = 'FLEET_ROLLOUT_';
+
+/**
+ * Every environment variable loadConfig reads, found by loading the defaults through an
+ * environment that records each name asked for (loadConfig reads every variable on every call).
+ */
+export function knownVariables(): ReadonlySet<string> {
+  const read = new Set<string>();
+  const recorder = new Proxy<Env>(
+    {},
+    {
+      get(_target, name) {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    },
+  );
+  loadConfig(recorder);
+  return read;
+}
+
+/** An environment variable with the product's prefix that nothing reads, and the closest known. */
+export interface UnknownVariable {
+  name: string;
+  suggestion: string | undefined;
+}
+
+/** The `FLEET_ROLLOUT_*` variables of `env` that no setting reads (a typo, or an old name). */
+export function unknownVariables(env: Env = process.env): UnknownVariable[] {
+  const known = [...knownVariables()];
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.includes(name))
+    .sort()
+    .map((name) => ({ name, suggestion: closest(name, known) }));
+}
+
+/** The known name nearest to `name` by edit distance, when it is near enough to be a typo. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  const suffix = name.length - ENV_PREFIX.length;
+  return bestDistance <= Math.max(2, Math.floor(suffix / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        substitution,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
 const EVENT_LOG_RETENTION = 'FLEET_ROLLOUT_EVENT_LOG_RETENTION';
 const HOUR_MS = 3_600_000;
 
@@ -208,7 +278,9 @@ function loadKubeSettings(env: Env): KubeSettings {
   return {
     kubeconfig: optionalString(env, 'KUBECONFIG'),
     inCluster: optionalString(env, 'KUBERNETES_SERVICE_HOST') !== undefined,
+    namespace: watchNamespace(env),
     leaderElection: {
+      enabled: oneOf(env, 'FLEET_ROLLOUT_LEADER_ELECT', BOOLEANS, 'true') === 'true',
       namespace: optionalString(env, 'FLEET_ROLLOUT_LEASE_NAMESPACE') ?? 'default',
       leaseName: optionalString(env, 'FLEET_ROLLOUT_LEASE_NAME') ?? 'fleet-rollout-controller',
       identity:
@@ -219,6 +291,17 @@ function loadKubeSettings(env: Env): KubeSettings {
       retryPeriodMs,
     },
   };
+}
+
+/** FLEET_ROLLOUT_NAMESPACE: a namespace name (an RFC 1123 label) or unset. */
+function watchNamespace(env: Env): string | undefined {
+  const namespace = optionalString(env, 'FLEET_ROLLOUT_NAMESPACE');
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new ConfigError(
+      `FLEET_ROLLOUT_NAMESPACE must be a namespace name (lower-case letters, digits and -), got "${namespace}"`,
+    );
+  }
+  return namespace;
 }
 
 function loadApiServerConfig(env: Env): ApiServerConfig {
@@ -297,11 +380,12 @@ function webhookSecret(env: Env, name: string, kind: RegistryKind): Secret | und
 function garConfig(env: Env): WebhookConfig['gar'] {
   const audience = optionalString(env, `${WEBHOOK}GAR_AUDIENCE`);
   const serviceAccount = optionalString(env, `${WEBHOOK}GAR_SERVICE_ACCOUNT`);
+  // Read before deciding, so that every variable loadConfig knows is read (knownVariables).
+  const jwksUrl = optionalString(env, `${WEBHOOK}GAR_JWKS_URL`) ?? GOOGLE_JWKS_URL;
   if (!audience && !serviceAccount) return undefined;
   if (!audience || !serviceAccount) {
     throw new ConfigError(`set both ${WEBHOOK}GAR_AUDIENCE and ${WEBHOOK}GAR_SERVICE_ACCOUNT`);
   }
-  const jwksUrl = optionalString(env, `${WEBHOOK}GAR_JWKS_URL`) ?? GOOGLE_JWKS_URL;
   if (!URL.canParse(jwksUrl)) throw new ConfigError(`${WEBHOOK}GAR_JWKS_URL must be a URL`);
   return { audience, serviceAccount, jwksUrl };
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import type { Registry } from 'prom-client';
 import { runLocalApiServer } from './apiserver/run.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { parseCommandLine } from './cli/command-line.js';
+import { UsageError } from './cli/usage-error.js';
+import { type Config, ConfigError, loadConfig, unknownVariables } from './config.js';
 import { startControllerRole } from './controller/controller-role.js';
 import { type Database, openDatabase } from './db/client.js';
 import { startEventLogPruner } from './db/event-log-retention.js';
@@ -15,7 +17,7 @@ import type { KubePort } from './kube/port.js';
 import { exitOnFatalErrors, shutdownSignal } from './shutdown.js';
 import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { createMetricsRegistry } from './telemetry/metrics.js';
+import { createMetricsRegistry, VERSION } from './telemetry/metrics.js';
 import { serveMetrics } from './telemetry/metrics-server.js';
 import { createWebhookPlugin } from './webhooks/receiver.js';
 
@@ -24,27 +26,28 @@ interface Running {
   stop(): Promise<void>;
 }
 
-const USAGE = `usage: fleet-rollout <command>
-
-commands:
-  start       run every role in one process on embedded defaults
-  controller  run the rollout controller alone, leader-elected (needs DATABASE_URL and KUBECONFIG)
-  device-api  run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)
-  webhooks    run the registry webhook receiver alone (needs DATABASE_URL and KUBECONFIG)
-  apiserver   run only the local Kubernetes API server
-  migrate     apply database migrations and exit
-  simulate    run simulated devices against a device API (simulate --help)`;
-
 async function main(argv: string[]): Promise<number> {
-  const command = argv[0];
-  if (command === undefined || command === 'help' || command === '--help') {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
+  const line = parseCommandLine(argv);
+  if (line.kind === 'usage') {
+    process.stdout.write(`${line.text}\n`);
+    return 0;
   }
-  const config = loadConfig();
+  if (line.kind === 'version') {
+    process.stdout.write(`fleet-rollout ${VERSION}\n`);
+    return 0;
+  }
+  const { command, overrides, flagOf } = line;
+  const config = loadConfigWithFlags(overrides, flagOf);
   const logger = createLogger({ level: config.logLevel });
   processLogger = logger;
   exitOnFatalErrors(logger);
+  for (const { name, suggestion } of unknownVariables()) {
+    const hint = suggestion ? ` (did you mean ${suggestion}?)` : '';
+    logger.warn(
+      { variable: name, suggestion },
+      `unknown environment variable ${name} is ignored${hint}`,
+    );
+  }
   switch (command) {
     case 'migrate':
       await migrateOnly(config, logger);
@@ -60,16 +63,33 @@ async function main(argv: string[]): Promise<number> {
     case 'apiserver':
       return runUntilSignal(() => apiserverOnly(config, logger), logger);
     case 'simulate':
-      return runSimulate(argv.slice(1), {
+      return runSimulate(line.args, {
         config,
         logger,
         out: process.stdout,
         err: process.stderr,
         interrupted: shutdownSignal(logger),
       });
-    default:
-      process.stderr.write(`fleet-rollout: unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+  }
+}
+
+/**
+ * The configuration from the environment with the command line's flags on top (flags win); a
+ * bad value set by a flag is reported under the flag's name.
+ */
+function loadConfigWithFlags(
+  overrides: Record<string, string>,
+  flagOf: Record<string, string>,
+): Config {
+  try {
+    return loadConfig({ ...process.env, ...overrides });
+  } catch (error) {
+    const variable = Object.keys(overrides).find((name) =>
+      (error as Error).message.startsWith(`${name} `),
+    );
+    if (!(error instanceof ConfigError) || variable === undefined) throw error;
+    const message = `${flagOf[variable]}${error.message.slice(variable.length)}`;
+    throw new UsageError(message, { cause: error });
   }
 }
 
@@ -204,6 +224,7 @@ function webhookPlugin(config: Config, deps: RoleDeps, kube: KubePort): HttpPlug
     config: config.webhooks,
     kube,
     store: createWebhookStore(deps.database.db),
+    namespace: config.kube.namespace,
     logger: deps.logger.child({ role: 'webhooks' }),
     metrics: deps.metrics,
   });
@@ -278,6 +299,6 @@ main(process.argv.slice(2)).then(
     const message =
       error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error);
     process.stderr.write(`fleet-rollout: ${message}\n`);
-    process.exitCode = 1;
+    process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );

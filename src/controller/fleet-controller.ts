@@ -30,6 +30,8 @@ export interface FleetControllerOptions {
   deviceApiWatchMs?: number;
   /** Keys reconciled at once (default 4). */
   concurrency?: number;
+  /** Watch and reconcile only this namespace's rollouts and policies; every namespace when undefined. */
+  namespace?: string;
   /** The reconcilers' clock (default the system clock). */
   now?(): Date;
   /** Called at each step boundary of a rollout reconcile (tracing; crash tests). */
@@ -38,7 +40,7 @@ export interface FleetControllerOptions {
 
 /**
  * The ImageRollout and ImagePolicy reconcilers on one work queue: informers over both kinds
- * (every namespace), device progress from Postgres LISTEN/NOTIFY, a periodic resync. `run` until
+ * (every namespace, or the one of `namespace`), device progress from Postgres LISTEN/NOTIFY, a periodic resync. `run` until
  * the signal aborts (leadership lost, shutdown); runnable again when leading again.
  */
 export class FleetController {
@@ -66,11 +68,13 @@ export class FleetController {
         {
           name: Sources.rollouts,
           resource: options.kube.imageRollouts,
+          namespace: options.namespace,
           keys: (rollout: ImageRollout) => this.rolloutKeys(rollout),
         },
         {
           name: Sources.policies,
           resource: options.kube.imagePolicies,
+          namespace: options.namespace,
           keys: (policy: ImagePolicy) => this.policyKeys(policy),
         },
       ],

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InvalidImageReference, parseImageReference } from '../api/image-reference.js';
+import { UsageError } from '../cli/usage-error.js';
 import { ConfigError } from '../config.js';
 import type { TargetApps } from '../devices/target-document.js';
 import { parseNonNegativeDuration } from '../planner/duration.js';
@@ -83,7 +84,10 @@ export function parseSimulateArgs(argv: string[], defaultApiUrl: string): Simula
   try {
     values = parseFlags(argv);
   } catch (cause) {
-    throw new ConfigError(`simulate: ${(cause as Error).message}`, { cause });
+    throw new UsageError(
+      `simulate: ${(cause as Error).message} (fleet-rollout simulate --help lists the flags)`,
+      { cause },
+    );
   }
   const optional = <T>(name: keyof typeof values, parse: (text: string, name: string) => T) => {
     const text = values[name];

@@ -27,6 +27,8 @@ export interface ProcessDeps {
   logger: Logger;
   now: () => Date;
   dedupeWindowSeconds: number;
+  /** The one namespace whose policies are matched; every namespace when undefined. */
+  namespace?: string;
 }
 
 /** One policy's rollout of one pushed image. */
@@ -54,7 +56,7 @@ export interface DeliveryOutcome {
 
 /**
  * Turns the pushes of a parsed delivery into ImageRollouts: claims each delivery id once across
- * replicas, matches every active policy of every namespace, resolves digests where a policy asks,
+ * replicas, matches every active policy of every namespace (or of `namespace`), resolves digests where a policy asks,
  * and creates each rollout under its deterministic name. A failure marks the claims failed and
  * rethrows, so the registry's retry is processed again.
  */
@@ -70,7 +72,7 @@ export async function processDelivery(
       claimed.map(([id]) => deps.store.finishDelivery(delivery.source, id, state, result)),
     );
   try {
-    const policies = await deps.kube.imagePolicies.list(undefined);
+    const policies = await deps.kube.imagePolicies.list(deps.namespace);
     for (const push of claimed.flatMap(([, pushes]) => pushes)) {
       await rolloutsFor(push, policies, delivery.source, outcome, deps);
     }

@@ -56,6 +56,8 @@ export interface WebhookReceiverOptions {
   logger: Logger;
   /** The process's metrics registry; the receiver registers its metrics there. */
   metrics: Registry;
+  /** Match only the policies of this namespace (`--namespace`); every namespace when undefined. */
+  namespace?: string;
   now?: () => Date;
   resolveDigest?: DigestResolver;
 }
@@ -121,6 +123,7 @@ class Receiver {
       logger: this.logger,
       now,
       dedupeWindowSeconds: config.dedupeWindowSeconds,
+      namespace: options.namespace,
     };
   }
 

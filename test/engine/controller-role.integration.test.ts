@@ -47,7 +47,7 @@ describe.each(databaseBackends.slice(-1))('the controller role (%s)', (backend) 
       },
     });
     const first = role('first');
-    await vi.waitFor(() => expect(first.elector.isLeader).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(first.elector?.isLeader).toBe(true), { timeout: 10_000 });
     const second = role('second');
     await engine.policy('web', {
       strategy: { type: 'Manual', interval: '0s' },
@@ -61,10 +61,10 @@ describe.each(databaseBackends.slice(-1))('the controller role (%s)', (backend) 
       ...lease,
       spec: { ...lease.spec, holderIdentity: 'someone-else' },
     });
-    await vi.waitFor(() => expect(first.elector.isLeader).toBe(false), { timeout: 5_000 });
+    await vi.waitFor(() => expect(first.elector?.isLeader).toBe(false), { timeout: 5_000 });
     await first.stop();
     // Once that lease expires the standby leads and carries the rollout on.
-    await vi.waitFor(() => expect(second.elector.isLeader).toBe(true), { timeout: 15_000 });
+    await vi.waitFor(() => expect(second.elector?.isLeader).toBe(true), { timeout: 15_000 });
     await engine.patch('web-1-28', { spec: { approvedBatches: 3 } });
     await engine.until('web-1-28', (r) => expect(r.status?.phase).toBe('Succeeded'));
   });
