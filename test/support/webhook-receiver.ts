@@ -44,6 +44,8 @@ export async function createTestReceiver(options: {
   now?: () => Date;
   resolveDigest?: DigestResolver;
   config?: Partial<WebhookConfig>;
+  /** Match only this namespace's policies (`--namespace`). */
+  namespace?: string;
 }): Promise<TestReceiver> {
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
@@ -59,6 +61,7 @@ export async function createTestReceiver(options: {
     metrics,
     now: options.now,
     resolveDigest: options.resolveDigest,
+    namespace: options.namespace,
   });
   await app.ready();
   return { app, logs, metrics: () => metrics.metrics() };

@@ -113,6 +113,27 @@ describe.each(databaseBackends)(
       ]);
     });
 
+    it('matches only the policies of its namespace when it watches one', async () => {
+      const scoped = await createTestReceiver({
+        database: test.database,
+        kube: server.kube,
+        namespace: 'shops',
+      });
+      try {
+        const response = await scoped.app.inject({
+          method: 'POST',
+          url: '/api/v1/webhooks/generic',
+          headers: { 'content-type': 'application/json', ...BEARER },
+          payload: generic('2.4.0', 'd-scoped'),
+        });
+        expect(response.statusCode).toBe(200);
+        // fleet/web matches this push too (the unscoped receiver creates both, above).
+        expect(byPolicy(await server.kube.imageRollouts.list(undefined))).toEqual(['shops/kiosk']);
+      } finally {
+        await scoped.app.close();
+      }
+    });
+
     it('creates one rollout per policy for one digest pushed under three tags at once', async () => {
       const tags = ['2.2.0', '2.2', '2'];
       await Promise.all(tags.map((tag) => send(generic(tag, `d-${tag}`))));
