@@ -41,12 +41,12 @@ describe.each(databaseBackends.slice(-1))(
         await engine.kube.imageRollouts.get('default', 'web-1-28'),
       ];
       const created = await clientOf(engine.server).post('/api/v1/namespaces', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'elsewhere' },
-    });
-    expect(created.status).toBe(201);
-    await engine.kube.imagePolicies.create({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'elsewhere' },
+      });
+      expect(created.status).toBe(201);
+      await engine.kube.imagePolicies.create({
         ...policy!,
         metadata: { name: 'web', namespace: 'elsewhere' },
       });
