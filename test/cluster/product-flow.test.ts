@@ -71,7 +71,7 @@ function runningImages(simulator: Simulator): Record<string, number> {
   return counts;
 }
 
-const NAMESPACES = ['flow-push', 'flow-rollback', 'flow-failover'];
+const NAMESPACES = ['flow-push', 'flow-pause', 'flow-rollback', 'flow-failover'];
 
 describe('the product on a real control plane, with the RBAC of deploy/', () => {
   let product: ProductDeployment;
@@ -172,15 +172,68 @@ describe('the product on a real control plane, with the RBAC of deploy/', () => 
       // biome-ignore lint/suspicious/noExplicitAny: core/v1 Events as kubectl prints them
       items.map((event: any) => [event.reason, event]),
     );
-    // Three batches started: one Event whose series the controller patched up to 3.
+    // Three batches started: three Events, one per batch, each with its own note.
+    const started = items
+      // biome-ignore lint/suspicious/noExplicitAny: core/v1 Events as kubectl prints them
+      .filter((event: any) => event.reason === 'BatchStarted')
+      // biome-ignore lint/suspicious/noExplicitAny: core/v1 Events as kubectl prints them
+      .map((event: any) => event.message.match(/^Batch \d\/3/)?.[0])
+      .sort();
+    expect(started).toEqual(['Batch 1/3', 'Batch 2/3', 'Batch 3/3']);
     expect(byReason.BatchStarted).toMatchObject({
       involvedObject: { kind: 'ImageRollout', name },
       reportingComponent: 'fleet.iotistic.io/controller',
-      series: { count: 3 },
     });
     expect(product.controllers.map((c) => c.name)).toContain(
       byReason.RolloutSucceeded.reportingInstance,
     );
+  });
+
+  it('counts a repeated Event in its series: paused, resumed and paused again is one RolloutPaused x2', async () => {
+    const namespace = 'flow-pause';
+    await apply(
+      policy(namespace, 'gate', {
+        image: 'ghcr.io/acme/gate',
+        selector: { fleets: ['flow-pause'] },
+        strategy: { type: 'Manual', batches: [50, 100] },
+      }),
+    );
+    await product.simulate({
+      register: {
+        count: 4,
+        fleet: 'flow-pause',
+        apps: { edge: { services: { gate: { image: 'ghcr.io/acme/gate:1' } } } },
+      },
+    });
+    const spec = { policyRef: { name: 'gate' }, image: 'ghcr.io/acme/gate', tag: '2' };
+    await apply(rollout(namespace, 'gate-2', spec));
+    const phase = (wanted: string) =>
+      eventually(async () => {
+        expect((await rolloutIn(namespace, 'gate-2')).status?.phase).toBe(wanted);
+      }, 60_000);
+    const paused = (value: boolean) =>
+      adminKubectl([
+        ...['patch', 'imagerollout', 'gate-2', '--namespace', namespace],
+        ...['--type', 'merge', '--patch', JSON.stringify({ spec: { paused: value } })],
+      ]);
+    await phase('WaitingForApproval');
+    await paused(true);
+    await phase('Paused');
+    await paused(false);
+    await phase('WaitingForApproval');
+    await paused(true);
+    await eventually(async () => {
+      const { items } = await kubectlJson([
+        ...['events', '--namespace', namespace, '--for', 'imagerollout/gate-2'],
+      ]);
+      // biome-ignore lint/suspicious/noExplicitAny: core/v1 Events as kubectl prints them
+      const pauses = items.filter((event: any) => event.reason === 'RolloutPaused');
+      expect(pauses).toHaveLength(1);
+      expect(pauses[0]).toMatchObject({
+        message: 'Paused by spec.paused after batch 0',
+        series: { count: 2 },
+      });
+    }, 60_000);
   });
 
   it('rolls an image that fails on half the devices back: RolledBack, each device on its previous image', {

@@ -103,6 +103,11 @@ function runKubectl(home: string, args: string[], input?: string): Promise<Kubec
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    // A kubectl command that reads no input may exit before its stdin is written: that EPIPE is
+    // not a failure (the exit code and output say how the command went).
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
     child.stdin?.end(input ?? '');
   });
 }

@@ -30,6 +30,7 @@ export const EXPECTED: Record<string, string> = Object.fromEntries([
       'delete with a malformed DeleteOptions body: 400',
     ],
     'not-acceptable-media-types': ['get asking only for XML: 406'],
+    'yaml-1-2-scalars': ['create from YAML with a YAML 1.1 boolean as an annotation (dry run)'],
     'post-on-item': ['POST on an item: 405', 'POST on /status: 405'],
     'unknown-subresource-404': ['an unknown subresource: 404'],
     'options-validation-code': ['delete with an unknown propagationPolicy: 422'],

@@ -107,6 +107,19 @@ export const crud: Step[] = [
     contentType: 'application/yaml',
     body: `apiVersion: fleet.iotistic.io/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: yaml\nspec:\n  image: ghcr.io/acme/web\n  selector:\n    fleets: [edge]\n`,
   }),
+  // Dry runs, so neither server keeps an object the other lacks.
+  http('create from YAML with explicit tags and a merge key (dry run)', {
+    method: 'POST',
+    path: `${POLICIES}?dryRun=All`,
+    contentType: 'application/yaml',
+    body: `apiVersion: fleet.iotistic.io/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: yaml-tags\n  annotations: &notes\n    note: !!binary aGVsbG8=\n    at: !!timestamp 2026-12-07T10:00:00Z\nspec:\n  image: ghcr.io/acme/web\n  selector:\n    fleets: [edge]\n    matchLabels:\n      <<: {zone: north}\n`,
+  }),
+  http('create from YAML with a YAML 1.1 boolean as an annotation (dry run)', {
+    method: 'POST',
+    path: `${POLICIES}?dryRun=All`,
+    contentType: 'application/yaml',
+    body: `apiVersion: fleet.iotistic.io/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: yaml-yes\n  annotations:\n    reviewed: yes\nspec:\n  image: ghcr.io/acme/web\n  selector:\n    fleets: [edge]\n`,
+  }),
   http('create with an unsupported media type: 415', {
     method: 'POST',
     path: POLICIES,
