@@ -189,6 +189,7 @@ describe('deploy/kustomization.yaml', () => {
     expect(crds.sort()).toEqual([
       'imagepolicies.fleet.iotistic.io',
       'imagerollouts.fleet.iotistic.io',
+      'notificationchannels.fleet.iotistic.io',
     ]);
   });
 

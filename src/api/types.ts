@@ -260,3 +260,70 @@ export const ConditionTypes = {
   Progressing: 'Progressing',
   Degraded: 'Degraded',
 } as const;
+
+/** A rollout transition a NotificationChannel can subscribe to. */
+export type NotificationEvent =
+  | 'Started'
+  | 'BatchStarted'
+  | 'WaitingForApproval'
+  | 'Paused'
+  | 'FailureBudgetExceeded'
+  | 'RollingBack'
+  | 'RolledBack'
+  | 'Succeeded'
+  | 'Failed';
+
+/** A key of a Secret in the channel's namespace. */
+export interface SecretKeyRef {
+  name: string;
+  key?: string;
+}
+
+/** What a NotificationChannel sends, where, and how often at most. */
+export interface NotificationChannelSpec {
+  type: 'Slack' | 'Webhook' | 'Email';
+  suspend?: boolean;
+  /** Unset or empty: every transition. */
+  events?: NotificationEvent[];
+  /** Rollouts matching every field that is set; unset: every rollout of the namespace. */
+  rollouts?: {
+    policies?: string[];
+    names?: string[];
+    selector?: {
+      matchLabels?: Record<string, string>;
+      matchExpressions?: LabelSelectorRequirement[];
+    };
+  };
+  rateLimit?: { perMinute?: number };
+  slack?: { webhookURLSecretRef: SecretKeyRef };
+  webhook?: { url: string; signingSecretRef?: SecretKeyRef };
+  email?: {
+    host: string;
+    port?: number;
+    tls?: 'Implicit' | 'StartTLS' | 'None';
+    caSecretRef?: SecretKeyRef;
+    /** A Secret with `username` and `password` keys. */
+    authSecretRef?: { name: string };
+    from: string;
+    to: string[];
+  };
+}
+
+/** How delivery to a NotificationChannel goes. */
+export interface NotificationChannelStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  consecutiveFailures?: number;
+  lastSuccessTime?: string;
+  lastFailureTime?: string;
+  lastError?: string;
+}
+
+/** NotificationChannel resource. */
+export interface NotificationChannel {
+  apiVersion: typeof API_VERSION;
+  kind: 'NotificationChannel';
+  metadata: ObjectMeta;
+  spec: NotificationChannelSpec;
+  status?: NotificationChannelStatus;
+}

@@ -32,6 +32,8 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
       'imagepolicies/status',
       'imagerollouts',
       'imagerollouts/status',
+      'notificationchannels',
+      'notificationchannels/status',
     ]);
     const accept =
       'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
@@ -45,7 +47,7 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
     const coreResources = core.body.items[0].versions[0].resources.map(
       (r: { resource: string }) => r.resource,
     );
-    expect(coreResources).toEqual(['namespaces', 'events']);
+    expect(coreResources).toEqual(['namespaces', 'events', 'secrets']);
   });
 
   it('creates with defaults and a uid, and answers AlreadyExists for the same name', async () => {

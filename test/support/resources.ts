@@ -7,7 +7,7 @@ import {
 const crds = loadServedCrds();
 
 /** The served CRD of one of this project's kinds. */
-export function crdOf(kind: 'ImagePolicy' | 'ImageRollout'): ServedCrd {
+export function crdOf(kind: 'ImagePolicy' | 'ImageRollout' | 'NotificationChannel'): ServedCrd {
   const crd = crds.find((entry) => entry.kind === kind);
   if (!crd) throw new Error(`no CRD for ${kind}`);
   return crd;

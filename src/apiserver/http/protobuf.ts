@@ -1,8 +1,9 @@
 import { badRequest } from '../status.js';
 
 /**
- * Decoding of the one protobuf request body kubectl sends to this server: the Namespace of
- * `kubectl create namespace` (kubectl's typed clients write protobuf). The Kubernetes envelope is
+ * Decoding of the protobuf request bodies kubectl sends to this server: the Namespace of
+ * `kubectl create namespace` and the Secret of `kubectl create secret` (kubectl's typed clients
+ * write protobuf). The Kubernetes envelope is
  * the magic `k8s\0` and a `runtime.Unknown` holding the type and the encoded object. Answers are
  * JSON, which those clients accept too.
  */
@@ -12,7 +13,7 @@ export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type Field = { field: number; bytes?: Buffer };
+type Field = { field: number; bytes?: Buffer; varint?: number };
 
 function readVarint(buffer: Buffer, start: number): [number, number] {
   let value = 0;
@@ -37,10 +38,12 @@ function fieldsOf(buffer: Buffer): Field[] {
     offset = next;
     const field = Math.floor(key / 8);
     switch (key % 8) {
-      case 0:
-        offset = readVarint(buffer, offset)[1];
-        fields.push({ field });
+      case 0: {
+        const [varint, after] = readVarint(buffer, offset);
+        offset = after;
+        fields.push({ field, varint });
         break;
+      }
       case 1:
         offset += 8;
         break;
@@ -67,13 +70,20 @@ const strings = (fields: Field[], field: number) =>
     .map((f) => (f.bytes as Buffer).toString('utf8'));
 const message = (fields: Field[], field: number) => fields.find((f) => f.field === field)?.bytes;
 
-function stringMap(fields: Field[], field: number): Record<string, string> | undefined {
+function stringMap(
+  fields: Field[],
+  field: number,
+  encoding: 'utf8' | 'base64' = 'utf8',
+): Record<string, string> | undefined {
   const entries = fields
     .filter((f) => f.field === field && f.bytes)
     .map((f) => fieldsOf(f.bytes as Buffer));
   if (entries.length === 0) return undefined;
   return Object.fromEntries(
-    entries.map((entry) => [strings(entry, 1)[0] ?? '', strings(entry, 2)[0] ?? '']),
+    entries.map((entry) => [
+      strings(entry, 1)[0] ?? '',
+      (message(entry, 2) ?? Buffer.alloc(0)).toString(encoding),
+    ]),
   );
 }
 
@@ -93,7 +103,25 @@ function objectMeta(bytes: Buffer | undefined): Record<string, unknown> {
   return metadata;
 }
 
-/** Decodes a protobuf request body into the JSON object it encodes (Namespaces only). */
+/** A v1 Secret: metadata 1, data 2 (bytes), type 3, stringData 4, immutable 5. */
+function secret(fields: Field[]): Record<string, unknown> {
+  const object: Record<string, unknown> = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: objectMeta(message(fields, 1)),
+  };
+  const data = stringMap(fields, 2, 'base64');
+  const stringData = stringMap(fields, 4);
+  const [type] = strings(fields, 3);
+  const immutable = fields.find((f) => f.field === 5)?.varint;
+  if (data) object.data = data;
+  if (stringData) object.stringData = stringData;
+  if (type) object.type = type;
+  if (immutable !== undefined) object.immutable = immutable !== 0;
+  return object;
+}
+
+/** Decodes a protobuf request body into the JSON object it encodes (Namespaces, Secrets). */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (!body.subarray(0, 4).equals(MAGIC))
     throw badRequest('protobuf body without the k8s envelope');
@@ -101,9 +129,12 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const typeMeta = fieldsOf(message(unknown, 1) ?? Buffer.alloc(0));
   const [apiVersion] = strings(typeMeta, 1);
   const [kind] = strings(typeMeta, 2);
+  if (apiVersion === 'v1' && kind === 'Secret') {
+    return secret(fieldsOf(message(unknown, 2) ?? Buffer.alloc(0)));
+  }
   if (apiVersion !== 'v1' || kind !== 'Namespace') {
     throw badRequest(
-      `protobuf bodies are only understood for v1 Namespace, not ${apiVersion}/${kind}; send JSON`,
+      `protobuf bodies are only understood for v1 Namespace and Secret, not ${apiVersion}/${kind}; send JSON`,
     );
   }
   const namespace = fieldsOf(message(unknown, 2) ?? Buffer.alloc(0));

@@ -2,6 +2,7 @@ import type { ServedCrd } from '../schema/index.js';
 import { leaseResource, namespaceResource } from './builtins.js';
 import { customResource } from './define.js';
 import { coreEventResource, eventResource } from './events.js';
+import { secretResource } from './secrets.js';
 import type { ResourceType } from './types.js';
 
 /** One served group-version and its resources. */
@@ -11,7 +12,7 @@ export interface GroupVersion {
   resources: ResourceType[];
 }
 
-/** Every served resource: the CRDs' kinds plus Namespace, Lease and Event. */
+/** Every served resource: the CRDs' kinds plus Namespace, Secret, Lease and Event. */
 export class ResourceRegistry {
   readonly types: ResourceType[];
   /** Served group-versions in discovery order: the core group first, then by group name. */
@@ -22,6 +23,7 @@ export class ResourceRegistry {
     this.types = [
       namespaceResource,
       coreEventResource,
+      secretResource,
       leaseResource,
       eventResource,
       ...crds.map(customResource),

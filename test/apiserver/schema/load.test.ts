@@ -7,10 +7,11 @@ import { loadServedCrds } from '../../../src/apiserver/schema/index.js';
 describe('loadServedCrds', () => {
   const crds = loadServedCrds();
 
-  it('serves both kinds from the repository crds/ folder', () => {
+  it('serves every kind from the repository crds/ folder', () => {
     expect(crds.map(({ kind, group, version }) => `${kind}.${group}/${version}`)).toEqual([
       'ImagePolicy.fleet.iotistic.io/v1alpha1',
       'ImageRollout.fleet.iotistic.io/v1alpha1',
+      'NotificationChannel.fleet.iotistic.io/v1alpha1',
     ]);
   });
 
