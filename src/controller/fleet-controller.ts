@@ -1,9 +1,12 @@
 import type { Registry } from 'prom-client';
-import type { ImagePolicy, ImageRollout } from '../api/types.js';
+import type { ImagePolicy, ImageRollout, NotificationChannel } from '../api/types.js';
 import type { Database } from '../db/client.js';
 import { PROGRESS_CHANNEL, parseProgressNotification } from '../db/progress-notifications.js';
 import type { KubePort } from '../kube/port.js';
+import { type DispatchSettings, NotificationDispatcher } from '../notifications/dispatcher.js';
+import { NotificationMetrics } from '../notifications/metrics.js';
 import type { Logger } from '../telemetry/logger.js';
+import { ChannelReconciler } from './channel-reconciler.js';
 import { DeviceApiWatch } from './device-api-watch.js';
 import { EngineMetrics, type ReconcileResult } from './engine-metrics.js';
 import { EventRecorder } from './event-recorder.js';
@@ -36,6 +39,8 @@ export interface FleetControllerOptions {
   now?(): Date;
   /** Called at each step boundary of a rollout reconcile (tracing; crash tests). */
   onStep?(step: string): void;
+  /** Pacing of notification delivery (poll, backoff, attempts). */
+  notifications?: DispatchSettings;
 }
 
 /**
@@ -53,6 +58,8 @@ export class FleetController {
   private readonly written = new Map<string, string>();
   /** The phase each rollout's last event showed, to notice phase changes. */
   private readonly phases = new Map<string, string | undefined>();
+  private readonly channels: ChannelReconciler;
+  private readonly dispatcher: NotificationDispatcher;
 
   constructor(private readonly options: FleetControllerOptions) {
     this.logger = options.logger.child({ component: 'controller' });
@@ -77,6 +84,11 @@ export class FleetController {
           namespace: options.namespace,
           keys: (policy: ImagePolicy) => this.policyKeys(policy),
         },
+        {
+          name: CHANNELS,
+          resource: options.kube.notificationChannels,
+          keys: (channel: NotificationChannel) => [`${CHANNEL}/${identify(channel).join('/')}`],
+        },
       ],
       reconcile: (key, signal) => this.reconcile(key, signal),
       concurrency: options.concurrency ?? 4,
@@ -92,6 +104,27 @@ export class FleetController {
       policy: (namespace, name) =>
         this.controller.cached<ImagePolicy>(Sources.policies, `${namespace}/${name}`),
       now: options.now ?? (() => new Date()),
+    });
+    const notificationMetrics = new NotificationMetrics(options.registry);
+    const now = options.now ?? (() => new Date());
+    this.channels = new ChannelReconciler({
+      kube: options.kube,
+      cached: (key) => this.controller.cached<NotificationChannel>(CHANNELS, key),
+      enqueue: (key) => this.controller.enqueue(`${CHANNEL}/${key}`),
+      events: this.events,
+      metrics: notificationMetrics,
+      now,
+    });
+    this.dispatcher = new NotificationDispatcher({
+      ...options.notifications,
+      db: options.database.db,
+      channels: () => this.controller.list<NotificationChannel>(CHANNELS),
+      secret: this.channels.secret,
+      metrics: notificationMetrics,
+      logger: this.logger,
+      now,
+      onAttempt: (channel, failure, abandoned) =>
+        this.channels.onAttempt(channel, failure, abandoned),
     });
   }
 
@@ -121,7 +154,10 @@ export class FleetController {
     this.logger.info('controller started');
     watch.start();
     try {
+      // Delivery starts once the caches hold the channels; it stops with the controller.
+      const dispatching = this.dispatchWhenSynced(signal);
       await this.controller.run(signal);
+      await dispatching;
     } finally {
       watch.stop();
       await unlisten();
@@ -135,6 +171,11 @@ export class FleetController {
     for (const rollout of this.controller.list<ImageRollout>(Sources.rollouts)) {
       this.controller.enqueue(rolloutKey(...identify(rollout)));
     }
+  }
+
+  private async dispatchWhenSynced(signal: AbortSignal): Promise<void> {
+    await this.controller.synced(signal);
+    if (!signal.aborted) await this.dispatcher.run(signal);
   }
 
   /**
@@ -173,8 +214,9 @@ export class FleetController {
 
   private async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {
     const slash = key.indexOf('/');
-    const kind = key.slice(0, slash) as 'ImageRollout' | 'ImagePolicy';
+    const kind = key.slice(0, slash) as 'ImageRollout' | 'ImagePolicy' | 'NotificationChannel';
     const objectKey = key.slice(slash + 1);
+    if (kind === CHANNEL) return this.channels.reconcile(objectKey);
     const started = performance.now();
     let result: ReconcileResult = 'error';
     try {
@@ -220,6 +262,9 @@ export class FleetController {
 /** Queue keys of the fleet controller's one queue: the kind, then `namespace/name`. */
 const ROLLOUT = 'ImageRollout';
 const POLICY = 'ImagePolicy';
+const CHANNEL = 'NotificationChannel';
+/** The informer source of NotificationChannels. */
+const CHANNELS = 'notificationchannels';
 const rolloutKey = (namespace: string, name: string) => `${ROLLOUT}/${namespace}/${name}`;
 const policyKey = (namespace: string, name: string) => `${POLICY}/${namespace}/${name}`;
 

@@ -1,15 +1,17 @@
 import type { ImageRollout } from '../api/types.js';
 import type { Db } from '../db/client.js';
-import { appendLog } from '../db/event-log.js';
+import { appendLog, type LogEntry } from '../db/event-log.js';
 import {
   completeSelection,
   type MembershipSpec,
   rebatch,
   stageSelection,
 } from '../db/membership-store.js';
+import { enqueueNotifications } from '../db/notification-store.js';
 import { setSoak } from '../db/progress-store.js';
 import { fold } from '../db/rollout-members-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../db/rollout-target-store.js';
+import { notificationsOf } from '../notifications/transitions.js';
 import { imageOf } from '../planner/decision.js';
 import type { EventLogEntry, RolloutEffect, RolloutPlan } from '../planner/types.js';
 
@@ -23,23 +25,38 @@ export interface EffectDeps {
 }
 
 /**
- * Applies the plan's effect with the plan's event-log entries in the effect's transaction, or,
- * without an effect, appends the entries on their own (before the status is written).
- * Every effect is idempotent: a crash at any point and a re-run of the next plan converge.
+ * Applies the plan's effect with the plan's event-log entries and notifications (outbox rows)
+ * in the effect's transaction, or, without an effect, appends them in one transaction of their
+ * own (before the status is written). Every effect is idempotent and every notification has a
+ * deterministic key: a crash at any point and a re-run of the next plan converge.
  */
 export async function applyPlan(
   deps: EffectDeps,
   rollout: ImageRollout,
   plan: RolloutPlan,
   soakMs: number,
+  now: Date = new Date(),
 ): Promise<void> {
-  const log = plan.log.map((entry) => withRollout(entry, rollout));
+  const log: Array<EventLogEntry & Pick<LogEntry, 'notifications'>> = plan.log.map((entry) =>
+    withRollout(entry, rollout),
+  );
+  const notifications = notificationsOf(rollout, plan, now);
+  const [first] = log;
+  if (first && notifications.length > 0) log[0] = { ...first, notifications };
   const effect = plan.effect;
   if (!effect) {
-    if (log.length > 0) await appendLog(deps.db, log);
+    if (log.length > 0 || notifications.length > 0) {
+      await deps.db.transaction(async (tx) => {
+        await appendLog(tx, log);
+        if (!first) await enqueueNotifications(tx, notifications);
+      });
+    }
     return;
   }
   await applyEffect(deps, rollout, effect, log, soakMs);
+  // Only when no log entry carried them (none of today's effects): after the effect, before
+  // the status, under their deterministic keys.
+  if (!first && notifications.length > 0) await enqueueNotifications(deps.db, notifications);
 }
 
 async function applyEffect(

@@ -69,7 +69,7 @@ export async function reconcileRollout(
   // Plan, then apply the effect with the plan's event-log entries.
   const plan = planRollout({ rollout, policy, siblings, now, deviceApi, ...state });
   deps.signal?.throwIfAborted();
-  await applyPlan(deps, rollout, plan, state.soakMs);
+  await applyPlan(deps, rollout, plan, state.soakMs, now);
   if (plan.effect) deps.onStep?.(`effect-${plan.effect.type}`);
   // Record the transition's Events.
   for (const event of plan.events) void deps.events.record(rollout, event);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import type { KubeObject, ListOptions, Watchable } from '../kube/port.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
@@ -46,7 +47,9 @@ export interface ControllerOptions {
  * (for example each time this process becomes leader).
  */
 export class Controller {
-  private running: { queue: WorkQueue; informers: Map<string, Informer<KubeObject>> } | undefined;
+  private running:
+    | { queue: WorkQueue; informers: Map<string, Informer<KubeObject>>; synced: boolean }
+    | undefined;
   private readonly registry: Registry;
 
   constructor(private readonly options: ControllerOptions) {
@@ -73,6 +76,13 @@ export class Controller {
     return (this.running?.informers.get(source)?.list() ?? []) as T[];
   }
 
+  /** Resolves once a run's caches have synced (polling every 50 ms), or when `signal` aborts. */
+  async synced(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && !this.running?.synced) {
+      await sleep(50, undefined, { signal }).catch(() => {});
+    }
+  }
+
   /** Runs until `signal` aborts; see the class comment. */
   async run(signal: AbortSignal): Promise<void> {
     if (this.running) throw new Error(`controller ${this.options.name} is already running`);
@@ -81,7 +91,7 @@ export class Controller {
     const informers = new Map(
       this.options.sources.map((source) => [source.name, this.inform(source, queue)]),
     );
-    this.running = { queue, informers };
+    this.running = { queue, informers, synced: false };
     let stopping: Promise<void> | undefined;
     const stopped = new Promise<void>((resolve) => {
       signal.addEventListener(
@@ -95,7 +105,10 @@ export class Controller {
     });
     for (const informer of informers.values()) informer.start();
     await Promise.race([Promise.all([...informers.values()].map((i) => i.waitForSync())), stopped]);
-    if (!signal.aborted) queue.start();
+    if (!signal.aborted) {
+      this.running.synced = true;
+      queue.start();
+    }
     await stopped;
     this.running = undefined;
     await Promise.all([...informers.values()].map((informer) => informer.stop()));

@@ -1,11 +1,15 @@
 import { sql } from 'drizzle-orm';
+import type { RolloutNotification } from '../notifications/transitions.js';
 import type { DbOrTx } from './client.js';
+import { enqueueNotifications } from './notification-store.js';
 
 /** One event-log entry: the planner's `image.*` entries (EventLogEntry), `device.*` entries. */
 export interface LogEntry {
   type: string;
   subject: string;
   payload: Record<string, unknown>;
+  /** Outbox rows of the same transition, written with the entry (not part of the log). */
+  notifications?: readonly RolloutNotification[];
 }
 
 /**
@@ -24,13 +28,14 @@ const ONCE: Record<string, readonly string[]> = {
 };
 
 /**
- * Appends entries to the event log. An entry of a once-per-rollout type is skipped when the
+ * Appends entries to the event log, and their notifications to the outbox. An entry of a once-per-rollout type is skipped when the
  * log already holds it (same subject, type and identifying fields); others always append. NUL
  * characters, which jsonb cannot hold and untrusted text quoted in a payload may carry, are
  * dropped from its strings.
  */
 export async function appendLog(db: DbOrTx, entries: readonly LogEntry[]): Promise<void> {
   for (const entry of entries) {
+    if (entry.notifications) await enqueueNotifications(db, entry.notifications);
     const fields = ONCE[entry.type];
     const payload = JSON.stringify(entry.payload, withoutNul);
     if (!fields || fields.some((field) => entry.payload[field] === undefined)) {

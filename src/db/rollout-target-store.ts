@@ -2,7 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { normalizeRepository, parseImageReference } from '../api/image-reference.js';
 import type { EventLogEntry } from '../planner/types.js';
 import type { Db, DbOrTx } from './client.js';
-import { appendLog } from './event-log.js';
+import { appendLog, type LogEntry } from './event-log.js';
 import { queryRows } from './rows.js';
 import { type RolloutTargetState, rolloutTargets } from './schema/index.js';
 import { notifyTargets } from './target-notifications.js';
@@ -160,12 +160,13 @@ export async function appendEvent(
   log: readonly EventLogEntry[] = [],
 ) {
   const { uid, namespace, name, image } = rollout;
-  const own = log.find((entry) => entry.type === type);
+  const own: LogEntry | undefined = log.find((entry) => entry.type === type);
   await appendLog(db, [
     {
       type,
       subject: `${namespace}/${name}`,
       payload: { ...own?.payload, rollout: uid, namespace, name, image, ...details },
+      ...(own?.notifications ? { notifications: own.notifications } : {}),
     },
     ...log.filter((entry) => entry !== own),
   ]);

@@ -5,6 +5,7 @@
 import { delimiter } from 'node:path';
 import {
   CoordinationV1Api,
+  CoreV1Api,
   EventsV1Api,
   type EventsV1Event,
   KubeConfig,
@@ -13,11 +14,18 @@ import {
   type V1Lease,
   V1MicroTime,
 } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, type ImagePolicy, type ImageRollout, VERSION } from '../api/types.js';
+import {
+  API_VERSION,
+  GROUP,
+  type ImagePolicy,
+  type ImageRollout,
+  type NotificationChannel,
+  VERSION,
+} from '../api/types.js';
 import type { KubeSettings } from '../config.js';
 import { CustomResourceClient } from './custom-resources.js';
 import { callApi, readApi } from './errors.js';
-import type { EventClient, KubePort, LeaseClient } from './port.js';
+import type { EventClient, KubePort, LeaseClient, SecretClient } from './port.js';
 
 /** Where the client finds its API server and credentials. */
 export type KubeConnection =
@@ -86,7 +94,7 @@ function describe(connection: KubeConnection): string {
   return connection.kind === 'in-cluster' ? 'in-cluster' : connection.server;
 }
 
-/** The KubePort over one KubeConfig: our two kinds, Leases and Events. */
+/** The KubePort over one KubeConfig: our kinds, Secrets (read by name), Leases and Events. */
 export function createKubePort(kubeConfig: KubeConfig): KubePort {
   return {
     imagePolicies: new CustomResourceClient<ImagePolicy>(kubeConfig, {
@@ -103,8 +111,33 @@ export function createKubePort(kubeConfig: KubeConfig): KubePort {
       apiVersion: API_VERSION,
       kind: 'ImageRollout',
     }),
+    notificationChannels: new CustomResourceClient<NotificationChannel>(kubeConfig, {
+      group: GROUP,
+      version: VERSION,
+      plural: 'notificationchannels',
+      apiVersion: API_VERSION,
+      kind: 'NotificationChannel',
+    }),
+    secrets: secretClient(kubeConfig.makeApiClient(CoreV1Api)),
     leases: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),
     events: eventClient(kubeConfig.makeApiClient(EventsV1Api)),
+  };
+}
+
+function secretClient(api: CoreV1Api): SecretClient {
+  return {
+    get: async (namespace, name) => {
+      const secret = await readApi(`get secret ${namespace}/${name}`, () =>
+        api.readNamespacedSecret({ namespace, name }),
+      );
+      if (!secret) return undefined;
+      return Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value, 'base64').toString('utf8'),
+        ]),
+      );
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { EventsV1Event, V1Lease } from '@kubernetes/client-node';
-import type { ImagePolicy, ImageRollout, ObjectMeta } from '../api/types.js';
+import type { ImagePolicy, ImageRollout, NotificationChannel, ObjectMeta } from '../api/types.js';
 
 /**
  * The Kubernetes client port: the one interface the controller and the webhook adapter use.
@@ -139,10 +139,18 @@ export interface EventClient {
   mergePatch(namespace: string, name: string, patch: unknown): Promise<EventsV1Event>;
 }
 
+/** Reads core v1 Secrets by name (no list, no watch: the controller cannot enumerate them). */
+export interface SecretClient {
+  /** The Secret's `data`, decoded to text; undefined when it does not exist. */
+  get(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
 /** The resource kinds of this project, ready to use. */
 export interface KubePort {
   imagePolicies: ResourceClient<ImagePolicy>;
   imageRollouts: ResourceClient<ImageRollout>;
+  notificationChannels: ResourceClient<NotificationChannel>;
+  secrets: SecretClient;
   leases: LeaseClient;
   events: EventClient;
 }

@@ -1,7 +1,8 @@
 /**
  * The fleet controller in a process of its own, for the crash test. Environment: DATABASE_URL,
  * KUBE_SERVER, KUBE_TOKEN, KUBE_CA (base64 PEM), CRASH_AT (the step boundary — effects and
- * status writes, counted from start — at which it SIGKILLs itself; 0: never). Prints one line
+ * status writes, counted from start — at which it SIGKILLs itself; 0: never), CRASH_ON (a step
+ * name, e.g. `effect-StartBatch`: SIGKILL at its first occurrence). Prints one line
  * per boundary (`step <n> <name>`) so the parent sees how far it got.
  */
 import { FleetController } from '../../src/controller/fleet-controller.js';
@@ -17,6 +18,7 @@ const env = (name: string) => {
 };
 
 const crashAt = Number(process.env.CRASH_AT ?? '0');
+const crashOn = process.env.CRASH_ON;
 let steps = 0;
 const database = await openDatabase({
   url: env('DATABASE_URL'),
@@ -39,11 +41,18 @@ const controller = new FleetController({
   identity: `child-${process.pid}`,
   resyncMs: 1_000,
   progressDelayMs: 100,
+  notifications: {
+    pollMs: 100,
+    backoffBaseMs: 200,
+    backoffMaxMs: 1000,
+    maxAttempts: 1000,
+    claimMs: 5000,
+  },
   onStep(step) {
     if (step === 'read') return;
     steps++;
     process.stdout.write(`step ${steps} ${step}\n`);
-    if (steps === crashAt) process.kill(process.pid, 'SIGKILL');
+    if (steps === crashAt || step === crashOn) process.kill(process.pid, 'SIGKILL');
   },
 });
 const stopping = new AbortController();

@@ -137,6 +137,13 @@ export async function startEngine(
       resyncMs: options.resyncMs ?? 2_000,
       progressDelayMs: 100,
       deviceApiWatchMs: options.heartbeatIntervalMs,
+      notifications: {
+        pollMs: 100,
+        backoffBaseMs: 200,
+        backoffMaxMs: 1000,
+        maxAttempts: 1000,
+        claimMs: 5000,
+      },
       now: clock.now,
       onStep: controllerOptions.onStep,
     });

@@ -3,6 +3,7 @@ export * from './apiserver.js';
 export * from './device-api.js';
 export * from './devices.js';
 export * from './events.js';
+export * from './notifications.js';
 export * from './rollout-selections.js';
 export * from './rollout-targets.js';
 export * from './webhooks.js';
