@@ -97,9 +97,15 @@ describe('deploy/controller.yaml', () => {
       },
       {
         apiGroups: ['fleet.iotistic.io'],
-        resources: ['imagepolicies/status', 'imagerollouts/status'],
+        resources: ['notificationchannels'],
+        verbs: ['list', 'watch'],
+      },
+      {
+        apiGroups: ['fleet.iotistic.io'],
+        resources: ['imagepolicies/status', 'imagerollouts/status', 'notificationchannels/status'],
         verbs: ['update'],
       },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     ] satisfies Rule[]);
   });

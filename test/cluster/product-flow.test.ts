@@ -6,6 +6,7 @@ import type { ImageRollout } from '../../src/api/types.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
 import { startRegistry, type TestRegistry } from '../support/distribution-registry.js';
 import { eventually } from '../support/eventually.js';
+import { startHttpReceivers } from '../support/notification-receivers.js';
 import { writeOciLayout } from '../support/oci-layout.js';
 import { adminKubectl, controlPlane } from './cluster.js';
 import { auditedUsage, deployedGrants, privilegeFindings, verbTable } from './least-privilege.js';
@@ -249,6 +250,24 @@ describe('the product on a real control plane, with the RBAC of deploy/', () => 
         failurePolicy: { maxFailurePercent: 10, minSample: 3, action: 'Rollback' },
       }),
     );
+    // The operator subscribes a signed webhook to the rollback (a Secret by reference).
+    const receiver = await startHttpReceivers('flow-signing-key');
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook', namespace },
+      stringData: { secret: 'flow-signing-key' },
+    });
+    await apply({
+      apiVersion: 'fleet.iotistic.io/v1alpha1',
+      kind: 'NotificationChannel',
+      metadata: { name: 'ops', namespace },
+      spec: {
+        type: 'Webhook',
+        events: ['RollingBack', 'RolledBack'],
+        webhook: { url: `${receiver.url}/hook`, signingSecretRef: { name: 'hook' } },
+      },
+    });
     const simulator = await product.simulate({
       register: {
         count: 40,
@@ -276,6 +295,25 @@ describe('the product on a real control plane, with the RBAC of deploy/', () => 
     );
     // Every device runs 1.0 again, healthy: the failing ones and those that never got 2.0.
     expect(runningImages(simulator)).toEqual({ [`${image}:1.0 running/healthy`]: 40 });
+    // The channel was told both transitions, signed, and shows it delivers.
+    await eventually(() => {
+      const types = receiver.accepted('/hook').map((r) => [r.body.type, r.signed]);
+      expect(types.sort()).toEqual([
+        ['io.iotistic.fleet.rollout.rolled_back', true],
+        ['io.iotistic.fleet.rollout.rolling_back', true],
+      ]);
+    }, 30_000);
+    const channel = await kubectlJson([
+      'get',
+      'notificationchannel',
+      'ops',
+      '--namespace',
+      namespace,
+    ]);
+    expect(channel.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'True' }),
+    );
+    await receiver.close();
   });
 
   it('a standby controller takes the Lease when the leader is killed, and finishes the rollout', {

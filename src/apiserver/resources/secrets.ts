@@ -132,6 +132,14 @@ function validateSecret(object: JsonObject): FieldError[] {
   for (const key of REQUIRED_KEYS[String(object.type)] ?? []) {
     if (data[key] === undefined) errors.push(fieldError.required(`data[${key}]`));
   }
+  // A basic-auth Secret needs a username or a password key (either may be empty).
+  if (
+    object.type === 'kubernetes.io/basic-auth' &&
+    data.username === undefined &&
+    data.password === undefined
+  ) {
+    errors.push(fieldError.required('data[username]'), fieldError.required('data[password]'));
+  }
   return errors;
 }
 
@@ -174,7 +182,13 @@ export const secretResource: ResourceType = builtinResource({
       description: DATA_DESCRIPTION,
       cell: (object) => (isObject(object.data) ? Object.keys(object.data).length : 0),
     },
-    ageColumn,
+    {
+      ...ageColumn,
+      // Upstream's Secret printer types Age as a string with ObjectMeta's full description.
+      type: 'string',
+      description:
+        'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+    },
   ],
   selectableFields: { type: (object) => String(object.type ?? '') },
   prepareForCreate: convertInput,
@@ -182,7 +196,10 @@ export const secretResource: ResourceType = builtinResource({
     convertInput(next);
     const errors = checkUpdate(next, current);
     const name = String(isObject(current.metadata) ? current.metadata.name : '');
-    if (errors.length > 0) throw invalid({ group: '', kind: 'Secret' }, name, errors);
+    // Upstream reports these first, then what ValidateSecret finds in the new object.
+    if (errors.length > 0) {
+      throw invalid({ group: '', kind: 'Secret' }, name, [...errors, ...validateSecret(next)]);
+    }
   },
   validate: validateSecret,
 });

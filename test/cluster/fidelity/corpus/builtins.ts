@@ -1,10 +1,81 @@
-import { createNamespace, http, type Step } from '../steps.js';
+import { createNamespace, http, kubectl, type Step } from '../steps.js';
 
 const NS = 'fidelity-builtins';
 const LEASES = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`;
 const CORE_EVENTS = `/api/v1/namespaces/${NS}/events`;
 const EVENTS = `/apis/events.k8s.io/v1/namespaces/${NS}/events`;
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+const SECRETS = `/api/v1/namespaces/${NS}/secrets`;
+
+const secret = (name: string, extra: object = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name },
+  ...extra,
+});
+const MERGE = 'application/merge-patch+json';
+
+/** Secrets: stringData merged into data, base64, keys, typed Secrets, immutability, kubectl. */
+const secrets: Step[] = [
+  http('create a secret from data and stringData', {
+    method: 'POST',
+    path: SECRETS,
+    body: secret('s1', { data: { a: 'YQ==', b: 'b2xk' }, stringData: { b: 'new', c: 'see' } }),
+  }),
+  http('get the secret: no stringData', { method: 'GET', path: `${SECRETS}/s1` }),
+  http('a Table of secrets by name', {
+    method: 'GET',
+    path: `${SECRETS}?fieldSelector=metadata.name%3Ds1`,
+    accept: TABLE,
+  }),
+  http('a secret with data that is not base64: 400', {
+    method: 'POST',
+    path: SECRETS,
+    body: secret('s2', { data: { a: 'not base64' } }),
+  }),
+  http('a secret with an invalid key: 422', {
+    method: 'POST',
+    path: SECRETS,
+    body: secret('s3', { stringData: { 'a b': 'x' } }),
+  }),
+  http('a TLS secret without tls.key: 422', {
+    method: 'POST',
+    path: SECRETS,
+    body: secret('s4', { type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'x' } }),
+  }),
+  http('change the type of a secret: 422', {
+    method: 'PATCH',
+    path: `${SECRETS}/s1`,
+    contentType: MERGE,
+    body: { type: 'kubernetes.io/basic-auth' },
+  }),
+  http('make a secret immutable', {
+    method: 'PATCH',
+    path: `${SECRETS}/s1`,
+    contentType: MERGE,
+    body: { immutable: true },
+  }),
+  http('change the data of an immutable secret: 422', {
+    method: 'PATCH',
+    path: `${SECRETS}/s1`,
+    contentType: MERGE,
+    body: { stringData: { a: 'changed' } },
+  }),
+  kubectl('kubectl create secret generic', [
+    ...['create', 'secret', 'generic', 'k1', '--namespace', NS],
+    ...['--from-literal=url=https://hooks.example.com/x', '--from-literal=token=t'],
+  ]),
+  kubectl('kubectl get the secret as JSON', [
+    'get',
+    'secret',
+    'k1',
+    '--namespace',
+    NS,
+    '-o',
+    'json',
+  ]),
+  kubectl('kubectl get secret k1', ['get', 'secret', 'k1', '--namespace', NS]),
+];
 
 const lease = (name: string, spec: object = { holderIdentity: 'a', leaseDurationSeconds: 15 }) => ({
   apiVersion: 'coordination.k8s.io/v1',
@@ -53,6 +124,7 @@ const coreEvent = (name: string, extra: object = {}) => ({
 /** The built-in kinds the local server serves: Namespaces, Leases, Events in both groups. */
 export const builtins: Step[] = [
   createNamespace(NS, { team: 'fleet' }),
+  ...secrets,
   http('create a namespace with an invalid name: 422', {
     method: 'POST',
     path: '/api/v1/namespaces',
