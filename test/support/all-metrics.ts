@@ -10,11 +10,8 @@ import { DeviceCache } from '../../src/devices/device-cache.js';
 import { registerFleetMetrics } from '../../src/devices/fleet-metrics.js';
 import { createDeviceMetrics } from '../../src/devices/metrics.js';
 import { routeTimer } from '../../src/http/request-metrics.js';
-<<<<<<< HEAD
-import { silentLogger } from '../../src/telemetry/logger.js';
-=======
 import { NotificationMetrics } from '../../src/notifications/metrics.js';
->>>>>>> af4d83a (Notifications wired into deploy/ and the chart (least-privilege RBAC: list/watch channels, update their status, get Secrets by name), the chart's CRD copy, an example, README and docs/notifications.md (delivery guarantee, formats, signature verification), docs/metrics.md rows; Secrets in the fidelity corpus (Age column and update errors as upstream, basic-auth keys); the product flow subscribes a signed webhook to a rollback; outbox store and pure notification tests)
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { createWebhookMetrics } from '../../src/webhooks/metrics.js';
 import { MemoryLeaseStore } from './memory-leases.js';
