@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { secretResource } from '../../src/apiserver/resources/secrets.js';
 import {
   admitCustomResource,
   type JSONSchemaProps,
@@ -103,17 +104,25 @@ const examples = readdirSync(examplesDir)
   .filter((file) => file.endsWith('.yaml'))
   .flatMap((file) =>
     parseAllDocuments(readFileSync(join(examplesDir, file), 'utf8')).map(
-      (document) => [file, document.toJS() as { kind: 'ImagePolicy' | 'ImageRollout' }] as const,
+      (document) =>
+        [
+          file,
+          document.toJS() as {
+            kind: 'ImagePolicy' | 'ImageRollout' | 'NotificationChannel' | 'Secret';
+          },
+        ] as const,
     ),
   );
 
 describe('examples/', () => {
-  it('holds a staged, a manual-approval, a rollback and the walkthrough policy and a rollout', () => {
+  it('holds a staged, a manual-approval, a rollback and the walkthrough policy, a rollout and a Slack channel', () => {
     expect(examples.map(([file, object]) => `${file} ${object.kind}`).sort()).toEqual([
       'imagerollout.yaml ImageRollout',
       'manual-approval-policy.yaml ImagePolicy',
       'nginx-demo-policy.yaml ImagePolicy',
       'rollback-policy.yaml ImagePolicy',
+      'slack-notifications.yaml NotificationChannel',
+      'slack-notifications.yaml Secret',
       'staged-policy.yaml ImagePolicy',
     ]);
   });
@@ -121,7 +130,11 @@ describe('examples/', () => {
   it.each(examples)(
     '%s is valid against its CRD schema, with no unknown field',
     (_file, object) => {
-      const result = admitCustomResource(crdOf(object.kind), object, { fieldValidation: 'Strict' });
+      const options = { fieldValidation: 'Strict' } as const;
+      const result =
+        object.kind === 'Secret'
+          ? secretResource.admit(object, options)
+          : admitCustomResource(crdOf(object.kind), object, options);
       expect(result.errors).toEqual([]);
       expect(result.unknownFields).toEqual([]);
     },
