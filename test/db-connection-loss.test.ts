@@ -5,7 +5,7 @@ import type { ApiServer } from '../src/apiserver/index.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { setBaseTarget } from '../src/db/target-store.js';
 import { clientOf, startTestServer } from './support/apiserver.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, queryOnce, type TestDatabase } from './support/database.js';
 import {
   ADMIN,
   ADMIN_TOKEN,
@@ -30,18 +30,6 @@ const reportOf = (uuid: string, image: string) => ({
     apps: { app: { services: { main: { image, status: 'running', health: 'healthy' } } } },
   },
 });
-
-/** Runs one statement on a connection of its own to `url`. */
-async function once<Row>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as Row[];
-  } finally {
-    await client.end();
-  }
-}
 
 /** A fresh migrated database, opened through a TCP proxy that can cut it off. */
 async function proxiedDatabase(logger: pino.Logger) {
@@ -103,7 +91,7 @@ describe('a device API process whose database backends are terminated', () => {
       call('PATCH', '/api/v1/device/state', device.apiKey, reportOf(device.uuid, 'nginx:before')),
     );
     await eventually(async () => {
-      const [row] = await once<{ waiting: number }>(
+      const [row] = await queryOnce<{ waiting: number }>(
         serverUrl,
         `select count(*)::int as waiting from pg_stat_activity
           where datname = $1 and wait_event_type = 'Lock'`,
@@ -112,7 +100,7 @@ describe('a device API process whose database backends are terminated', () => {
       expect(row?.waiting).toBe(3);
     }, 10_000);
 
-    await once(
+    await queryOnce(
       serverUrl,
       'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
       [name],

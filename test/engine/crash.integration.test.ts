@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRollout } from '../../src/api/types.js';
 import { queryRows } from '../../src/db/rows.js';
 import { batchSizes } from '../../src/planner/membership.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
+import { spawnControllerChild } from '../support/controller-process.js';
 import { databaseBackends } from '../support/database.js';
 import { type Engine, startEngine } from '../support/engine.js';
 
@@ -147,7 +147,7 @@ describe.each(databaseBackends.slice(-1))('a controller that crashes (%s)', (bac
         // Lives 1…12 die: right after their first write, or (every third) at a random moment
         // but no later than right after their third write, so no life can finish the rollout.
         const dies = life <= 12;
-        const child = startChild(engine, dies ? (life % 3 === 0 ? 3 : 1) : 0);
+        const child = spawnControllerChild(engine, { at: dies ? (life % 3 === 0 ? 3 : 1) : 0 });
         if (dies && life % 3 === 0) {
           child.ready.then(() =>
             setTimeout(() => child.process.kill('SIGKILL'), 100 + Math.random() * 500),
@@ -172,38 +172,6 @@ describe.each(databaseBackends.slice(-1))('a controller that crashes (%s)', (bac
     },
   );
 });
-
-/** The controller in a child process (test/support/controller-child.ts) on the engine's stores. */
-function startChild(engine: Engine, crashAt: number) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/support/controller-child.ts'],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: engine.databaseUrl ?? '',
-        KUBE_SERVER: engine.server.url,
-        KUBE_TOKEN: engine.server.token,
-        KUBE_CA: Buffer.from(engine.server.certificate).toString('base64'),
-        CRASH_AT: String(crashAt),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const ready = new Promise<void>((resolve) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve();
-    });
-  });
-  const exited = new Promise<string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
-  );
-  return { process: child, ready, exited, stderr: () => stderr };
-}
 
 function pause(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { ImageRollout } from '../../src/api/types.js';
 import { writeKubeconfig } from '../../src/apiserver/kubeconfig.js';
 import { loadOrCreateCertificate, localHosts } from '../../src/apiserver/tls.js';
@@ -10,6 +9,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { createDatabase } from '../../src/db/databases.js';
 import { type Simulator, startSimulator } from '../../src/simulator/simulator.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { queryOnce } from '../support/database.js';
 import { type HttpsTarget, httpsRequest } from '../support/https-request.js';
 import {
   type RoleOptions,
@@ -116,16 +116,8 @@ export async function deployForFaults(
   const postgres = await startPostgresServer();
   const gateway = await DeviceGateway.start();
   const databaseUrl = await createDatabase(postgres.url(), 'fleet');
-  const query = async <Row>(text: string, values: unknown[] = []): Promise<Row[]> => {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as Row[];
-    } finally {
-      await client.end();
-    }
-  };
+  const query = <Row>(text: string, values: unknown[] = []) =>
+    queryOnce<Row>(databaseUrl, text, values);
   if (!options.databaseDown) {
     const database = await openDatabase({ url: databaseUrl, logger: silentLogger() });
     await database.migrate();

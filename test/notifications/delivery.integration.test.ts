@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NotificationChannel, NotificationChannelSpec } from '../../src/api/types.js';
 import { queryRows } from '../../src/db/rows.js';
 import { clientOf } from '../support/apiserver.js';
+import { spawnControllerChild } from '../support/controller-process.js';
 import { type Engine, startEngine } from '../support/engine.js';
 import { startHttpReceivers, startSmtpServer } from '../support/notification-receivers.js';
 
@@ -105,7 +105,7 @@ describe('notifications', () => {
   }, async () => {
     const rollout = await engine.rollout('web-1-28', { policy: 'web' });
     const uid = rollout.metadata.uid;
-    const first = startChild(engine, 'effect-StartBatch');
+    const first = spawnControllerChild(engine, { on: 'effect-StartBatch' });
     expect(await first.exited, first.stderr()).toBe('SIGKILL');
     // Batch 1 started in Postgres with its outbox row; the status does not say so and nothing
     // about it was sent.
@@ -113,7 +113,7 @@ describe('notifications', () => {
     expect((await engine.get('web-1-28')).status?.currentBatch ?? 0).toBe(0);
     expect(http.received.filter((r) => r.key === `${uid}/BatchStarted/1`)).toEqual([]);
 
-    const second = startChild(engine);
+    const second = spawnControllerChild(engine);
     await engine
       .until('web-1-28', (r) => expect(r.status?.phase).toBe('Succeeded'), 60_000)
       .catch(async (error) => {
@@ -266,30 +266,3 @@ describe('notifications', () => {
     }
   });
 });
-
-/** The controller in a child process (test/support/controller-child.ts), killed at `crashOn`. */
-function startChild(engine: Engine, crashOn?: string) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/support/controller-child.ts'],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: engine.databaseUrl ?? '',
-        KUBE_SERVER: engine.server.url,
-        KUBE_TOKEN: engine.server.token,
-        KUBE_CA: Buffer.from(engine.server.certificate).toString('base64'),
-        ...(crashOn ? { CRASH_ON: crashOn } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
-  );
-  return { process: child, exited, stderr: () => stderr };
-}

@@ -10,6 +10,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { createKubePort, loadKubeConfig } from '../../src/kube/client-node.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
+import { TEST_NOTIFICATION_TIMINGS } from './controller-process.js';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -41,13 +42,7 @@ const controller = new FleetController({
   identity: `child-${process.pid}`,
   resyncMs: 1_000,
   progressDelayMs: 100,
-  notifications: {
-    pollMs: 100,
-    backoffBaseMs: 200,
-    backoffMaxMs: 1000,
-    maxAttempts: 1000,
-    claimMs: 5000,
-  },
+  notifications: TEST_NOTIFICATION_TIMINGS,
   onStep(step) {
     if (step === 'read') return;
     steps++;

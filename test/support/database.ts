@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { createDatabase, dropDatabase } from '../../src/db/databases.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -37,4 +38,23 @@ export async function createTestDatabase(backend: 'pglite' | 'postgres'): Promis
       await dropDatabase(adminUrl, name);
     },
   };
+}
+
+/**
+ * Runs one statement on a connection of its own to `url` (a Postgres database the test may stop:
+ * no pool to outlive it, and a lost connection is an error of this call, not of the process).
+ */
+export async function queryOnce<Row>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Row[];
+  } finally {
+    await client.end();
+  }
 }

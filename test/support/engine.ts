@@ -18,6 +18,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/simulator.js
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { clientOf, startTestServer } from './apiserver.js';
+import { TEST_NOTIFICATION_TIMINGS } from './controller-process.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { ADMIN_TOKEN, startDeviceApi, type TestDeviceApi } from './device-api.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -137,13 +138,7 @@ export async function startEngine(
       resyncMs: options.resyncMs ?? 2_000,
       progressDelayMs: 100,
       deviceApiWatchMs: options.heartbeatIntervalMs,
-      notifications: {
-        pollMs: 100,
-        backoffBaseMs: 200,
-        backoffMaxMs: 1000,
-        maxAttempts: 1000,
-        claimMs: 5000,
-      },
+      notifications: TEST_NOTIFICATION_TIMINGS,
       now: clock.now,
       onStep: controllerOptions.onStep,
     });
