@@ -40,22 +40,16 @@ const FLAGS = {
     help: '--leader-elect=false runs the controller without electing a leader: run one replica only (env FLEET_ROLLOUT_LEADER_ELECT; default true)',
     toEnv: (value, flag) => ({ FLEET_ROLLOUT_LEADER_ELECT: booleanValue(value, flag) }),
   },
-  'metrics-bind-address': {
-    value: '[HOST]:PORT',
-    help: 'serve /metrics on its own address (env FLEET_ROLLOUT_METRICS_HOST and _PORT; default on the HTTP address)',
-    toEnv: (value, flag) => {
-      const { host, port } = bindAddress(value, flag);
-      return { FLEET_ROLLOUT_METRICS_HOST: host, FLEET_ROLLOUT_METRICS_PORT: port };
-    },
-  },
-  'health-probe-bind-address': {
-    value: '[HOST]:PORT',
-    help: 'the HTTP address serving /healthz and /readyz, and the APIs of the role (env FLEET_ROLLOUT_HOST and FLEET_ROLLOUT_PORT; default 0.0.0.0:8080)',
-    toEnv: (value, flag) => {
-      const { host, port } = bindAddress(value, flag);
-      return { FLEET_ROLLOUT_HOST: host, FLEET_ROLLOUT_PORT: port };
-    },
-  },
+  'metrics-bind-address': bindAddressFlag(
+    'serve /metrics on its own address (env FLEET_ROLLOUT_METRICS_HOST and _PORT; default on the HTTP address)',
+    'FLEET_ROLLOUT_METRICS_HOST',
+    'FLEET_ROLLOUT_METRICS_PORT',
+  ),
+  'health-probe-bind-address': bindAddressFlag(
+    'the HTTP address serving /healthz and /readyz, and the APIs of the role (env FLEET_ROLLOUT_HOST and FLEET_ROLLOUT_PORT; default 0.0.0.0:8080)',
+    'FLEET_ROLLOUT_HOST',
+    'FLEET_ROLLOUT_PORT',
+  ),
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -207,6 +201,18 @@ function booleanValue(value: string, flag: string): string {
 }
 
 /** `host:port`, `:port` (every interface) or `[ipv6]:port`. */
+/** A `[HOST]:PORT` flag that sets a host and a port variable. */
+function bindAddressFlag(help: string, hostVariable: string, portVariable: string): FlagSpec {
+  return {
+    value: '[HOST]:PORT',
+    help,
+    toEnv: (value, flag) => {
+      const { host, port } = bindAddress(value, flag);
+      return { [hostVariable]: host, [portVariable]: port };
+    },
+  };
+}
+
 function bindAddress(value: string, flag: string): { host: string; port: string } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
