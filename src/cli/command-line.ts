@@ -54,27 +54,24 @@ const FLAGS = {
 
 type FlagName = keyof typeof FLAGS;
 
+/** The flags of the commands that run the controller (`start` and `controller`). */
+const CONTROLLER_FLAGS: FlagName[] = [
+  'kubeconfig',
+  'namespace',
+  'leader-elect',
+  'metrics-bind-address',
+  'health-probe-bind-address',
+];
+
 /** The commands, what each does, and which flags it takes (besides -h/--help). */
 const COMMANDS = {
   start: {
     summary: 'run every role in one process on embedded defaults',
-    flags: [
-      'kubeconfig',
-      'namespace',
-      'leader-elect',
-      'metrics-bind-address',
-      'health-probe-bind-address',
-    ],
+    flags: CONTROLLER_FLAGS,
   },
   controller: {
     summary: 'run the rollout controller alone, leader-elected (needs DATABASE_URL and KUBECONFIG)',
-    flags: [
-      'kubeconfig',
-      'namespace',
-      'leader-elect',
-      'metrics-bind-address',
-      'health-probe-bind-address',
-    ],
+    flags: CONTROLLER_FLAGS,
   },
   'device-api': {
     summary: 'run the device API alone (needs DATABASE_URL and FLEET_ROLLOUT_ADMIN_TOKEN)',

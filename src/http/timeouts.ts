@@ -74,8 +74,9 @@ export function limitBodyIdle(app: FastifyInstance, idleMs: number): void {
  * would never be read.
  */
 export function closeWhenBodyUnread(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook, not an async one: it runs on every answer, the device polls' 304s included.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (!request.raw.complete) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 }
