@@ -39,6 +39,17 @@ if ! grep -qxF "$trust" "$hba"; then
   if ready; then pg_ctlcluster --skip-systemctl-redirect "$version" main reload; fi
 fi
 
+# The suite creates and drops hundreds of databases while other test files write: durability is
+# not what it tests (the fault suite runs a cluster of its own, fsync on), and a forced checkpoint
+# of each DROP DATABASE on a slow shared disk only makes clean-ups slow.
+tuning="/etc/postgresql/$version/main/conf.d/fleet-rollout-tests.conf"
+wanted=$'fsync = off\nsynchronous_commit = off\nfull_page_writes = off'
+if [ "$(cat "$tuning" 2>/dev/null)" != "$wanted" ]; then
+  as_root "tuning the test cluster"
+  printf '%s\n' "$wanted" >"$tuning"
+  if ready; then pg_ctlcluster --skip-systemctl-redirect "$version" main reload; fi
+fi
+
 if ! ready; then
   say "starting cluster $version/main"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start

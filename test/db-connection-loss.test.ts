@@ -5,6 +5,7 @@ import type { ApiServer } from '../src/apiserver/index.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { setBaseTarget } from '../src/db/target-store.js';
 import { clientOf, startTestServer } from './support/apiserver.js';
+import { closeInOrder } from './support/close-steps.js';
 import { createTestDatabase, queryOnce, type TestDatabase } from './support/database.js';
 import {
   ADMIN,
@@ -157,12 +158,14 @@ describe('a device API whose database is unreachable', () => {
   afterEach(() => {
     proxy.refusing = false;
   });
-  afterAll(async () => {
-    await server?.close();
-    await database?.close();
-    await proxy?.stop();
-    await test?.drop();
-  });
+  afterAll(() =>
+    closeInOrder([
+      ['server.close()', server && (() => server.close())],
+      ['database.close()', database && (() => database.close())],
+      ['proxy.stop()', proxy && (() => proxy.stop())],
+      ['test.drop()', test && (() => test.drop())],
+    ]),
+  );
 
   const report = (device: { uuid: string; apiKey: string }, image: string) =>
     server.app.inject({
@@ -234,11 +237,13 @@ describe('a webhook receiver whose database is unreachable', () => {
   beforeAll(async () => {
     ({ test, proxy, database } = await proxiedDatabase(pino({ level: 'silent' })));
   });
-  afterAll(async () => {
-    await database?.close();
-    await proxy?.stop();
-    await test?.drop();
-  });
+  afterAll(() =>
+    closeInOrder([
+      ['database.close()', database && (() => database.close())],
+      ['proxy.stop()', proxy && (() => proxy.stop())],
+      ['test.drop()', test && (() => test.drop())],
+    ]),
+  );
 
   it('answers a delivery 503 with Retry-After during the outage and processes it after', async () => {
     const kube = new MemoryKube();
@@ -282,12 +287,14 @@ describe('a local API server whose database is unreachable', () => {
     ({ test, proxy, database } = await proxiedDatabase(logger));
     server = await startTestServer(database, { logger });
   });
-  afterAll(async () => {
-    await server?.close();
-    await database?.close();
-    await proxy?.stop();
-    await test?.drop();
-  });
+  afterAll(() =>
+    closeInOrder([
+      ['server.close()', server && (() => server.close())],
+      ['database.close()', database && (() => database.close())],
+      ['proxy.stop()', proxy && (() => proxy.stop())],
+      ['test.drop()', test && (() => test.drop())],
+    ]),
+  );
 
   it('answers 503 ServiceUnavailable with Retry-After during the outage, then serves again', async () => {
     const api = clientOf(server);

@@ -84,7 +84,7 @@ function openPostgres(
   // an idle client's error reaches its own listener too; the pool needs one or it throws
   pool.on('error', () => {});
   const db = drizzleNodePg(pool, { schema }) as unknown as Db;
-  const listeners = new PostgresListener(url, logger, connection);
+  const listeners = new PostgresListener(url, logger, connection, limits.connectionTimeoutMillis);
   return {
     kind: 'postgres',
     db,
@@ -170,6 +170,7 @@ class PostgresListener {
     private readonly url: string,
     private readonly logger: Logger,
     private readonly state: ConnectionState,
+    private readonly connectTimeoutMs: number,
   ) {}
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
@@ -193,7 +194,8 @@ class PostgresListener {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    const client = this.client;
+    // a connection still being made would otherwise outlive the close and hold its database
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     await client?.end().catch(() => {});
   }
@@ -207,7 +209,11 @@ class PostgresListener {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({
+      connectionString: this.url,
+      keepAlive: true,
+      connectionTimeoutMillis: this.connectTimeoutMs,
+    });
     client.on('notification', (message) => {
       for (const handler of this.handlers.get(message.channel) ?? []) {
         handler.onNotification(message.payload ?? '');
@@ -221,6 +227,7 @@ class PostgresListener {
       for (const channel of this.handlers.keys()) {
         await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       }
+      if (this.closed) throw new Error('the notification listener was closed while connecting');
     } catch (error) {
       client.end().catch(() => {});
       throw error;
