@@ -193,6 +193,7 @@ describe('deploy/kustomization.yaml', () => {
     expect(roles.sort()).toEqual(['controller', 'device-api', 'webhooks']);
     const crds = kustomize('crds/').map((d) => d.metadata.name);
     expect(crds.sort()).toEqual([
+      'fleetfreezes.fleet.iotistic.io',
       'imagepolicies.fleet.iotistic.io',
       'imagerollouts.fleet.iotistic.io',
       'notificationchannels.fleet.iotistic.io',

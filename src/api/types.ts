@@ -327,3 +327,41 @@ export interface NotificationChannel {
   spec: NotificationChannelSpec;
   status?: NotificationChannelStatus;
 }
+
+/** Which rollouts of its namespace a FleetFreeze holds: those matching every field that is set. */
+export interface FreezeScope {
+  /** Rollouts of any of these ImagePolicies. */
+  policies?: string[];
+  /** Labels of the ImageRollout. */
+  selector?: {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: LabelSelectorRequirement[];
+  };
+}
+
+/** Why the line is stopped, which rollouts, and when. */
+export interface FleetFreezeSpec {
+  reason: string;
+  /** Unset: from creation until deleted. RFC 3339 times; at least one is set. */
+  window?: { start?: string; end?: string };
+  /** Unset or empty: every rollout of the namespace. */
+  scope?: FreezeScope;
+}
+
+/** Whether a FleetFreeze holds now, and what it holds. */
+export interface FleetFreezeStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  heldCount?: number;
+  /** The first 100 held rollouts, by name. */
+  heldRollouts?: string[];
+}
+
+/** FleetFreeze resource: "stop the line" for the rollouts of its namespace in its scope. */
+export interface FleetFreeze {
+  apiVersion: typeof API_VERSION;
+  kind: 'FleetFreeze';
+  metadata: ObjectMeta;
+  spec: FleetFreezeSpec;
+  status?: FleetFreezeStatus;
+}

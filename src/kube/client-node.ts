@@ -16,6 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import {
   API_VERSION,
+  type FleetFreeze,
   GROUP,
   type ImagePolicy,
   type ImageRollout,
@@ -117,6 +118,13 @@ export function createKubePort(kubeConfig: KubeConfig): KubePort {
       plural: 'notificationchannels',
       apiVersion: API_VERSION,
       kind: 'NotificationChannel',
+    }),
+    fleetFreezes: new CustomResourceClient<FleetFreeze>(kubeConfig, {
+      group: GROUP,
+      version: VERSION,
+      plural: 'fleetfreezes',
+      apiVersion: API_VERSION,
+      kind: 'FleetFreeze',
     }),
     secrets: secretClient(kubeConfig.makeApiClient(CoreV1Api)),
     leases: leaseClient(kubeConfig.makeApiClient(CoordinationV1Api)),

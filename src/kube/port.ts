@@ -1,5 +1,11 @@
 import type { EventsV1Event, V1Lease } from '@kubernetes/client-node';
-import type { ImagePolicy, ImageRollout, NotificationChannel, ObjectMeta } from '../api/types.js';
+import type {
+  FleetFreeze,
+  ImagePolicy,
+  ImageRollout,
+  NotificationChannel,
+  ObjectMeta,
+} from '../api/types.js';
 
 /**
  * The Kubernetes client port: the one interface the controller and the webhook adapter use.
@@ -150,6 +156,7 @@ export interface KubePort {
   imagePolicies: ResourceClient<ImagePolicy>;
   imageRollouts: ResourceClient<ImageRollout>;
   notificationChannels: ResourceClient<NotificationChannel>;
+  fleetFreezes: ResourceClient<FleetFreeze>;
   secrets: SecretClient;
   leases: LeaseClient;
   events: EventClient;

@@ -106,13 +106,15 @@ describe('src/api/types.ts', () => {
     ['ImageRollout', 'status', 'ImageRolloutStatus'],
     ['NotificationChannel', 'spec', 'NotificationChannelSpec'],
     ['NotificationChannel', 'status', 'NotificationChannelStatus'],
+    ['FleetFreeze', 'spec', 'FleetFreezeSpec'],
+    ['FleetFreeze', 'status', 'FleetFreezeStatus'],
   ] as const)('matches the %s CRD %s schema (%s)', (kind, part, typeName) => {
     const schema = crdOf(kind).schema.properties?.[part];
     expect(schema).toBeDefined();
     expect(typeShape(declaredType(typeName))).toEqual(schemaShape(schema ?? {}));
   });
 
-  it.each(['ImagePolicy', 'ImageRollout', 'NotificationChannel'] as const)(
+  it.each(['ImagePolicy', 'ImageRollout', 'NotificationChannel', 'FleetFreeze'] as const)(
     'requires the same top-level fields as the %s CRD',
     (kind) => {
       const resource = typeShape(declaredType(kind));

@@ -28,6 +28,8 @@ describe.each(databaseBackends)('local API server reads and writes on %s', (back
   it('serves legacy and aggregated discovery', async () => {
     const resources = await api.get('/apis/fleet.iotistic.io/v1alpha1');
     expect(resources.body.resources.map((r: { name: string }) => r.name)).toEqual([
+      'fleetfreezes',
+      'fleetfreezes/status',
       'imagepolicies',
       'imagepolicies/status',
       'imagerollouts',

@@ -12,6 +12,7 @@ describe.each(apiServers())('crds/ on $version', ({ access }) => {
     'imagepolicies.fleet.iotistic.io',
     'imagerollouts.fleet.iotistic.io',
     'notificationchannels.fleet.iotistic.io',
+    'fleetfreezes.fleet.iotistic.io',
   ])('%s is Established, its names accepted, its schema structural', async (name) => {
     const { text } = await clusterRequest(
       'GET',

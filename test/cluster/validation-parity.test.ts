@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { policyWith, rolloutWith } from '../support/resources.js';
+import { freezeWith, policyWith, rolloutWith } from '../support/resources.js';
 import {
+  freezeValidationCases,
   policyValidationCases,
   rolloutTransitionCases,
   rolloutValidationCases,
@@ -58,6 +59,18 @@ describe.each(apiServers())('our validation cases on $version', ({ access, curre
     async (index, _name, spec, ...errors) => {
       const object = placed(policyWith(spec), `policy-${index}`);
       const answer = await clusterRequest('POST', `${BASE}/imagepolicies${DRY_RUN}`, {
+        body: object,
+        access,
+      });
+      expect(errorsFrom(answer)).toEqual(expected(errors));
+    },
+  );
+
+  it.each(freezeValidationCases.map((row, index) => [index, ...row] as const))(
+    'FleetFreeze case %i: %s',
+    async (index, _name, spec, ...errors) => {
+      const object = placed(freezeWith(spec), `freeze-${index}`);
+      const answer = await clusterRequest('POST', `${BASE}/fleetfreezes${DRY_RUN}`, {
         body: object,
         access,
       });

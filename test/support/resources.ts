@@ -7,7 +7,9 @@ import {
 const crds = loadServedCrds();
 
 /** The served CRD of one of this project's kinds. */
-export function crdOf(kind: 'ImagePolicy' | 'ImageRollout' | 'NotificationChannel'): ServedCrd {
+export function crdOf(
+  kind: 'ImagePolicy' | 'ImageRollout' | 'NotificationChannel' | 'FleetFreeze',
+): ServedCrd {
   const crd = crds.find((entry) => entry.kind === kind);
   if (!crd) throw new Error(`no CRD for ${kind}`);
   return crd;
@@ -34,6 +36,16 @@ export function rolloutWith(spec: Record<string, unknown> = {}, status?: Record<
   });
 }
 
+/** A FleetFreeze in the default namespace with `spec` (a reason unless `spec` says otherwise). */
+export function freezeWith(spec: Record<string, unknown> = {}, name = 'holiday') {
+  return asJson({
+    apiVersion: 'fleet.iotistic.io/v1alpha1',
+    kind: 'FleetFreeze',
+    metadata: { name, namespace: 'default' },
+    spec: { reason: 'Holiday change freeze', ...spec },
+  });
+}
+
 /** The object as it arrives in a request body: JSON, without undefined fields. */
 function asJson<T>(object: T): T {
   return JSON.parse(JSON.stringify(object)) as T;
@@ -44,7 +56,7 @@ function asJson<T>(object: T): T {
  * update when `oldObject` is given, of the status subresource when `statusUpdate`.
  */
 export function admissionErrors(
-  kind: 'ImagePolicy' | 'ImageRollout',
+  kind: 'ImagePolicy' | 'ImageRollout' | 'FleetFreeze',
   object: unknown,
   oldObject?: unknown,
   statusUpdate = false,

@@ -452,3 +452,54 @@ export const rolloutTransitionCases: Array<
   ],
   ['a pause and a resume', { paused: true }, { paused: false }],
 ];
+
+/** FleetFreeze specs and the errors the API server answers (none: admitted). */
+export const freezeValidationCases: Array<[string, Record<string, unknown>, ...string[]]> = [
+  ['a reason alone (everything, from now on)', {}],
+  [
+    'no reason',
+    { reason: undefined },
+    'FieldValueRequired spec.reason: Required value',
+    RULES_SKIPPED,
+  ],
+  [
+    'a window with start and end',
+    { window: { start: '2026-12-20T00:00:00Z', end: '2027-01-04T00:00:00+01:00' } },
+  ],
+  ['a window with an end only', { window: { end: '2027-01-04T00:00:00Z' } }],
+  [
+    'a scope of policies and rollout labels',
+    {
+      scope: {
+        policies: ['edge-app'],
+        selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['prod'] }] },
+      },
+    },
+  ],
+  [
+    'an empty reason',
+    { reason: '' },
+    'FieldValueInvalid spec.reason: Invalid value: "": spec.reason in body should be at least 1 chars long',
+  ],
+  [
+    'an end before the start',
+    { window: { start: '2026-12-20T00:00:00Z', end: '2026-12-20T00:00:00+01:00' } },
+    'FieldValueInvalid spec.window.end: Invalid value: end must be after start',
+  ],
+  [
+    'an empty window',
+    { window: {} },
+    'FieldValueInvalid spec.window: Invalid value: a window needs start, end or both',
+  ],
+  [
+    'a start that is no time',
+    { window: { start: 'Christmas' } },
+    'FieldValueTypeInvalid spec.window.start: Invalid value: "Christmas": spec.window.start in body must be of type date-time: "Christmas"',
+    RULES_SKIPPED,
+  ],
+  [
+    'In without values in the scope selector',
+    { scope: { selector: { matchExpressions: [{ key: 'tier', operator: 'In' }] } } },
+    "FieldValueRequired spec.scope.selector.matchExpressions[0].values: Required value: values must be specified when `operator` is 'In' or 'NotIn'",
+  ],
+];

@@ -92,7 +92,10 @@ function withNameOnlyMetadata(object: JsonObject): JsonObject {
   return { ...object, metadata: visible };
 }
 
-/** A JSON value as CEL sees it: integers of `integer` fields as BigInt (CEL `int`). */
+/**
+ * A JSON value as CEL sees it: integers of `integer` fields as BigInt (CEL `int`), and strings of
+ * `format: date-time` fields as timestamps, as kube-apiserver types them.
+ */
 function toCel(value: unknown, schema: JSONSchemaProps): unknown {
   if (Array.isArray(value)) return value.map((item) => toCel(item, schema.items ?? {}));
   if (isObject(value)) {
@@ -102,6 +105,10 @@ function toCel(value: unknown, schema: JSONSchemaProps): unknown {
         toCel(child, schemaOfField(schema, key) ?? {}),
       ]),
     );
+  }
+  if (typeof value === 'string' && schema.format === 'date-time') {
+    const time = new Date(value);
+    if (!Number.isNaN(time.getTime())) return time;
   }
   if (typeof value === 'number' && Number.isInteger(value) && schema.type !== 'number') {
     return BigInt(value);

@@ -9,6 +9,7 @@ describe('loadServedCrds', () => {
 
   it('serves every kind from the repository crds/ folder', () => {
     expect(crds.map(({ kind, group, version }) => `${kind}.${group}/${version}`)).toEqual([
+      'FleetFreeze.fleet.iotistic.io/v1alpha1',
       'ImagePolicy.fleet.iotistic.io/v1alpha1',
       'ImageRollout.fleet.iotistic.io/v1alpha1',
       'NotificationChannel.fleet.iotistic.io/v1alpha1',
