@@ -40,6 +40,11 @@ export interface Config {
   };
   /** Event log entries older than `retentionMs` are deleted (by every process, in batches). */
   eventLog: { retentionMs: number };
+  /**
+   * Whether `device-api` also serves the management REST API on its port (it then needs a
+   * Kubernetes API); `start` always serves it.
+   */
+  management: { enabled: boolean };
   simulator: {
     /** Device API the `simulate` command talks to; undefined means this host's FLEET_ROLLOUT_PORT. */
     apiUrl: string | undefined;
@@ -151,6 +156,9 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer(env, 'FLEET_ROLLOUT_CONTROLLER_CONCURRENCY', 4, 1, 64),
     },
     eventLog: { retentionMs: eventLogRetention(env) },
+    management: {
+      enabled: oneOf(env, 'FLEET_ROLLOUT_MANAGEMENT_API', BOOLEANS, 'false') === 'true',
+    },
     simulator: { apiUrl: optionalString(env, 'FLEET_ROLLOUT_API_URL') },
   };
 }

@@ -14,6 +14,7 @@ import { createDeviceApi, type DeviceApi } from './devices/device-api.js';
 import { createHttpServer, type HttpPlugin } from './http/server.js';
 import { configuredConnection, createKubePort, loadKubeConfig } from './kube/client-node.js';
 import type { KubePort } from './kube/port.js';
+import { managementRoutes } from './management/routes.js';
 import { exitOnFatalErrors, shutdownSignal } from './shutdown.js';
 import { runSimulate } from './simulator/cli.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
@@ -119,7 +120,11 @@ async function start(config: Config, logger: Logger): Promise<Running[]> {
     const kube = createKubePort(loadKubeConfig(connection));
     const deviceApi = await startDeviceApi(config, deps, admin.token, running);
     await serveHttp(config, deps, running, {
-      plugins: [deviceApi.plugin, webhookPlugin(config, deps, kube)],
+      plugins: [
+        deviceApi.plugin,
+        managementPlugin(config, deps, kube, admin.token),
+        webhookPlugin(config, deps, kube),
+      ],
       keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
     });
     running.push(startControllerRole(config, { ...deps, kube }));
@@ -150,10 +155,12 @@ async function deviceApiOnly(config: Config, logger: Logger): Promise<Running[]>
   if (!config.databaseUrl)
     throw new ConfigError('device-api needs DATABASE_URL (a shared Postgres)');
   if (!token) throw new ConfigError('device-api needs FLEET_ROLLOUT_ADMIN_TOKEN');
+  const kube = config.management.enabled ? managementKube(config) : undefined;
   return startRoles(config, logger, async (deps, running) => {
     const deviceApi = await startDeviceApi(config, deps, token, running);
+    const management = kube ? [managementPlugin(config, deps, kube, token)] : [];
     await serveHttp(config, deps, running, {
-      plugins: [deviceApi.plugin],
+      plugins: [deviceApi.plugin, ...management],
       keepAliveTimeoutMs: deviceApi.keepAliveTimeoutMs,
     });
   });
@@ -216,6 +223,32 @@ async function startDeviceApi(
   await deviceApi.start();
   running.push(deviceApi);
   return deviceApi;
+}
+
+/** The Kubernetes API of `device-api` with FLEET_ROLLOUT_MANAGEMENT_API=true. */
+function managementKube(config: Config): KubePort {
+  const connection = configuredConnection(config.kube);
+  if (!connection) {
+    throw new ConfigError(
+      'FLEET_ROLLOUT_MANAGEMENT_API=true needs KUBECONFIG or an in-cluster config (the management API changes Kubernetes resources)',
+    );
+  }
+  return createKubePort(loadKubeConfig(connection));
+}
+
+/** The management REST API on the admin token, over the Kubernetes resources of `kube`. */
+function managementPlugin(
+  config: Config,
+  deps: RoleDeps,
+  kube: KubePort,
+  adminToken: string,
+): HttpPlugin {
+  return managementRoutes({
+    kube,
+    adminToken,
+    namespace: config.kube.namespace,
+    logger: deps.logger,
+  });
 }
 
 /** The registry webhook receiver, creating ImageRollouts through `kube`. */
