@@ -3,6 +3,7 @@ import { bearerToken } from '../devices/credentials.js';
 import { unauthorized } from '../devices/problems.js';
 import type { HttpPlugin } from '../http/server.js';
 import type { ManagementDeps } from './context.js';
+import { registerFreezeRoutes } from './freeze-routes.js';
 import { registerPolicyRoutes } from './policy-routes.js';
 import { registerRolloutReads } from './rollout-routes.js';
 
@@ -25,5 +26,6 @@ export function managementRoutes(deps: ManagementDeps): HttpPlugin {
     });
     registerRolloutReads(app, scoped);
     registerPolicyRoutes(app, scoped);
+    registerFreezeRoutes(app, scoped);
   };
 }

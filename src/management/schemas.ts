@@ -1,3 +1,5 @@
+import type { FreezeScope, RolloutPhase } from '../api/types.js';
+
 /*
  * JSON schemas of the management API, checked at the edge by fastify and the source of its part
  * of the OpenAPI document. Resource specs are not repeated here: the Kubernetes API server
@@ -48,19 +50,22 @@ const pagingProperties = {
   },
 } as const;
 
+/** Every phase of `RolloutPhase`: a new phase there fails to compile here until it is added. */
+const PHASES: Record<RolloutPhase, true> = {
+  Pending: true,
+  Progressing: true,
+  WaitingForApproval: true,
+  WaitingForWindow: true,
+  Paused: true,
+  RollingBack: true,
+  RolledBack: true,
+  Succeeded: true,
+  Superseded: true,
+  Failed: true,
+};
+
 /** The phases a rollout can be in, as `status.phase` names them. */
-export const ROLLOUT_PHASES = [
-  'Pending',
-  'Progressing',
-  'WaitingForApproval',
-  'WaitingForWindow',
-  'Paused',
-  'RollingBack',
-  'RolledBack',
-  'Succeeded',
-  'Superseded',
-  'Failed',
-] as const;
+export const ROLLOUT_PHASES = Object.keys(PHASES) as RolloutPhase[];
 
 /** `GET /api/v1/rollouts` filters. */
 export const rolloutListQuerySchema = {
@@ -334,3 +339,101 @@ export type PolicyReplaceBody = {
   };
   spec: Record<string, unknown>;
 };
+
+const labelSelectorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: labelsSchema,
+    matchExpressions: {
+      type: 'array',
+      maxItems: 32,
+      items: {
+        type: 'object',
+        required: ['key', 'operator'],
+        additionalProperties: false,
+        properties: {
+          key: { type: 'string', minLength: 1, maxLength: 317 },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 63 } },
+        },
+      },
+    },
+  },
+} as const;
+
+const freezeScopeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'which rollouts of the namespace it holds; unset or empty: every one',
+  properties: {
+    policies: { type: 'array', maxItems: 64, items: NAME },
+    selector: labelSelectorSchema,
+  },
+} as const;
+
+/** `POST /api/v1/freezes`: stop the line in a namespace, optionally for a window and a scope. */
+export const freezeCreateSchema = {
+  type: 'object',
+  required: ['reason'],
+  additionalProperties: false,
+  properties: {
+    namespace: NAMESPACE,
+    name: { ...NAME, description: 'unset: generated (`freeze-xxxxx`)' },
+    reason: { type: 'string', minLength: 1, maxLength: 1024 },
+    scope: freezeScopeSchema,
+    window: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'unset: from now until lifted',
+      properties: {
+        start: { type: 'string', format: 'date-time' },
+        end: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const;
+
+/** The body of `POST /api/v1/freezes`. */
+export type FreezeCreateBody = {
+  namespace?: string;
+  name?: string;
+  reason: string;
+  scope?: FreezeScope;
+  window?: { start?: string; end?: string };
+};
+
+/** A freeze: where it stands now (Scheduled, Active, Ended), what it holds, and the resource. */
+export const freezeSchema = {
+  type: 'object',
+  required: [
+    'namespace',
+    'name',
+    'reason',
+    'state',
+    'scope',
+    'heldCount',
+    'heldRollouts',
+    'freeze',
+  ],
+  properties: {
+    namespace: { type: 'string' },
+    name: { type: 'string' },
+    reason: { type: 'string' },
+    state: { type: 'string', enum: ['Scheduled', 'Active', 'Ended'] },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    scope: openObject,
+    heldCount: { type: 'integer' },
+    heldRollouts: { type: 'array', items: { type: 'string' } },
+    freeze: { ...openObject, description: 'the FleetFreeze as the Kubernetes API has it' },
+  },
+} as const;
+
+/** `:namespace` of a collection. */
+export const namespaceParamsSchema = {
+  type: 'object',
+  required: ['namespace'],
+  additionalProperties: false,
+  properties: { namespace: NAMESPACE },
+} as const;
