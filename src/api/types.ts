@@ -181,6 +181,11 @@ export interface ImageRolloutSpec {
   paused?: boolean;
   /** With the Manual strategy: batches 1..approvedBatches may start. */
   approvedBatches?: number;
+  /**
+   * Batches 1..acceptedFailureBatches no longer trip the failure budget: an operator accepted
+   * their failures (retry after a failure-budget pause). It may only grow.
+   */
+  acceptedFailureBatches?: number;
   /** Stop and roll every updated device back to its own previous image. */
   abort?: boolean;
 }

@@ -147,7 +147,10 @@ function startedView(
     complete: false,
   };
   view.waitingOnOffline = view.offline > 0 && !pastDeadline && !finished;
-  view.budgetExceeded = settings !== undefined && budgetExceeded(view, settings);
+  view.budgetExceeded =
+    settings !== undefined &&
+    batch > settings.acceptedFailureBatches &&
+    budgetExceeded(view, settings);
   const settled = view.scheduled + view.updating + view.soaking === 0 && !view.waitingOnOffline;
   view.complete = finished || (settled && !view.budgetExceeded);
   view.completedAt = prev?.completedAt ?? (view.complete ? formatTime(now) : undefined);

@@ -31,6 +31,8 @@ export interface RolloutSettings {
   maxFailurePercent: number;
   minSample: number;
   failureAction: 'Pause' | 'Rollback';
+  /** Batches 1..n whose failures an operator accepted: they no longer trip the budget. */
+  acceptedFailureBatches: number;
 }
 
 /** Why a rollout cannot run: a terminal condition reason and a message. */
@@ -87,5 +89,6 @@ function mergeSettings(rollout: ImageRollout, policy: ImagePolicy): RolloutSetti
     maxFailurePercent: failure.maxFailurePercent ?? ROLLOUT_DEFAULTS.maxFailurePercent,
     minSample: failure.minSample ?? ROLLOUT_DEFAULTS.minSample,
     failureAction: failure.action ?? ROLLOUT_DEFAULTS.action,
+    acceptedFailureBatches: rollout.spec.acceptedFailureBatches ?? 0,
   };
 }

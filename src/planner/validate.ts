@@ -60,6 +60,12 @@ export function validateRolloutSpec(spec: ImageRolloutSpec): FieldError[] {
   if (spec.approvedBatches !== undefined && !isCount(spec.approvedBatches)) {
     errors.push({ field: 'spec.approvedBatches', message: 'must be an integer of at least 0' });
   }
+  if (spec.acceptedFailureBatches !== undefined && !isCount(spec.acceptedFailureBatches)) {
+    errors.push({
+      field: 'spec.acceptedFailureBatches',
+      message: 'must be an integer of at least 0',
+    });
+  }
   errors.push(...sharedErrors(spec));
   return errors;
 }

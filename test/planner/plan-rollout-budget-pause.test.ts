@@ -126,3 +126,43 @@ describe('planRollout: a failure-budget pause holds until the spec changes', () 
     for (const minute of [60, 90]) expectStillPaused(step(w, at(minute)), 2);
   });
 });
+
+describe('planRollout: spec.acceptedFailureBatches continues after a failure-budget pause', () => {
+  /** Batch 1 has 3 of 10 failed for good; later batches fail as `later` says. */
+  const finalFailures =
+    (later: Partial<Record<'healthy' | 'failed', number>> | 'healthy'): Behaviour =>
+    (batch, devices) => {
+      if (batch === 1) return { healthy: 7, failed: 3 };
+      return later === 'healthy' ? { healthy: devices } : later;
+    };
+
+  it('accepting the tripped batch starts the next one, the failures stay counted', () => {
+    const w = world(100, {}, finalFailures('healthy'));
+    settle(w, at(0));
+    expect(step(w, at(1)).status.phase).toBe('Paused');
+    // Without acceptance a change judges the counts again and pauses again.
+    editSpec(w, { paused: false, approvedBatches: 0 });
+    expect(step(w, at(2)).status.phase).toBe('Paused');
+    editSpec(w, { acceptedFailureBatches: 1 });
+    const plan = step(w, at(3));
+    expect(plan.effect).toEqual({ type: 'StartBatch', batch: 2, devices: 40 });
+    expect(plan.status.phase).toBe('Progressing');
+    expect(plan.status.batches?.[0]).toMatchObject({ healthy: 7, failed: 3 });
+    expect(condition(plan, 'Degraded')).toMatchObject({
+      status: 'False',
+      reason: 'WithinFailureBudget',
+    });
+    expect(reasons(plan)).toContain('RolloutResumed');
+  });
+
+  it('later batches keep their budget', () => {
+    const w = world(100, {}, finalFailures({ healthy: 30, failed: 10 }));
+    settle(w, at(0));
+    expect(step(w, at(1)).status.phase).toBe('Paused');
+    editSpec(w, { acceptedFailureBatches: 1 });
+    expect(step(w, at(2)).effect).toEqual({ type: 'StartBatch', batch: 2, devices: 40 });
+    const plan = step(w, at(3));
+    expect(plan.status.phase).toBe('Paused');
+    expect(plan.status.message).toMatch(/^Paused, batch 2: 10 failed/);
+  });
+});
