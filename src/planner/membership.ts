@@ -1,30 +1,40 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Stable membership order of a rollout. The rank key of a device is the first 8 bytes of
- * md5(`<rollout uid>:<device uuid>`) (both lower-case text) read as a big-endian signed 64-bit
- * integer; ordering members by (rank key, device uuid) and numbering them from 0 gives the
- * `rank` column. Postgres computes the same key with rankKeySql, so either side can rank.
+ * The seed a rollout's membership order is drawn from: `<namespace>/<name>`. A name, not the
+ * uid the API server assigns at creation, so a preview can tell which devices land in which
+ * batch before the rollout exists (the webhook names rollouts deterministically).
  */
-export function rankKey(rolloutUid: string, deviceUuid: string): bigint {
+export function membershipSeed(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/**
+ * Stable membership order of a rollout. The rank key of a device is the first 8 bytes of
+ * md5(`<seed>:<device uuid>`) (both lower-case text; the seed is membershipSeed) read as a
+ * big-endian signed 64-bit integer; ordering members by (rank key, device uuid) and numbering
+ * them from 0 gives the `rank` column. Postgres computes the same key with rankKeySql, so
+ * either side can rank.
+ */
+export function rankKey(seed: string, deviceUuid: string): bigint {
   const digest = createHash('md5')
-    .update(`${rolloutUid.toLowerCase()}:${deviceUuid.toLowerCase()}`)
+    .update(`${seed.toLowerCase()}:${deviceUuid.toLowerCase()}`)
     .digest();
   return digest.readBigInt64BE(0);
 }
 
 /**
  * The SQL expression of rankKey over two text expressions (e.g. `$1::text`, `d.uuid::text`):
- * `('x' || left(md5(lower(uid) || ':' || lower(uuid)), 16))::bit(64)::bigint`.
+ * `('x' || left(md5(lower(seed) || ':' || lower(uuid)), 16))::bit(64)::bigint`.
  */
-export function rankKeySql(rolloutUidExpr: string, deviceUuidExpr: string): string {
-  return `('x' || left(md5(lower(${rolloutUidExpr}) || ':' || lower(${deviceUuidExpr})), 16))::bit(64)::bigint`;
+export function rankKeySql(seedExpr: string, deviceUuidExpr: string): string {
+  return `('x' || left(md5(lower(${seedExpr}) || ':' || lower(${deviceUuidExpr})), 16))::bit(64)::bigint`;
 }
 
 /** Orders devices by rank key then uuid: index i of the result has rank i. */
-export function rankDevices(rolloutUid: string, deviceUuids: readonly string[]): string[] {
+export function rankDevices(seed: string, deviceUuids: readonly string[]): string[] {
   return deviceUuids
-    .map((uuid) => ({ uuid, key: rankKey(rolloutUid, uuid) }))
+    .map((uuid) => ({ uuid, key: rankKey(seed, uuid) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.uuid < b.uuid ? -1 : 1))
     .map((entry) => entry.uuid);
 }

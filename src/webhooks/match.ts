@@ -9,12 +9,25 @@ export type MatchResult = { matched: true } | { matched: false; reason: string }
 
 /** The policies a push starts a rollout for: not suspended, not being deleted, matching. */
 export function matchingPolicies(policies: ImagePolicy[], push: ImagePush): ImagePolicy[] {
-  return policies.filter(
-    (policy) =>
-      policy.spec.suspend !== true &&
-      policy.metadata.deletionTimestamp === undefined &&
-      matchPolicy(policy.spec, push).matched,
-  );
+  return policies.filter((policy) => policyVerdict(policy, push).matched);
+}
+
+/**
+ * Whether a push starts a rollout for one policy, and why not: its image or tags do not match
+ * (matchPolicy), or it matches but the policy is suspended or being deleted. The receiver's own rule, also what
+ * `kubectl fleet match` explains.
+ */
+export function policyVerdict(
+  policy: ImagePolicy,
+  push: Pick<ImagePush, 'repository' | 'tag'>,
+): MatchResult {
+  const matched = matchPolicy(policy.spec, push);
+  if (!matched.matched) return matched;
+  if (policy.spec.suspend === true) return { matched: false, reason: 'the policy is suspended' };
+  if (policy.metadata.deletionTimestamp !== undefined) {
+    return { matched: false, reason: 'the policy is being deleted' };
+  }
+  return matched;
 }
 
 /**

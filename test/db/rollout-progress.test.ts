@@ -5,6 +5,7 @@ import { deleteDevice, registerDevice } from '../../src/db/device-store.js';
 import {
   completeSelection,
   type MembershipSpec,
+  rankedSelection,
   rebatch,
   stagedCount,
   stageSelection,
@@ -14,7 +15,7 @@ import { batchProgress, rollbackProgress, setSoak } from '../../src/db/progress-
 import { saveReport } from '../../src/db/report-store.js';
 import { createRolloutTarget, rollBack, startBatch } from '../../src/db/rollout-target-store.js';
 import { events, rolloutMembers } from '../../src/db/schema/index.js';
-import { rankDevices } from '../../src/planner/membership.js';
+import { membershipSeed, rankDevices } from '../../src/planner/membership.js';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../support/database.js';
 
 const REPO = 'docker.io/library/nginx';
@@ -74,7 +75,9 @@ describe.each(databaseBackends)('rollout membership and progress on %s', (backen
   it('ranks selected devices as the planner does and lays batches out by rank', async () => {
     const { uid, uuids, spec } = await rollout(6);
     const rows = await members(uid);
-    expect(rows.map((row) => row.deviceUuid)).toEqual(rankDevices(uid, uuids));
+    const seed = membershipSeed(spec.namespace, spec.name);
+    expect(rows.map((row) => row.deviceUuid)).toEqual(rankDevices(seed, uuids));
+    expect(await rankedSelection(db(), seed, spec.selector)).toEqual(rankDevices(seed, uuids));
     expect(rows.map((row) => row.rank)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(rows.map((row) => row.batch)).toEqual([1, 1, 1, 2, 2, 2]);
     expect(await stagedCount(db(), uid)).toBe(0);

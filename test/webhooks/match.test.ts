@@ -6,7 +6,7 @@ import {
   MAX_NAME_LENGTH,
   rolloutName,
 } from '../../src/webhooks/build-rollout.js';
-import { matchingPolicies, matchPolicy } from '../../src/webhooks/match.js';
+import { matchingPolicies, matchPolicy, policyVerdict } from '../../src/webhooks/match.js';
 import type { ImagePush } from '../../src/webhooks/push.js';
 import { DIGEST_A, DIGEST_B, testPolicy } from './fixtures.js';
 
@@ -61,6 +61,27 @@ describe('matchPolicy', () => {
     const policies = [testPolicy('active'), testPolicy('paused', { suspend: true }), deleting];
     const matched = matchingPolicies(policies, push('ghcr.io/acme/app', '1.0.0'));
     expect(matched.map((p) => p.metadata.name)).toEqual(['active']);
+  });
+
+  it('says why a policy takes no push: a mismatch first, then suspended or being deleted', () => {
+    const deleting = testPolicy('deleting');
+    deleting.metadata.deletionTimestamp = '2024-01-01T00:00:00Z';
+    const suspended = testPolicy('paused', { suspend: true });
+    const app = push('ghcr.io/acme/app', '1.0.0');
+    expect(policyVerdict(testPolicy('active'), app)).toEqual({ matched: true });
+    expect(policyVerdict(suspended, app)).toEqual({
+      matched: false,
+      reason: 'the policy is suspended',
+    });
+    expect(policyVerdict(deleting, app)).toEqual({
+      matched: false,
+      reason: 'the policy is being deleted',
+    });
+    expect(policyVerdict(suspended, push('ghcr.io/other/app', '1.0.0')).matched).toBe(false);
+    expect(policyVerdict(suspended, push('ghcr.io/other/app', '1.0.0'))).not.toEqual({
+      matched: false,
+      reason: 'the policy is suspended',
+    });
   });
 });
 
