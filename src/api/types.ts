@@ -90,13 +90,17 @@ export interface MaintenanceWindow {
 
 /** A check the device agent runs against a service after it starts the new image. */
 export interface HealthCheck {
-  type: 'HTTP' | 'TCP' | 'ContainerRunning';
+  type: 'HTTP' | 'TCP' | 'ContainerRunning' | 'Script';
   /** The service the check applies to; every updated service when unset. */
   service?: string;
   port?: number;
   path?: string;
   /** Seconds between checks on the device. */
   periodSeconds?: number;
+  /** Script: the argv the agent runs (no shell); exit code 0 is healthy. */
+  command?: string[];
+  /** Script: seconds the command may run before the check fails; 10 (at most the period) when unset. */
+  timeoutSeconds?: number;
 }
 
 /** When a device counts as healthy, failed or offline. */

@@ -99,6 +99,8 @@ async function createMembershipEffect(
     name: rollout.metadata.name ?? '',
     repository: rollout.spec.image,
     image: imageOf(rollout),
+    policy: rollout.spec.policyRef.name,
+    healthChecks: effect.healthChecks ?? [],
     selector: effect.selector,
     log,
   };
@@ -110,11 +112,12 @@ async function createMembershipEffect(
   await completeSelection(deps.db, spec.uid, effect.percentages, deps.signal);
 }
 
-/** Log entries carry the rollout's uid, namespace, name and image, as the stores write them. */
+/** Log entries carry the rollout's uid, namespace, name, image and policy, as the stores write them. */
 function withRollout(entry: EventLogEntry, rollout: ImageRollout): EventLogEntry {
   const { uid, namespace, name } = rollout.metadata;
+  const policy = rollout.spec.policyRef.name;
   return {
     ...entry,
-    payload: { rollout: uid, namespace, name, image: imageOf(rollout), ...entry.payload },
+    payload: { rollout: uid, namespace, name, image: imageOf(rollout), policy, ...entry.payload },
   };
 }

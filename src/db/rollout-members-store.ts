@@ -112,7 +112,12 @@ async function planMemberChunk(
   for (const member of chunk) {
     const target = targets.get(member.uuid.toLowerCase());
     if (!target) continue;
-    const rewrite = rewriteImages(target.apps, rollout.repository, rollout.image);
+    const rewrite = rewriteImages(
+      target.apps,
+      rollout.repository,
+      rollout.image,
+      rollout.healthChecks,
+    );
     const changed = Object.keys(rewrite.previous).length > 0;
     rows.push({
       device_uuid: target.uuid,
@@ -207,7 +212,7 @@ async function rewriteBaseRange(tx: DbOrTx, rollout: RolloutTarget, range: SQL):
   );
   const rows = [];
   for (const { uuid, apps } of page) {
-    const rewrite = rewriteImages(apps, rollout.repository, rollout.image);
+    const rewrite = rewriteImages(apps, rollout.repository, rollout.image, rollout.healthChecks);
     if (Object.keys(rewrite.previous).length === 0) continue;
     rows.push({ device_uuid: uuid, apps: rewrite.apps, etag: etagOf(rewrite.apps) });
   }

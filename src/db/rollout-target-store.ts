@@ -1,5 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { normalizeRepository, parseImageReference } from '../api/image-reference.js';
+import type { HealthCheck } from '../api/types.js';
 import type { EventLogEntry } from '../planner/types.js';
 import type { Db, DbOrTx } from './client.js';
 import { appendLog, type LogEntry } from './event-log.js';
@@ -20,6 +21,10 @@ export interface RolloutTargetSpec {
   repository: string;
   /** The full new reference; its repository must be `repository`. */
   image: string;
+  /** The ImageRollout's policy (`spec.policyRef.name`), named in its event-log entries. */
+  policy?: string;
+  /** Health checks rewritten services carry in the target document ([] for none). */
+  healthChecks?: HealthCheck[];
 }
 
 /** Thrown when a rollout is asked to do what its state forbids, or does not exist. */
@@ -160,12 +165,13 @@ export async function appendEvent(
   log: readonly EventLogEntry[] = [],
 ) {
   const { uid, namespace, name, image } = rollout;
+  const policy = rollout.policy === null ? {} : { policy: rollout.policy };
   const own: LogEntry | undefined = log.find((entry) => entry.type === type);
   await appendLog(db, [
     {
       type,
       subject: `${namespace}/${name}`,
-      payload: { ...own?.payload, rollout: uid, namespace, name, image, ...details },
+      payload: { ...own?.payload, rollout: uid, namespace, name, image, ...policy, ...details },
       ...(own?.notifications ? { notifications: own.notifications } : {}),
     },
     ...log.filter((entry) => entry !== own),

@@ -51,7 +51,8 @@ export async function loadEffectiveTargets(
     sql`select d.uuid::text as uuid, t.apps, t.etag as base_etag,
           coalesce((
             select jsonb_agg(jsonb_build_object('uid', r.uid, 'namespace', r.namespace,
-                     'name', r.name, 'repository', r.repository, 'image', r.image)
+                     'name', r.name, 'repository', r.repository, 'image', r.image,
+                     'checks', r.health_checks)
                    order by r.created_at, r.uid)
             from rollout_members m join rollout_targets r on r.uid = m.rollout_uid
             where m.device_uuid = d.uuid and r.state = 'active' and m.batch <= r.started_batches

@@ -18,6 +18,7 @@ import { bearerToken } from './credentials.js';
 import { LabelSelectorError, parseLabelSelector } from './label-selector.js';
 import { unauthorized, unknownDevice } from './problems.js';
 import {
+  invalidHealthChecks,
   invalidImages,
   listQuerySchema,
   registrationSchema,
@@ -174,6 +175,10 @@ function requireValidImages(apps: TargetApps): void {
       'a service image is not a valid reference',
       errors,
     );
+  }
+  const checkErrors = invalidHealthChecks(apps, 'body/apps');
+  if (checkErrors.length > 0) {
+    throw new HttpProblem(400, 'Invalid request', 'a service health check is invalid', checkErrors);
   }
 }
 

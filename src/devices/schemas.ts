@@ -1,4 +1,9 @@
 import { InvalidImageReference, parseImageReference } from '../api/image-reference.js';
+import {
+  healthCheckErrors,
+  type TargetHealthCheck,
+  targetHealthChecksSchema,
+} from './health-checks.js';
 import { LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN } from './label-selector.js';
 import type { TargetApps } from './target-document.js';
 
@@ -46,7 +51,10 @@ export const targetAppsSchema = appsSchema(
     type: 'object',
     required: ['image'],
     maxProperties: MAX_SETTINGS,
-    properties: { image: { type: 'string', minLength: 1, maxLength: 512 } },
+    properties: {
+      image: { type: 'string', minLength: 1, maxLength: 512 },
+      healthChecks: targetHealthChecksSchema,
+    },
   },
   ['services'],
 );
@@ -117,6 +125,8 @@ export const reportSchema = {
             image: { type: 'string', maxLength: 512 },
             status: { type: 'string', maxLength: 64 },
             health: { enum: ['healthy', 'unhealthy', 'unknown'] },
+            /** Why the service is unhealthy (a failed check), for operators. */
+            healthReason: { type: 'string', maxLength: 1024 },
           },
         },
         [],
@@ -139,6 +149,20 @@ export function invalidImages(apps: TargetApps, at: string) {
           message: error.message,
         });
       }
+    }
+  }
+  return errors;
+}
+
+/** Field errors of every service's `healthChecks` the schema cannot catch (see healthCheckErrors). */
+export function invalidHealthChecks(apps: TargetApps, at: string) {
+  const errors: Array<{ path: string; message: string }> = [];
+  for (const [appName, app] of Object.entries(apps)) {
+    for (const [serviceName, service] of Object.entries(app.services)) {
+      const checks = service.healthChecks as TargetHealthCheck[] | undefined;
+      if (checks === undefined) continue;
+      const where = `${at}/${appName}/services/${serviceName}/healthChecks`;
+      errors.push(...healthCheckErrors(checks, where));
     }
   }
   return errors;

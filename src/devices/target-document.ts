@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { repositoryOf } from '../api/image-reference.js';
+import type { HealthCheck } from '../api/types.js';
+import { checksForService } from './health-checks.js';
 
 /** One service of a device's target: at least an image; other settings pass through untouched. */
 export interface TargetService {
@@ -44,8 +46,18 @@ export interface ImageRewrite {
   previous: Record<string, string>;
 }
 
-/** Points every service whose image repository equals `repository` at `image`; pure. */
-export function rewriteImages(apps: TargetApps, repository: string, image: string): ImageRewrite {
+/**
+ * Points every service whose image repository equals `repository` at `image`; pure. With
+ * `checks` (the rollout's health checks), each rewritten service carries the ones that apply to
+ * it as `healthChecks`, replacing those of its previous image; without (null: an overlay from
+ * before rollouts carried checks), it keeps its own.
+ */
+export function rewriteImages(
+  apps: TargetApps,
+  repository: string,
+  image: string,
+  checks?: readonly HealthCheck[] | null,
+): ImageRewrite {
   const previous: Record<string, string> = {};
   const next: TargetApps = {};
   for (const [appName, app] of Object.entries(apps)) {
@@ -53,7 +65,7 @@ export function rewriteImages(apps: TargetApps, repository: string, image: strin
     for (const [serviceName, service] of Object.entries(app.services)) {
       if (service.image !== image && repositoryOf(service.image) === repository) {
         previous[`${appName}/${serviceName}`] = service.image;
-        services[serviceName] = { ...service, image };
+        services[serviceName] = withChecks({ ...service, image }, serviceName, checks);
       } else {
         services[serviceName] = service;
       }
@@ -63,16 +75,31 @@ export function rewriteImages(apps: TargetApps, repository: string, image: strin
   return { apps: next, previous };
 }
 
-/** A rollout's rewrite as it applies to a device: every service of `repository` runs `image`. */
+function withChecks(
+  service: TargetService,
+  name: string,
+  checks: readonly HealthCheck[] | null | undefined,
+): TargetService {
+  if (!checks) return service;
+  const { healthChecks: _replaced, ...rest } = service;
+  const own = checksForService(checks, name);
+  return own.length > 0 ? { ...rest, healthChecks: own } : rest;
+}
+
+/**
+ * A rollout's rewrite as it applies to a device: every service of `repository` runs `image`,
+ * with the rollout's `checks` when it has any.
+ */
 export interface ImageOverlay {
   repository: string;
   image: string;
+  checks?: readonly HealthCheck[] | null;
 }
 
 /** The effective document: the base with each overlay's rewrite applied in order; pure. */
 export function applyOverlays(base: TargetApps, overlays: readonly ImageOverlay[]): TargetApps {
   let apps = base;
   for (const overlay of overlays)
-    apps = rewriteImages(apps, overlay.repository, overlay.image).apps;
+    apps = rewriteImages(apps, overlay.repository, overlay.image, overlay.checks).apps;
   return apps;
 }

@@ -11,4 +11,6 @@ export const ROLLOUT_DEFAULTS = {
   maxFailurePercent: 10,
   minSample: 3,
   action: 'Pause',
+  /** A health check's `periodSeconds`. */
+  checkPeriodSeconds: 10,
 } as const;

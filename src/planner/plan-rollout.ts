@@ -71,6 +71,7 @@ function planStart(context: SettledContext): Decision {
       type: 'CreateMembership',
       selector: settings.selector,
       percentages: settings.batches,
+      ...(settings.healthChecks.length > 0 ? { healthChecks: settings.healthChecks } : {}),
     },
     requeueAt: now,
   };

@@ -2,6 +2,7 @@ import { RolloutReasons } from '../api/conditions.js';
 import type {
   DeviceSelector,
   FailurePolicy,
+  HealthCheck,
   HealthPolicy,
   ImagePolicy,
   ImageRollout,
@@ -22,6 +23,8 @@ export interface RolloutSettings {
   maintenanceWindows: MaintenanceWindow[];
   onNewImage: 'Supersede' | 'Queue';
   includeNewDevices: boolean;
+  /** The checks the device agent runs on updated services (container running when empty). */
+  healthChecks: HealthCheck[];
   /** How long a device must stay healthy on the new image before it counts as healthy. */
   soakMs: number;
   /** Time from a batch's start after which its unsettled devices count as failed. */
@@ -83,6 +86,7 @@ function mergeSettings(rollout: ImageRollout, policy: ImagePolicy): RolloutSetti
     maintenanceWindows: strategy.maintenanceWindows ?? [],
     onNewImage: strategy.onNewImage ?? ROLLOUT_DEFAULTS.onNewImage,
     includeNewDevices: strategy.includeNewDevices ?? ROLLOUT_DEFAULTS.includeNewDevices,
+    healthChecks: health.checks ?? [],
     soakMs: parseDuration(health.soakTime ?? ROLLOUT_DEFAULTS.soakTime),
     progressDeadlineMs: parseDuration(health.progressDeadline ?? ROLLOUT_DEFAULTS.progressDeadline),
     offlineAfterMs: parseDuration(health.offlineAfter ?? ROLLOUT_DEFAULTS.offlineAfter),

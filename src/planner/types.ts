@@ -1,6 +1,7 @@
 import type { RolloutEventReason } from '../api/conditions.js';
 import type {
   DeviceSelector,
+  HealthCheck,
   ImagePolicy,
   ImageRollout,
   ImageRolloutStatus,
@@ -84,7 +85,13 @@ export interface PlanRolloutInput {
 /** The one write to make before the status: at most one per pass. */
 export type RolloutEffect =
   /** Select devices with `selector`, rank them (rankKeySql) and insert members with batchEnds. */
-  | { type: 'CreateMembership'; selector: DeviceSelector; percentages: number[] }
+  | {
+      type: 'CreateMembership';
+      selector: DeviceSelector;
+      percentages: number[];
+      /** The health checks updated services carry in their target document; none when unset. */
+      healthChecks?: HealthCheck[];
+    }
   /** Rewrite `batch` of members in batches after `startedBatches` with batchOfRank(rank, batchEnds). */
   | { type: 'Rebatch'; startedBatches: number; batchEnds: number[] }
   /** `startBatch(uid, batch)`: devices of batches 1..batch get the new target. */

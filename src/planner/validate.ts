@@ -151,6 +151,19 @@ function healthErrors(health: HealthPolicy): FieldError[] {
         message: `required for ${check.type}`,
       });
     }
+    if (check.type === 'Script' && !check.command?.[0]) {
+      errors.push({
+        field: `spec.health.checks[${i}].command`,
+        message: 'Script checks need a command whose first item, the program, is not empty',
+      });
+    }
+    const period = check.periodSeconds ?? ROLLOUT_DEFAULTS.checkPeriodSeconds;
+    if (check.timeoutSeconds !== undefined && check.timeoutSeconds > period) {
+      errors.push({
+        field: `spec.health.checks[${i}].timeoutSeconds`,
+        message: `must not be longer than periodSeconds (${period})`,
+      });
+    }
   });
   return errors;
 }

@@ -24,6 +24,8 @@ export interface ReportedService {
   image: string;
   status: 'starting' | 'running' | 'exited';
   health: 'healthy' | 'unhealthy' | 'unknown';
+  /** Why it is unhealthy, when a health check said so (a script's exit code, its timeout). */
+  healthReason?: string;
 }
 
 /** Reported state: apps → services → image, status, health. */

@@ -1,14 +1,17 @@
+import type { TargetHealthCheck } from '../devices/health-checks.js';
 import type { TargetApps } from '../devices/target-document.js';
 import type { ReportedApps, ReportedService } from './device-api-client.js';
+import type { ScriptVerdict } from './script-checks.js';
 
 /** How a service ends up after starting: its status and health. */
 export type Outcome = Omit<ReportedService, 'image'>;
 
-/** One service of the target: where it lives and the image it should run. */
+/** One service of the target: where it lives, the image it should run, its health checks. */
 export interface WantedService {
   app: string;
   service: string;
   image: string;
+  checks?: TargetHealthCheck[];
 }
 
 /** What moving to a target takes: services to (re)start, services to remove, and a pull or not. */
@@ -63,19 +66,27 @@ export class DeviceServices {
     }
   }
 
-  /** The started services settle: healthy, unless the image fails this device. */
-  settle(change: Change): void {
+  /**
+   * The started services settle: healthy, unless the image fails this device or a script check
+   * of the service failed (`scripts`: verdicts by `app/service`).
+   */
+  settle(change: Change, scripts: ReadonlyMap<string, ScriptVerdict> = new Map()): void {
     for (const service of change.start) {
-      this.running.set(keyOf(service), { ...service, ...this.outcome(service.image) });
+      const script = scripts.get(keyOf(service));
+      const outcome: Outcome =
+        script && !script.healthy
+          ? { status: 'running', health: 'unhealthy', healthReason: script.reason }
+          : this.outcome(service.image);
+      this.running.set(keyOf(service), { ...service, ...outcome });
     }
   }
 
   /** The reported state: apps → services → image, status, health. */
   reported(): ReportedApps {
     const apps: ReportedApps = {};
-    for (const { app, service, image, status, health } of this.running.values()) {
+    for (const { app, service, image, status, health, healthReason } of this.running.values()) {
       const reported = apps[app] ?? { services: {} };
-      reported.services[service] = { image, status, health };
+      reported.services[service] = { image, status, health, ...reason(healthReason) };
       apps[app] = reported;
     }
     return apps;
@@ -84,8 +95,8 @@ export class DeviceServices {
   /** Services by `app/service` (copies). */
   services(): Record<string, ReportedService> {
     const services: Record<string, ReportedService> = {};
-    for (const [key, { image, status, health }] of this.running) {
-      services[key] = { image, status, health };
+    for (const [key, { image, status, health, healthReason }] of this.running) {
+      services[key] = { image, status, health, ...reason(healthReason) };
     }
     return services;
   }
@@ -100,10 +111,20 @@ export class DeviceServices {
 
 function servicesOf(apps: TargetApps): WantedService[] {
   return Object.entries(apps).flatMap(([app, { services }]) =>
-    Object.entries(services).map(([service, { image }]) => ({ app, service, image })),
+    Object.entries(services).map(([service, { image, healthChecks }]) => ({
+      app,
+      service,
+      image,
+      ...(Array.isArray(healthChecks) ? { checks: healthChecks as TargetHealthCheck[] } : {}),
+    })),
   );
 }
 
-function keyOf(service: WantedService): string {
+function reason(healthReason: string | undefined) {
+  return healthReason === undefined ? {} : { healthReason };
+}
+
+/** A service's key: `app/service`. */
+export function keyOf(service: WantedService): string {
   return `${service.app}/${service.service}`;
 }

@@ -6,7 +6,7 @@ import {
   describeError,
   type ReportedService,
 } from './device-api-client.js';
-import { type Change, DeviceServices, type Outcome } from './device-services.js';
+import { type Change, DeviceServices, keyOf, type Outcome } from './device-services.js';
 import { jittered, randomSource } from './fates.js';
 import {
   type DeviceCredentials,
@@ -14,6 +14,7 @@ import {
   FALLBACK_POLL_INTERVAL_MS,
   type ResolvedOptions,
 } from './options.js';
+import type { ScriptChecks, ScriptVerdict } from './script-checks.js';
 
 /** Where a device is: never polls, no target yet, downloading, starting, or settled. */
 export type DevicePhase = 'offline' | 'connecting' | 'pulling' | 'starting' | 'running';
@@ -55,6 +56,8 @@ export interface DeviceRuntime {
   logger: Logger;
   /** Whether a failing device fails on this image (the `failingImages` filter). */
   failsOn(image: string): boolean;
+  /** Runs the Script health checks of started services. */
+  scripts: ScriptChecks;
 }
 
 const FAILED: Record<Exclude<DeviceFate, 'healthy' | 'offline'>, Outcome> = {
@@ -76,6 +79,8 @@ export class SimulatedDevice {
   private phase: DevicePhase;
   private serverIntervalMs: number | undefined;
   private failures = 0;
+  /** Counts changes started, so a settle whose scripts outlived its change is dropped. */
+  private changes = 0;
   /** Whether the device has shifted its poll phase by a random part of an interval yet. */
   private phased = false;
   /** A report is in flight; `reportsWanted` counts requests, so changes during it send again. */
@@ -220,6 +225,7 @@ export class SimulatedDevice {
   /** Moves towards the current target: pull what is missing, then start what changed. */
   private update(): void {
     clearTimeout(this.timers.update);
+    this.changes++;
     const change = this.services.plan(this.target ?? {});
     if (change === undefined) {
       this.phase = 'running';
@@ -231,14 +237,32 @@ export class SimulatedDevice {
   }
 
   private startServices(change: Change): void {
+    const id = ++this.changes;
     this.services.start(change);
     this.phase = 'starting';
     this.report();
-    this.schedule('update', this.runtime.options.healthyAfterMs, () => {
-      this.services.settle(change);
-      this.phase = 'running';
-      this.report();
-    });
+    this.schedule('update', this.runtime.options.healthyAfterMs, () => this.settle(change, id));
+  }
+
+  /** The started services settle once their Script checks (if any) have given a verdict. */
+  private async settle(change: Change, id: number): Promise<void> {
+    const scripts = await this.runScripts(change);
+    if (this.stopped || id !== this.changes) return;
+    this.services.settle(change, scripts);
+    this.phase = 'running';
+    this.report();
+  }
+
+  private async runScripts(change: Change): Promise<Map<string, ScriptVerdict>> {
+    const verdicts = new Map<string, ScriptVerdict>();
+    await Promise.all(
+      change.start.map(async (service) => {
+        if (!service.checks?.some((check) => check.type === 'Script')) return;
+        const context = { uuid: this.credentials.uuid, ...service };
+        verdicts.set(keyOf(service), await this.runtime.scripts.verdict(service.checks, context));
+      }),
+    );
+    return verdicts;
   }
 
   /** Sends the state now, or right after the report in flight; one report at a time. */

@@ -8,6 +8,7 @@ import {
   resolveOptions,
   type SimulatorOptions,
 } from './options.js';
+import { ScriptChecks } from './script-checks.js';
 import {
   type Counters,
   type DevicePhase,
@@ -15,6 +16,9 @@ import {
   type DeviceSnapshot,
   SimulatedDevice,
 } from './simulated-device.js';
+
+/** Script health checks running at once across the fleet (each is a process). */
+const SCRIPT_CONCURRENCY = 4;
 
 /** Fleet-wide counters and sizes at one moment. */
 export interface SimulatorStats extends Readonly<Counters> {
@@ -72,6 +76,7 @@ export class Simulator {
     lastError: undefined,
   };
   private stopped = false;
+  private readonly scripts = new ScriptChecks(SCRIPT_CONCURRENCY);
 
   /** Use `startSimulator`. */
   constructor(
@@ -92,6 +97,7 @@ export class Simulator {
       failsOn: (image) =>
         patterns.length === 0 ||
         patterns.some((glob) => minimatch(image, glob, { matchBase: true })),
+      scripts: this.scripts,
     };
     for (const device of credentials) {
       const fate = fates.get(device.uuid) ?? 'healthy';
@@ -154,6 +160,7 @@ export class Simulator {
     if (this.stopped) return;
     this.stopped = true;
     for (const device of this.devicesByUuid.values()) device.stop();
+    this.scripts.stop();
     this.client.close();
   }
 }

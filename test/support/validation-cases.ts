@@ -162,6 +162,61 @@ export const policyValidationCases: Array<[string, Record<string, unknown>, ...s
     'FieldValueForbidden spec.health.checks[0].path: Forbidden: path is only allowed for HTTP checks',
   ],
   [
+    'a Script check',
+    check({ type: 'Script', command: ['/usr/bin/check', '--quick'], timeoutSeconds: 5 }),
+  ],
+  [
+    'a Script check without command',
+    check({ type: 'Script' }),
+    'FieldValueRequired spec.health.checks[0].command: Required value: command is required for Script checks',
+  ],
+  [
+    'a Script check with an empty argv',
+    check({ type: 'Script', command: [] }),
+    'FieldValueInvalid spec.health.checks[0].command: Invalid value: 0: spec.health.checks[0].command in body should have at least 1 items',
+  ],
+  [
+    'a Script check with an empty program',
+    check({ type: 'Script', command: ['', '-x'] }),
+    'FieldValueInvalid spec.health.checks[0].command: Invalid value: the program (the first item) must not be empty',
+  ],
+  [
+    'a Script check with 33 arguments',
+    check({ type: 'Script', command: Array.from({ length: 33 }, () => 'x') }),
+    'FieldValueTooMany spec.health.checks[0].command: Too many: 33: must have at most 32 items',
+    RULES_SKIPPED,
+  ],
+  [
+    'a Script check with port',
+    check({ type: 'Script', command: ['true'], port: 80 }),
+    'FieldValueForbidden spec.health.checks[0].port: Forbidden: port is not allowed for Script checks',
+  ],
+  [
+    'a command on an HTTP check',
+    check({ type: 'HTTP', port: 80, command: ['true'] }),
+    'FieldValueForbidden spec.health.checks[0].command: Forbidden: command is only allowed for Script checks',
+  ],
+  [
+    'a timeout on a TCP check',
+    check({ type: 'TCP', port: 80, timeoutSeconds: 3 }),
+    'FieldValueForbidden spec.health.checks[0].timeoutSeconds: Forbidden: timeoutSeconds is only allowed for Script checks',
+  ],
+  [
+    'a Script timeout of 0',
+    check({ type: 'Script', command: ['true'], timeoutSeconds: 0 }),
+    'FieldValueInvalid spec.health.checks[0].timeoutSeconds: Invalid value: 0: spec.health.checks[0].timeoutSeconds in body should be greater than or equal to 1',
+  ],
+  [
+    'a Script timeout longer than its period',
+    check({ type: 'Script', command: ['true'], timeoutSeconds: 30, periodSeconds: 20 }),
+    'FieldValueInvalid spec.health.checks[0].timeoutSeconds: Invalid value: timeoutSeconds must not be longer than periodSeconds',
+  ],
+  [
+    'a Script timeout longer than the default period',
+    check({ type: 'Script', command: ['true'], timeoutSeconds: 11 }),
+    'FieldValueInvalid spec.health.checks[0].timeoutSeconds: Invalid value: timeoutSeconds must not be longer than periodSeconds',
+  ],
+  [
     'a port over 65535',
     check({ type: 'TCP', port: 70000 }),
     'FieldValueInvalid spec.health.checks[0].port: Invalid value: 70000: spec.health.checks[0].port in body should be less than or equal to 65535',

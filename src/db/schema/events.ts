@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** The append-only event log (`image.webhook_received`, `image.rollout_created`, …). */
@@ -12,8 +13,13 @@ export const events = pgTable(
   },
   (t) => [
     index('events_type_created_idx').on(t.type, t.createdAt),
-    index('events_subject_idx').on(t.subject),
-    // Retention deletes the oldest entries in batches; without it each batch scans the table.
-    index('events_created_at_idx').on(t.createdAt),
+    // Reads by rollout (subject `namespace/name`) or device (subject uuid), in keyset order.
+    index('events_subject_created_idx').on(t.subject, t.createdAt, t.id),
+    // Reads by policy: entries about a rollout name its policy in the payload.
+    index('events_policy_created_idx')
+      .on(sql`(${t.payload}->>'policy')`, t.createdAt, t.id)
+      .where(sql`${t.payload} ? 'policy'`),
+    // Retention deletes the oldest entries in batches, and unfiltered reads page in this order.
+    index('events_created_at_idx').on(t.createdAt, t.id),
   ],
 );

@@ -11,6 +11,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { HealthCheck } from '../../api/types.js';
 import type { MemberProgress } from '../../planner/device-progress.js';
 
 /** Lifecycle of a rollout's overlay on the device targets. */
@@ -37,6 +38,10 @@ export const rolloutTargets = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     /** How long a member must report healthy before it counts as healthy (the rollout engine's). */
     soak: interval('soak').notNull().default('0'),
+    /** The ImageRollout's `spec.policyRef.name` (same namespace); null on rows older than it. */
+    policy: text('policy'),
+    /** The health checks rewritten services carry in the target document; null: none. */
+    healthChecks: jsonb('health_checks').$type<HealthCheck[]>(),
   },
   (t) => [
     check('rollout_targets_state_check', sql`${t.state} in ('active', 'rolledBack', 'folded')`),
