@@ -183,6 +183,10 @@ function eventClient(api: EventsV1Api): EventClient {
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         ),
       ).then(withEventTimes),
+    list: (namespace, options = {}) =>
+      callApi(`list events of ${namespace}`, () =>
+        api.listNamespacedEvent({ namespace, ...options }),
+      ).then((list) => list.items.map(withEventTimes)),
   };
 }
 

@@ -143,6 +143,8 @@ export interface EventClient {
   create(event: EventsV1Event): Promise<EventsV1Event>;
   /** JSON merge patch, used to bump an event's series. */
   mergePatch(namespace: string, name: string, patch: unknown): Promise<EventsV1Event>;
+  /** Lists one namespace's Events, e.g. `regarding.name=x` ones (kubectl fleet status). */
+  list(namespace: string, options?: ListOptions): Promise<EventsV1Event[]>;
 }
 
 /** Reads core v1 Secrets by name (no list, no watch: the controller cannot enumerate them). */

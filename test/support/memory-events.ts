@@ -25,4 +25,8 @@ export class MemoryEvents implements EventClient {
     this.events.set(`${namespace}/${name}`, merged);
     return merged;
   }
+
+  async list(namespace: string): Promise<EventsV1Event[]> {
+    return [...this.events.values()].filter((event) => event.metadata?.namespace === namespace);
+  }
 }
