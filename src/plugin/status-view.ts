@@ -85,11 +85,14 @@ export function waitingFor(rollout: ImageRollout): string | undefined {
     case undefined:
     case 'Pending':
       return status.message ?? 'the controller';
-    default:
+    case 'Progressing':
       if (status.nextBatchAt) {
         return `the batch interval, until ${status.nextBatchAt} (kubectl fleet approve ${name} skips it)`;
       }
       return inProgressText(status.batches?.[(status.currentBatch ?? 1) - 1]);
+    default:
+      // A phase this view does not know yet: the controller's message says what holds it.
+      return status.message ?? 'the controller';
   }
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -153,11 +153,18 @@ describe('kubectl fleet', () => {
     );
   });
 
-  it('status --watch redraws when the rollout changes (the real executable)', async () => {
+  it('kubectl fleet status --watch redraws when the rollout changes (kubectl runs the bin)', async () => {
+    // kubectl finds plugins as kubectl-<name> on the PATH: link the package's bin there.
+    const plugins = join(dir, 'plugins');
+    await mkdir(plugins);
+    await symlink(BIN, join(plugins, 'kubectl-fleet'));
     const child = spawn(
-      process.execPath,
-      [BIN, 'status', rolloutName, '--watch', '--kubeconfig', kubeconfig],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      'kubectl',
+      ['fleet', 'status', rolloutName, '--watch', '--kubeconfig', kubeconfig],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, HOME: dir, PATH: `${plugins}${delimiter}${process.env.PATH ?? ''}` },
+      },
     );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {

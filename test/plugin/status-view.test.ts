@@ -190,6 +190,11 @@ describe('waitingFor', () => {
       'batch 2: 30 of 40 devices to report healthy',
     ],
     ['nothing once finished', { phase: 'Succeeded' }, undefined],
+    [
+      "a phase it does not know: the controller's message",
+      { phase: 'Frozen' as never, message: 'Held by FleetFreeze default/holiday' },
+      'Held by FleetFreeze default/holiday',
+    ],
   ])('%s', (_, status, expected) => {
     expect(waitingFor(rollout(status))).toBe(expected);
   });
