@@ -245,6 +245,7 @@ function managementPlugin(
 ): HttpPlugin {
   return managementRoutes({
     kube,
+    db: deps.database.db,
     adminToken,
     namespace: config.kube.namespace,
     logger: deps.logger,

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DbOrTx } from '../db/client.js';
 import { HttpProblem } from '../http/problem.js';
 import type { KubePort } from '../kube/port.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -7,6 +8,8 @@ import { kubeProblem } from './kube-problems.js';
 /** What the management routes are built from. */
 export interface ManagementDeps {
   kube: KubePort;
+  /** The device database, which preview selects devices from (as the controller does). */
+  db: DbOrTx;
   logger: Logger;
   adminToken: string;
   /** The one namespace this process manages (`--namespace`); undefined: every namespace. */

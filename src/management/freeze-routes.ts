@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../http/problem.js';
 import {
-  FreezeError,
   type FreezeSummary,
   freeze,
   listFreezes,
@@ -11,6 +9,7 @@ import {
 } from '../operations/freeze.js';
 import { allowedNamespace, handled, listNamespace, type ManagementDeps } from './context.js';
 import { pageOf } from './pages.js';
+import { operated } from './refusals.js';
 import {
   type FreezeCreateBody,
   freezeCreateSchema,
@@ -47,7 +46,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
     handled(async (request: FastifyRequest) => {
       const query = request.query as PolicyListQuery;
       const namespace = listNamespace(deps, query.namespace);
-      const items = await frozen(() => listFreezes(deps.kube, { namespace, now: now() }));
+      const items = await operated(() => listFreezes(deps.kube, { namespace, now: now() }));
       return pageOf(items, keyOf, query);
     }),
   );
@@ -69,7 +68,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
         body.namespace ?? deps.namespace ?? DEFAULT_NAMESPACE,
       );
       const at = now();
-      const created = await frozen(() => freeze(deps.kube, { ...body, namespace }, at));
+      const created = await operated(() => freeze(deps.kube, { ...body, namespace }, at));
       const summary = summarize(created, at);
       log.info({ namespace, name: summary.name, reason: summary.reason }, 'fleet frozen');
       return reply
@@ -91,7 +90,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
     handled(async (request: FastifyRequest) => {
       const { namespace, name } = request.params as ObjectParams;
       const where = { namespace: allowedNamespace(deps, namespace), name };
-      const lifted = await frozen(() => unfreeze(deps.kube, where));
+      const lifted = await operated(() => unfreeze(deps.kube, where));
       log.info({ namespace, name }, 'fleet freeze lifted');
       return summarize(lifted, now());
     }),
@@ -115,7 +114,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
     },
     handled(async (request: FastifyRequest) => {
       const { namespace } = request.params as { namespace: string };
-      const lifted = await frozen(() =>
+      const lifted = await operated(() =>
         unfreezeAll(deps.kube, { namespace: allowedNamespace(deps, namespace) }),
       );
       log.info({ namespace, lifted: lifted.length }, 'every fleet freeze lifted');
@@ -127,15 +126,4 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
 
 function keyOf(summary: FreezeSummary): string {
   return `${summary.namespace}/${summary.name}`;
-}
-
-/** Runs a freeze operation, its refusals (FreezeError) as the problem of their status. */
-async function frozen<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (!(error instanceof FreezeError)) throw error;
-    const title = { 400: 'Invalid request', 404: 'Not Found', 409: 'Conflict' }[error.status];
-    throw new HttpProblem(error.status, title ?? 'Invalid request', error.message);
-  }
 }

@@ -4,7 +4,9 @@ import { unauthorized } from '../devices/problems.js';
 import type { HttpPlugin } from '../http/server.js';
 import type { ManagementDeps } from './context.js';
 import { registerFreezeRoutes } from './freeze-routes.js';
+import { registerPolicyChecks } from './policy-checks.js';
 import { registerPolicyRoutes } from './policy-routes.js';
+import { registerRolloutActions } from './rollout-actions.js';
 import { registerRolloutReads } from './rollout-routes.js';
 
 export type { ManagementDeps } from './context.js';
@@ -25,7 +27,9 @@ export function managementRoutes(deps: ManagementDeps): HttpPlugin {
       }
     });
     registerRolloutReads(app, scoped);
+    registerRolloutActions(app, scoped);
     registerPolicyRoutes(app, scoped);
+    registerPolicyChecks(app, scoped);
     registerFreezeRoutes(app, scoped);
   };
 }

@@ -437,3 +437,109 @@ export const namespaceParamsSchema = {
   additionalProperties: false,
   properties: { namespace: NAMESPACE },
 } as const;
+
+/** `POST …/approve`: no body (or `{}`) approves the next batch, `{"all": true}` every batch. */
+export const approveBodySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { all: { type: 'boolean' } },
+} as const;
+
+/** `GET /api/v1/policies/match`: the pushed image, and optionally one namespace. */
+export const matchQuerySchema = {
+  type: 'object',
+  required: ['image'],
+  additionalProperties: false,
+  properties: {
+    image: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 512,
+      description: 'IMAGE[:TAG][@DIGEST] as pushed; the tag is `latest` when none is given',
+    },
+    namespace: NAMESPACE,
+  },
+} as const;
+
+/** The query of `GET /api/v1/policies/match`. */
+export type MatchQuery = { image: string; namespace?: string };
+
+/** Every policy's verdict on a push, matching ones first. */
+export const matchReportSchema = {
+  type: 'object',
+  required: ['repository', 'tag', 'policies'],
+  properties: {
+    repository: { type: 'string' },
+    tag: { type: 'string' },
+    digest: { type: 'string' },
+    policies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['namespace', 'name', 'matched'],
+        properties: {
+          namespace: { type: 'string' },
+          name: { type: 'string' },
+          matched: { type: 'boolean' },
+          reason: { type: 'string', description: 'why not, as the webhook receiver says it' },
+          rollout: { type: 'string', description: 'the ImageRollout the push creates' },
+          exists: { type: 'boolean', description: 'that rollout exists: a repeat creates nothing' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** `POST …/preview`: the tag pushed, and the repository when the policy's image is a glob. */
+export const previewBodySchema = {
+  type: 'object',
+  required: ['tag'],
+  additionalProperties: false,
+  properties: {
+    tag: { type: 'string', minLength: 1, maxLength: 128 },
+    image: { type: 'string', minLength: 1, maxLength: 512 },
+    digest: { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' },
+    rolloutName: NAME,
+  },
+} as const;
+
+/** The body of `POST …/preview`. */
+export type PreviewBody = { tag: string; image?: string; digest?: string; rolloutName?: string };
+
+/** What a rollout of the push would do, computed by the controller's own code, written nowhere. */
+export const previewSchema = {
+  type: 'object',
+  required: ['policy', 'rollout', 'trigger', 'strategy', 'devices', 'batches', 'firstStep'],
+  properties: {
+    policy: {
+      type: 'object',
+      properties: { namespace: { type: 'string' }, name: { type: 'string' } },
+    },
+    rollout: { ...openObject, description: 'the ImageRollout the push would create (not created)' },
+    trigger: {
+      type: 'object',
+      required: ['matched'],
+      properties: { matched: { type: 'boolean' }, reason: { type: 'string' } },
+    },
+    existingPhase: { type: 'string' },
+    strategy: { type: 'string', enum: ['Staged', 'Manual', 'AllAtOnce'] },
+    devices: { type: 'integer', description: 'devices the selector selects now' },
+    batches: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['batch', 'percent', 'devices'],
+        properties: {
+          batch: { type: 'integer' },
+          percent: { type: 'integer' },
+          devices: { type: 'array', items: { type: 'string' }, description: 'device uuids' },
+        },
+      },
+    },
+    nextWindow: { type: 'string', description: '`now`, an RFC 3339 time, or `never`' },
+    firstStep: {
+      type: 'object',
+      properties: { phase: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ImageRollout, ImageRolloutStatus } from '../../src/api/types.js';
+import type { Database } from '../../src/db/client.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { KubePort } from '../../src/kube/port.js';
 import { managementRoutes } from '../../src/management/routes.js';
@@ -22,6 +23,8 @@ export interface ManagementHarness {
   app: FastifyInstance;
   /** Reads the resources back as kubectl sees them, on a path the tests never cut. */
   kube: KubePort;
+  /** The device database preview selects from. */
+  database: Database;
   /** Another app on `kube`, its API calls answered by nothing (the API server unreachable). */
   unreachable(): Promise<FastifyInstance>;
   stop(): Promise<void>;
@@ -41,7 +44,13 @@ export async function startManagement(
       metrics: createMetricsRegistry({ processMetrics: false }),
       database: test.database,
       plugins: [
-        managementRoutes({ kube, logger: silentLogger(), adminToken: ADMIN_TOKEN, ...options }),
+        managementRoutes({
+          kube,
+          db: test.database.db,
+          logger: silentLogger(),
+          adminToken: ADMIN_TOKEN,
+          ...options,
+        }),
       ],
     });
     apps.push(app);
@@ -52,6 +61,7 @@ export async function startManagement(
     server,
     app,
     kube: server.direct,
+    database: test.database,
     async unreachable() {
       const dead = await TcpProxy.start(server.address);
       const kube = server.connect(dead);
