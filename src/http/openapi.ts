@@ -54,6 +54,19 @@ interface DocumentedRoute {
   schema: NonNullable<RouteOptions['schema']>;
 }
 
+/**
+ * Every route added to `app`'s context from now on documents `security` (the credentials its
+ * context's authentication hook checks) unless its schema names its own.
+ */
+export function documentSecurity(
+  app: FastifyInstance,
+  security: NonNullable<NonNullable<RouteOptions['schema']>['security']>,
+): void {
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.security === undefined) route.schema = { security, ...route.schema };
+  });
+}
+
 /** What the document says about itself. */
 export interface DocumentInfo {
   title: string;
@@ -67,16 +80,25 @@ export interface DocumentInfo {
  * any route is added.
  */
 export function collectRoutes(app: FastifyInstance, info: DocumentInfo): () => object {
-  const routes: DocumentedRoute[] = [];
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      // HEAD routes are the ones fastify adds beside each GET.
-      if (method === 'HEAD' || route.schema?.hide) continue;
-      routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema ?? {} });
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => void routes.push(route));
+  // Read when the document is built: hooks of a route's own context run after this one.
+  return () => {
+    const documented: DocumentedRoute[] = [];
+    for (const route of routes) {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) {
+        // HEAD routes are the ones fastify adds beside each GET.
+        if (method === 'HEAD' || route.schema?.hide) continue;
+        documented.push({
+          method: method.toLowerCase(),
+          url: route.url,
+          schema: route.schema ?? {},
+        });
+      }
     }
-  });
-  return () => openApiDocument(routes, info);
+    return openApiDocument(documented, info);
+  };
 }
 
 /** The OpenAPI 3.1 document of `routes`; the same routes always give the same document. */

@@ -58,7 +58,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
         summary:
           'Freeze: hold every rollout of a namespace (or of a scope), optionally in a window',
         body: freezeCreateSchema,
-        response: { 201: freezeSchema, ...problems(400, 401, 403, 409, 503) },
+        response: { 201: freezeSchema, ...problems(400, 401, 403, 404, 409, 503) },
       },
     },
     handled(async (request: FastifyRequest, reply: FastifyReply) => {

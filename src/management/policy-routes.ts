@@ -58,7 +58,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'Create an ImagePolicy (the object kubectl would apply)',
         body: policyCreateSchema,
-        response: { 201: policySchema, ...problems(400, 401, 403, 409, 503) },
+        response: { 201: policySchema, ...problems(400, 401, 403, 404, 409, 503) },
       },
     },
     handled(async (request: FastifyRequest, reply: FastifyReply) => {

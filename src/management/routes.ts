@@ -1,6 +1,7 @@
 import { sameSecret } from '../api/same-secret.js';
 import { bearerToken } from '../devices/credentials.js';
 import { unauthorized } from '../devices/problems.js';
+import { documentSecurity } from '../http/openapi.js';
 import type { HttpPlugin } from '../http/server.js';
 import type { ManagementDeps } from './context.js';
 import { registerFreezeRoutes } from './freeze-routes.js';
@@ -26,6 +27,7 @@ export function managementRoutes(deps: ManagementDeps): HttpPlugin {
         throw unauthorized('admin token');
       }
     });
+    documentSecurity(app, [{ adminToken: [] }]);
     registerRolloutReads(app, scoped);
     registerRolloutActions(app, scoped);
     registerPolicyRoutes(app, scoped);
