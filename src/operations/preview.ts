@@ -4,6 +4,7 @@ import type { ImagePolicy, ImageRollout, RolloutPhase } from '../api/types.js';
 import type { DbOrTx } from '../db/client.js';
 import { rankedSelection } from '../db/membership-store.js';
 import type { KubePort } from '../kube/port.js';
+import { EMPTY_PROGRESS } from '../planner/batch-view.js';
 import { batchEnds, membershipSeed, planBatches } from '../planner/membership.js';
 import { planRollout } from '../planner/plan-rollout.js';
 import { resolveRolloutSettings } from '../planner/settings.js';
@@ -182,7 +183,7 @@ function firstStep(
   if (plan.effect?.type === 'CreateMembership') {
     const progress: BatchProgress[] = batchEnds(devices, percentages).map((end, i, ends) => {
       const size = end - (i === 0 ? 0 : (ends[i - 1] as number));
-      return { ...NO_PROGRESS, batch: i + 1, devices: size, pending: size };
+      return { ...EMPTY_PROGRESS, batch: i + 1, devices: size, pending: size };
     });
     const target = { startedBatches: 0, state: 'active' as const };
     plan = planRollout({
@@ -194,13 +195,3 @@ function firstStep(
   }
   return { phase: plan.status.phase, message: plan.status.message };
 }
-
-const NO_PROGRESS: Omit<BatchProgress, 'batch' | 'devices' | 'pending'> = {
-  scheduled: 0,
-  updating: 0,
-  soaking: 0,
-  healthy: 0,
-  failed: 0,
-  offline: 0,
-  offlineOnNewImage: 0,
-};

@@ -93,7 +93,8 @@ function pendingView(batch: number, percent: number, devices: number): BatchView
   return { ...EMPTY_PROGRESS, batch, devices, pending: devices, percent, ...flags };
 }
 
-const EMPTY_PROGRESS: BatchProgress = {
+/** Counts of a batch no device of which has done anything (batch 0, no devices). */
+export const EMPTY_PROGRESS: BatchProgress = {
   batch: 0,
   devices: 0,
   pending: 0,

@@ -10,12 +10,12 @@ const VERSION: string = (await import('../../package.json', { with: { type: 'jso
   .version;
 
 /** Runs the package's binary as a user of the checkout would, right after `npm ci`. */
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function cli(args: string[], env: Record<string, string> = {}, bin = 'bin/fleet-rollout.js') {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('FLEET_ROLLOUT_')),
   );
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/fleet-rollout.js', ...args], {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
       env: { ...clean, KUBECONFIG: '', DATABASE_URL: '', ...env },
       timeout: 120_000,
     });
@@ -115,6 +115,20 @@ describe.concurrent('fleet-rollout binary', { timeout: 180_000 }, () => {
       stdout: '',
       stderr: 'fleet-rollout: controller needs DATABASE_URL (the Postgres the device API uses)\n',
     });
+  });
+
+  it.each([
+    [['--help'], 'usage: kubectl fleet <command> [flags]'],
+    [['status', 'web', '--watch', '-h'], 'usage: kubectl fleet status ROLLOUT [flags]'],
+  ])('the kubectl-fleet binary: %j prints its usage and connects nowhere', async (args, usage) => {
+    // A kubeconfig that does not exist would fail any command that connects: help does not.
+    const result = await cli(
+      args,
+      { KUBECONFIG: '/nonexistent/kubeconfig' },
+      'bin/kubectl-fleet.js',
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(usage);
   });
 
   describe('with a data directory', () => {
