@@ -17,13 +17,16 @@ describe('npm package', () => {
     const files = pack.files.map((file) => file.path);
     expect(files).toContain('package.json');
     expect(files).toContain(manifest.bin['fleet-rollout']);
+    expect(files).toContain(manifest.bin['kubectl-fleet']);
+    expect(files).toContain('bin/launch.js');
     // What src/db/client.ts (migrations) and src/apiserver/schema/load.ts (CRDs) read.
     expect(files).toContain('drizzle/meta/_journal.json');
     expect(files.filter((file) => /^drizzle\/\d{4}_.*\.sql$/.test(file)).length).toBeGreaterThan(0);
     expect(MIGRATIONS_FOLDER.endsWith('/drizzle')).toBe(true);
     expect(files.some((file) => /^crds\/.+\.yaml$/.test(file))).toBe(true);
     expect(files.filter((file) => /^(src|test|bench|scripts)\//.test(file))).toEqual([]);
-    // The binary runs dist/main.js when installed: `files` ships it and prepack builds it.
+    // The binaries run dist/main.js and dist/plugin/main.js when installed: `files` ships them
+    // and prepack builds them.
     expect(manifest.files).toContain('dist/');
     expect(manifest.scripts.prepack).toBe('npm run build');
     expect(manifest.scripts.build).toBe('tsc -p tsconfig.build.json');
