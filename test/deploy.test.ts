@@ -100,9 +100,15 @@ describe('deploy/controller.yaml', () => {
         resources: ['notificationchannels'],
         verbs: ['list', 'watch'],
       },
+      { apiGroups: ['fleet.iotistic.io'], resources: ['fleetfreezes'], verbs: ['list', 'watch'] },
       {
         apiGroups: ['fleet.iotistic.io'],
-        resources: ['imagepolicies/status', 'imagerollouts/status', 'notificationchannels/status'],
+        resources: [
+          'imagepolicies/status',
+          'imagerollouts/status',
+          'notificationchannels/status',
+          'fleetfreezes/status',
+        ],
         verbs: ['update'],
       },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },

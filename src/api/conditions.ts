@@ -23,6 +23,8 @@ export const RolloutReasons = {
   Queued: 'Queued',
   /** `spec.paused` is set. */
   PausedByUser: 'PausedByUser',
+  /** An active FleetFreeze covers the rollout: no batch starts until it lifts. */
+  Frozen: 'Frozen',
   /** Failed devices of a batch exceed the failure budget. */
   FailureBudgetExceeded: 'FailureBudgetExceeded',
   /** `spec.abort` is set. */
@@ -82,7 +84,30 @@ export const RolloutEventReasons = {
   InvalidConfiguration: 'InvalidConfiguration',
   DeviceAPIUnavailable: 'DeviceAPIUnavailable',
   DeviceAPIAvailable: 'DeviceAPIAvailable',
+  FreezeStarted: 'FreezeStarted',
+  FreezeLifted: 'FreezeLifted',
 } as const;
 
 /** One Event reason. */
 export type RolloutEventReason = (typeof RolloutEventReasons)[keyof typeof RolloutEventReasons];
+
+/** Reasons on the Active condition of a FleetFreeze. */
+export const FreezeReasons = {
+  /** No window, or now is inside it: the freeze holds the rollouts in its scope. */
+  Active: 'Active',
+  /** The window has not started yet. */
+  Scheduled: 'Scheduled',
+  /** The window has ended: the freeze holds nothing (delete it, or keep it as a record). */
+  Ended: 'Ended',
+} as const;
+
+/** One FleetFreeze condition reason. */
+export type FreezeReason = (typeof FreezeReasons)[keyof typeof FreezeReasons];
+
+/** Reasons of the Kubernetes Events the controller records about a FleetFreeze. */
+export const FreezeEventReasons = {
+  /** The freeze became active (created, or its window opened). */
+  FreezeStarted: 'FreezeStarted',
+  /** The freeze's window ended. */
+  FreezeLifted: 'FreezeLifted',
+} as const;

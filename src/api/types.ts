@@ -201,6 +201,7 @@ export type RolloutPhase =
   | 'WaitingForApproval'
   | 'WaitingForWindow'
   | 'Paused'
+  | 'Frozen'
   | 'RollingBack'
   | 'RolledBack'
   | 'Succeeded'

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { ImagePolicy, ImageRollout, NotificationChannel } from '../api/types.js';
+import type { FleetFreeze, ImagePolicy, ImageRollout, NotificationChannel } from '../api/types.js';
 import type { Database } from '../db/client.js';
 import { PROGRESS_CHANNEL, parseProgressNotification } from '../db/progress-notifications.js';
 import type { KubePort } from '../kube/port.js';
@@ -10,6 +10,8 @@ import { ChannelReconciler } from './channel-reconciler.js';
 import { DeviceApiWatch } from './device-api-watch.js';
 import { EngineMetrics, type ReconcileResult } from './engine-metrics.js';
 import { EventRecorder } from './event-recorder.js';
+import { registerFreezeMetrics } from './freeze-metrics.js';
+import { reconcileFreeze } from './freeze-reconciler.js';
 import { reconcilePolicy } from './policy-reconciler.js';
 import { cacheReader, rolloutsOfPolicy, Sources } from './resource-reader.js';
 import { RolloutMetrics } from './rollout-metrics.js';
@@ -85,6 +87,12 @@ export class FleetController {
           keys: (policy: ImagePolicy) => this.policyKeys(policy),
         },
         {
+          name: Sources.freezes,
+          resource: options.kube.fleetFreezes,
+          namespace: options.namespace,
+          keys: (freeze: FleetFreeze) => this.freezeKeys(freeze),
+        },
+        {
           name: CHANNELS,
           resource: options.kube.notificationChannels,
           keys: (channel: NotificationChannel) => [`${CHANNEL}/${identify(channel).join('/')}`],
@@ -107,6 +115,10 @@ export class FleetController {
     });
     const notificationMetrics = new NotificationMetrics(options.registry);
     const now = options.now ?? (() => new Date());
+    registerFreezeMetrics(options.registry, {
+      freezes: () => this.controller.list<FleetFreeze>(Sources.freezes),
+      now,
+    });
     this.channels = new ChannelReconciler({
       kube: options.kube,
       cached: (key) => this.controller.cached<NotificationChannel>(CHANNELS, key),
@@ -198,7 +210,30 @@ export class FleetController {
       namespace,
       policy,
     );
-    return [key, policyKey(namespace, policy), ...siblings.map((r) => rolloutKey(...identify(r)))];
+    return [
+      key,
+      policyKey(namespace, policy),
+      ...siblings.map((r) => rolloutKey(...identify(r))),
+      ...this.freezesOf(namespace).map((f) => freezeKey(...identify(f))),
+    ];
+  }
+
+  /**
+   * A freeze change (created, window edited, deleted) concerns the freeze and every rollout of
+   * its namespace: their planners see the new set of freezes on their next pass.
+   */
+  private freezeKeys(freeze: FleetFreeze): string[] {
+    const [namespace, name] = identify(freeze);
+    const rollouts = this.controller
+      .list<ImageRollout>(Sources.rollouts)
+      .filter((rollout) => rollout.metadata.namespace === namespace);
+    return [freezeKey(namespace, name), ...rollouts.map((r) => rolloutKey(...identify(r)))];
+  }
+
+  private freezesOf(namespace: string): FleetFreeze[] {
+    return this.controller
+      .list<FleetFreeze>(Sources.freezes)
+      .filter((freeze) => freeze.metadata.namespace === namespace);
   }
 
   /** A policy change concerns the policy and every rollout of it. */
@@ -214,9 +249,14 @@ export class FleetController {
 
   private async reconcile(key: string, signal: AbortSignal): Promise<WorkResult> {
     const slash = key.indexOf('/');
-    const kind = key.slice(0, slash) as 'ImageRollout' | 'ImagePolicy' | 'NotificationChannel';
+    const kind = key.slice(0, slash) as
+      | 'ImageRollout'
+      | 'ImagePolicy'
+      | 'NotificationChannel'
+      | 'FleetFreeze';
     const objectKey = key.slice(slash + 1);
     if (kind === CHANNEL) return this.channels.reconcile(objectKey);
+    if (kind === FREEZE) return reconcileFreeze(this.freezeDeps(), objectKey);
     const started = performance.now();
     let result: ReconcileResult = 'error';
     try {
@@ -246,6 +286,20 @@ export class FleetController {
     };
   }
 
+  private freezeDeps() {
+    const { kube, now } = this.options;
+    return {
+      freezes: kube.fleetFreezes,
+      cached: (key: string) => this.controller.cached<FleetFreeze>(Sources.freezes, key),
+      rollouts: (namespace: string) =>
+        this.controller
+          .list<ImageRollout>(Sources.rollouts)
+          .filter((rollout) => rollout.metadata.namespace === namespace),
+      events: this.events,
+      now: now ?? (() => new Date()),
+    };
+  }
+
   private policyDeps(signal: AbortSignal) {
     const { database, kube, now } = this.options;
     return {
@@ -263,10 +317,12 @@ export class FleetController {
 const ROLLOUT = 'ImageRollout';
 const POLICY = 'ImagePolicy';
 const CHANNEL = 'NotificationChannel';
+const FREEZE = 'FleetFreeze';
 /** The informer source of NotificationChannels. */
 const CHANNELS = 'notificationchannels';
 const rolloutKey = (namespace: string, name: string) => `${ROLLOUT}/${namespace}/${name}`;
 const policyKey = (namespace: string, name: string) => `${POLICY}/${namespace}/${name}`;
+const freezeKey = (namespace: string, name: string) => `${FREEZE}/${namespace}/${name}`;
 
 function identify(object: { metadata: { namespace?: string; name?: string } }): [string, string] {
   return [object.metadata.namespace ?? '', object.metadata.name ?? ''];

@@ -1,4 +1,4 @@
-import type { ImagePolicy, ImageRollout } from '../api/types.js';
+import type { FleetFreeze, ImagePolicy, ImageRollout } from '../api/types.js';
 import type { KubePort } from '../kube/port.js';
 import type { Controller } from './runtime.js';
 
@@ -8,10 +8,16 @@ export interface ResourceReader {
   policy(namespace: string, name: string): Promise<ImagePolicy | undefined>;
   /** Every ImageRollout of the namespace whose `spec.policyRef.name` is `policy`. */
   rolloutsOf(namespace: string, policy: string): Promise<ImageRollout[]>;
+  /** Every FleetFreeze of the namespace. */
+  freezes(namespace: string): Promise<FleetFreeze[]>;
 }
 
 /** Informer source names of the fleet controller. */
-export const Sources = { rollouts: 'imagerollouts', policies: 'imagepolicies' } as const;
+export const Sources = {
+  rollouts: 'imagerollouts',
+  policies: 'imagepolicies',
+  freezes: 'fleetfreezes',
+} as const;
 
 /** Reads from a running controller's informer caches (what the controller uses). */
 export function cacheReader(controller: Controller): ResourceReader {
@@ -22,6 +28,10 @@ export function cacheReader(controller: Controller): ResourceReader {
       controller.cached<ImagePolicy>(Sources.policies, `${namespace}/${name}`),
     rolloutsOf: async (namespace, policy) =>
       rolloutsOfPolicy(controller.list<ImageRollout>(Sources.rollouts), namespace, policy),
+    freezes: async (namespace) =>
+      controller
+        .list<FleetFreeze>(Sources.freezes)
+        .filter((freeze) => freeze.metadata.namespace === namespace),
   };
 }
 
@@ -32,6 +42,7 @@ export function apiReader(kube: KubePort): ResourceReader {
     policy: (namespace, name) => kube.imagePolicies.get(namespace, name),
     rolloutsOf: async (namespace, policy) =>
       rolloutsOfPolicy(await kube.imageRollouts.list(namespace), namespace, policy),
+    freezes: (namespace) => kube.fleetFreezes.list(namespace),
   };
 }
 

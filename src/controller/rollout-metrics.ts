@@ -17,6 +17,7 @@ export const ROLLOUT_PHASES: readonly RolloutPhase[] = [
   'WaitingForApproval',
   'WaitingForWindow',
   'Paused',
+  'Frozen',
   'RollingBack',
   'RolledBack',
   'Succeeded',

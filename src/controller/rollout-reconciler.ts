@@ -64,10 +64,10 @@ export async function reconcileRollout(
   if (!rollout) return { requeueAfter: CONFLICT_RETRY_MS };
   // Read the policy, the other rollouts of the policy, and what Postgres holds.
   const now = deps.now();
-  const { policy, siblings, state, deviceApi } = await readInputs(deps, rollout, now);
+  const { policy, siblings, freezes, state, deviceApi } = await readInputs(deps, rollout, now);
   deps.onStep?.('read');
   // Plan, then apply the effect with the plan's event-log entries.
-  const plan = planRollout({ rollout, policy, siblings, now, deviceApi, ...state });
+  const plan = planRollout({ rollout, policy, siblings, freezes, now, deviceApi, ...state });
   deps.signal?.throwIfAborted();
   await applyPlan(deps, rollout, plan, state.soakMs, now);
   if (plan.effect) deps.onStep?.(`effect-${plan.effect.type}`);
@@ -92,8 +92,9 @@ async function readInputs(deps: RolloutReconcilerDeps, rollout: ImageRollout, no
   const siblings = (await deps.read.rolloutsOf(namespace, policyName)).filter(
     (other) => other.metadata.name !== name,
   );
+  const freezes = await deps.read.freezes(namespace);
   const inputs = await readRolloutInputs(deps.db, rollout, policy, now, deps.signal);
-  return { policy, siblings, ...inputs };
+  return { policy, siblings, freezes, ...inputs };
 }
 
 /** Device counts for the metrics, and a log line when the phase changes. */

@@ -78,14 +78,17 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const at = this.clock.now() + delayMs;
+    // Node runs a longer timer at once (a freeze window weeks ahead would spin): wake up at the
+    // limit instead; the pass then finds the time not reached and asks again.
+    const delay = Math.min(delayMs, MAX_TIMER_MS);
+    const at = this.clock.now() + delay;
     const pending = this.waiting.get(key);
     if (pending && pending.at <= at) return;
     if (pending) this.clock.clearTimeout(pending.timer);
     const timer = this.clock.setTimeout(() => {
       this.waiting.delete(key);
       this.add(key);
-    }, delayMs);
+    }, delay);
     this.waiting.set(key, { at, timer });
   }
 
@@ -178,3 +181,6 @@ export class WorkQueue {
     this.metrics.depth.set({ name: this.options.name }, this.ready.length);
   }
 }
+
+/** The longest delay Node's setTimeout keeps (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,6 +1,7 @@
 import type { RolloutReason, RolloutReasons } from '../api/conditions.js';
 import type { ImagePolicy, ImageRollout, ImageRolloutStatus, RolloutPhase } from '../api/types.js';
 import type { Layout } from './batch-view.js';
+import type { RolloutFreeze } from './freeze.js';
 import type { DeviceTimers } from './outages.js';
 import type { RolloutSettings, resolveRolloutSettings } from './settings.js';
 import type { BatchProgress, RollbackProgress, RolloutEffect } from './types.js';
@@ -27,6 +28,7 @@ export const SITUATIONS: Record<
   WaitingForApproval: { phase: 'WaitingForApproval', progressing: false, degraded: false },
   Queued: { phase: 'Pending', progressing: true, degraded: false },
   PausedByUser: { phase: 'Paused', progressing: false, degraded: false },
+  Frozen: { phase: 'Frozen', progressing: false, degraded: false },
   FailureBudgetExceeded: { phase: 'Paused', progressing: false, degraded: true },
   RollingBack: { phase: 'RollingBack', progressing: true, degraded: true },
   RolledBack: { phase: 'RolledBack', progressing: false, degraded: true },
@@ -64,6 +66,8 @@ export interface Context {
   timers: DeviceTimers;
   /** The settings, resolved once per pass, or the problem that stops them resolving. */
   resolved: ReturnType<typeof resolveRolloutSettings>;
+  /** The active FleetFreezes holding this rollout (none: empty) and their next window edge. */
+  freeze: RolloutFreeze;
 }
 
 /** A Context whose settings resolved. */

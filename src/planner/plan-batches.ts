@@ -11,6 +11,7 @@ import {
 } from './batch-view.js';
 import { findCondition, formatTime } from './conditions.js';
 import type { Decision, SettledContext } from './decision.js';
+import { describeFreezes } from './freeze.js';
 import { offlineFrom } from './outages.js';
 import type { RolloutTarget } from './types.js';
 import { windowOpenAt } from './windows.js';
@@ -55,6 +56,11 @@ export function planActive(context: SettledContext, target: RolloutTarget): Deci
       message: `Paused by spec.paused after batch ${started}`,
       layout,
     };
+  }
+  if (context.freeze.holding.length > 0) {
+    const by = describeFreezes(context.freeze.holding);
+    const message = `Frozen by ${by}: batch ${started + 1}/${layout.views.length} waits`;
+    return { situation: 'Frozen', message, layout };
   }
   return nextBatch(context, layout, started + 1);
 }
@@ -124,23 +130,36 @@ function inProgress(context: SettledContext, layout: Layout, view: BatchView): D
     offlineFrom(startedAt, timers.clock, settings.offlineAfterMs, timers.outages),
   ]);
   const of = `Batch ${view.batch}/${layout.views.length}`;
-  const paused = context.rollout.spec.paused ? 'Paused by spec.paused; ' : '';
+  const held = heldBy(context);
   if (view.scheduled + view.updating + view.soaking === 0 && view.waitingOnOffline) {
     const until = formatTime(view.deadlineAt ?? now);
     return {
-      situation: context.rollout.spec.paused ? 'PausedByUser' : 'BatchWaitingOnOfflineDevices',
-      message: `${paused}${of} waits for ${view.offline} offline devices until ${until}`,
+      situation: held?.situation ?? 'BatchWaitingOnOfflineDevices',
+      message: `${held?.prefix ?? ''}${of} waits for ${view.offline} offline devices until ${until}`,
       requeueAt,
       layout,
     };
   }
   const counts = `${view.healthy} healthy, ${view.soaking} soaking, ${view.updating} updating, ${view.scheduled} scheduled, ${view.failed} failed, ${view.offline} offline of ${view.devices}`;
   return {
-    situation: context.rollout.spec.paused ? 'PausedByUser' : 'BatchInProgress',
-    message: `${paused}${of}: ${counts}`,
+    situation: held?.situation ?? 'BatchInProgress',
+    message: `${held?.prefix ?? ''}${of}: ${counts}`,
     requeueAt,
     layout,
   };
+}
+
+/**
+ * What holds the next batch back while the current one finishes: `spec.paused` first (an
+ * operator's own pause outlasts any freeze), then an active FleetFreeze.
+ */
+function heldBy(context: SettledContext) {
+  if (context.rollout.spec.paused) {
+    return { situation: 'PausedByUser', prefix: 'Paused by spec.paused; ' } as const;
+  }
+  if (context.freeze.holding.length === 0) return undefined;
+  const prefix = `Frozen by ${describeFreezes(context.freeze.holding)}; `;
+  return { situation: 'Frozen', prefix } as const;
 }
 
 /** Batch `next` may start: check approval, interval and maintenance window, then start it. */

@@ -3,6 +3,7 @@ import type { ImageRollout, ImageRolloutStatus } from '../api/types.js';
 import { type Layout, layoutBatches, startedDevices } from './batch-view.js';
 import { formatTime } from './conditions.js';
 import type { Context, Decision, SettledContext } from './decision.js';
+import { describeFreezes, rolloutFreeze } from './freeze.js';
 import { DEVICE_API_ASSUMED, timerClock } from './outages.js';
 import { planActive, succeeded } from './plan-batches.js';
 import { resumeEvents, waitForDeviceApi } from './plan-outage.js';
@@ -24,12 +25,21 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
   if (!deviceApi.available) return waitForDeviceApi(input.rollout, prev, deviceApi, input.now);
   const resolved = resolveRolloutSettings(input.rollout, input.policy);
   const timers = { clock: timerClock(input.now, deviceApi), outages: deviceApi.outages };
-  const context: Context = { ...input, siblings: input.siblings ?? [], prev, resolved, timers };
+  const freeze = rolloutFreeze(input.rollout, input.freezes ?? [], input.now);
+  const siblings = input.siblings ?? [];
+  const context: Context = { ...input, siblings, prev, resolved, timers, freeze };
   const decision = decide(context, input.target);
   const status = buildStatus(context, input.target, decision);
   const { events, log } = transitionEvents(input.rollout, prev, status, decision);
   events.push(...resumeEvents(prev, deviceApi));
-  return { effect: decision.effect, status, events, log, requeueAt: decision.requeueAt };
+  // A freeze window that opens or closes changes the plan by itself: look again then.
+  const requeueAt = earliest(decision.requeueAt, freeze.nextChangeAt);
+  return { effect: decision.effect, status, events, log, requeueAt };
+}
+
+function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a || !b) return a ?? b;
+  return a.getTime() <= b.getTime() ? a : b;
 }
 
 /** A terminal rollout only records that it saw the latest generation. */
@@ -63,6 +73,10 @@ function planStart(context: SettledContext): Decision {
   }
   if (rollout.spec.paused) {
     return { situation: 'PausedByUser', message: 'Paused by spec.paused before the first batch' };
+  }
+  if (context.freeze.holding.length > 0) {
+    const by = describeFreezes(context.freeze.holding);
+    return { situation: 'Frozen', message: `Frozen by ${by}: waits to select devices` };
   }
   return {
     situation: 'CreatingMembership',

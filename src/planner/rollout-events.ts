@@ -60,7 +60,12 @@ function phaseEvents(prev: ImageRolloutStatus, next: ImageRolloutStatus, d: Deci
   const before = findCondition(prev.conditions, 'Progressing')?.reason;
   if (before === d.situation) return;
   const message = d.message;
+  if (before === 'Frozen') {
+    emit(normal('FreezeLifted', 'Unfreeze', `Freeze lifted: ${message}`), 'image.rollout_unfrozen');
+  }
   switch (d.situation) {
+    case 'Frozen':
+      return emit(normal('FreezeStarted', 'Freeze', message), 'image.rollout_frozen');
     case 'PausedByUser':
       return emit(normal('RolloutPaused', 'Pause', message), 'image.rollout_paused');
     case 'FailureBudgetExceeded':

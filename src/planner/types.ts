@@ -1,6 +1,7 @@
 import type { RolloutEventReason } from '../api/conditions.js';
 import type {
   DeviceSelector,
+  FleetFreeze,
   HealthCheck,
   ImagePolicy,
   ImageRollout,
@@ -79,6 +80,11 @@ export interface PlanRolloutInput {
   siblings?: ImageRollout[];
   /** Whether devices can report now, and past outages; assumed available when left out. */
   deviceApi?: DeviceApiAvailability;
+  /**
+   * The FleetFreezes of the rollout's namespace (e.g. from the informer cache); the planner
+   * picks the active ones whose scope covers the rollout. None when left out.
+   */
+  freezes?: FleetFreeze[];
   now: Date;
 }
 

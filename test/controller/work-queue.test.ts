@@ -159,6 +159,21 @@ describe('WorkQueue', () => {
     expect(seen.map((time) => time - start)).toEqual([200]);
   });
 
+  it('wakes up at the longest timer Node keeps for a delay beyond it (a window weeks ahead)', async () => {
+    const seen: number[] = [];
+    const { queue, clock } = newQueue(async () => {
+      seen.push(clock.now());
+      return undefined;
+    });
+    const start = clock.now();
+    queue.start();
+    queue.addAfter('ns/a', 40 * 24 * 3600_000);
+    await clock.advance(2 ** 31 - 2);
+    expect(seen).toEqual([]);
+    await clock.advance(1);
+    expect(seen.map((time) => time - start)).toEqual([2 ** 31 - 1]);
+  });
+
   it('requeues a key after the requeueAfter its handler returns', async () => {
     const seen: number[] = [];
     const { queue, clock } = newQueue(async () => {

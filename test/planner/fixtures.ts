@@ -1,4 +1,5 @@
 import type {
+  FleetFreeze,
   ImagePolicy,
   ImagePolicySpec,
   ImageRollout,
@@ -86,6 +87,7 @@ export function planAt(w: World, now: Date): RolloutPlan {
     rollback: w.rollback,
     siblings: w.siblings,
     deviceApi: w.deviceApi,
+    freezes: w.freezes,
     now,
   });
 }
@@ -102,6 +104,8 @@ export interface World {
   siblings?: ImageRollout[];
   /** What the controller read about the device API; assumed available when unset. */
   deviceApi?: DeviceApiAvailability;
+  /** The FleetFreezes of the namespace the controller read. */
+  freezes?: FleetFreeze[];
 }
 
 /** A world of `members` selected devices that behave as told. */

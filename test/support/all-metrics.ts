@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { createApiServerMetrics } from '../../src/apiserver/metrics.js';
 import { EngineMetrics } from '../../src/controller/engine-metrics.js';
+import { registerFreezeMetrics } from '../../src/controller/freeze-metrics.js';
 import { LeaderElector } from '../../src/controller/leader-election.js';
 import { queueMetrics } from '../../src/controller/queue-metrics.js';
 import { RolloutMetrics } from '../../src/controller/rollout-metrics.js';
@@ -34,6 +35,7 @@ export async function registryOfEveryRole(): Promise<Registry> {
     now: () => new Date(),
   });
   queueMetrics(registry);
+  registerFreezeMetrics(registry, { freezes: () => [], now: () => new Date() });
   new NotificationMetrics(registry);
   new LeaderElector({
     leases: new MemoryLeaseStore().client(),

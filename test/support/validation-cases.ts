@@ -396,7 +396,7 @@ export const rolloutValidationCases: Array<
     'an unknown phase',
     {},
     { phase: 'Done' },
-    'FieldValueNotSupported status.phase: Unsupported value: "Done": supported values: "Pending", "Progressing", "WaitingForApproval", "WaitingForWindow", "Paused", "RollingBack", "RolledBack", "Succeeded", "Superseded", "Failed"',
+    'FieldValueNotSupported status.phase: Unsupported value: "Done": supported values: "Pending", "Progressing", "WaitingForApproval", "WaitingForWindow", "Paused", "Frozen", "RollingBack", "RolledBack", "Succeeded", "Superseded", "Failed"',
     RULES_SKIPPED,
   ],
   [
