@@ -43,7 +43,7 @@ describe.each(apiServers())('crds/ on $version', ({ access }) => {
     const applied = await adminKubectl(apply, undefined, access);
     expect(applied.stderr).toBe('');
     expect(applied.stdout.trim().split('\n')).toHaveLength(objects.length);
-    const kinds = 'imagepolicies,imagerollouts,notificationchannels,secrets';
+    const kinds = 'imagepolicies,imagerollouts,notificationchannels,fleetfreezes,secrets';
     const list = ['get', kinds, '--namespace', NAMESPACE, '-o', 'name'];
     const listed = await adminKubectl(list, undefined, access);
     expect(listed.stdout.trim().split('\n').sort()).toEqual(

@@ -72,7 +72,7 @@ function runningImages(simulator: Simulator): Record<string, number> {
   return counts;
 }
 
-const NAMESPACES = ['flow-push', 'flow-pause', 'flow-rollback', 'flow-failover'];
+const NAMESPACES = ['flow-push', 'flow-pause', 'flow-freeze', 'flow-rollback', 'flow-failover'];
 
 describe('the product on a real control plane, with the RBAC of deploy/', () => {
   let product: ProductDeployment;
@@ -235,6 +235,49 @@ describe('the product on a real control plane, with the RBAC of deploy/', () => 
         series: { count: 2 },
       });
     }, 60_000);
+  });
+
+  it('stops the line with a FleetFreeze: the rollout waits Frozen, the freeze counts it, deleting it lets the rollout finish', async () => {
+    const namespace = 'flow-freeze';
+    await apply(
+      policy(namespace, 'valve', {
+        image: 'ghcr.io/acme/valve',
+        selector: { fleets: ['flow-freeze'] },
+        strategy: { type: 'Staged', batches: [50, 100], interval: '0s' },
+      }),
+    );
+    await product.simulate({
+      register: {
+        count: 2,
+        fleet: 'flow-freeze',
+        apps: { edge: { services: { valve: { image: 'ghcr.io/acme/valve:1' } } } },
+      },
+    });
+    await apply({
+      apiVersion: 'fleet.iotistic.io/v1alpha1',
+      kind: 'FleetFreeze',
+      metadata: { name: 'incident', namespace },
+      spec: { reason: 'INC-7' },
+    });
+    const spec = { policyRef: { name: 'valve' }, image: 'ghcr.io/acme/valve', tag: '2' };
+    await apply(rollout(namespace, 'valve-2', spec));
+    await eventually(async () => {
+      const held = await rolloutIn(namespace, 'valve-2');
+      expect(held.status?.phase).toBe('Frozen');
+      expect(held.status?.currentBatch).toBe(0);
+    }, 60_000);
+    await eventually(async () => {
+      const freeze = await kubectlJson([
+        'get',
+        'fleetfreeze',
+        'incident',
+        '--namespace',
+        namespace,
+      ]);
+      expect(freeze.status).toMatchObject({ heldCount: 1, heldRollouts: ['valve-2'] });
+    }, 60_000);
+    await adminKubectl(['delete', 'fleetfreeze', 'incident', '--namespace', namespace]);
+    await kubectlWait(namespace, 'valve-2', 'condition=Ready');
   });
 
   it('rolls an image that fails on half the devices back: RolledBack, each device on its previous image', {

@@ -108,15 +108,16 @@ const examples = readdirSync(examplesDir)
         [
           file,
           document.toJS() as {
-            kind: 'ImagePolicy' | 'ImageRollout' | 'NotificationChannel' | 'Secret';
+            kind: 'ImagePolicy' | 'ImageRollout' | 'NotificationChannel' | 'FleetFreeze' | 'Secret';
           },
         ] as const,
     ),
   );
 
 describe('examples/', () => {
-  it('holds a staged, a manual-approval, a rollback and the walkthrough policy, a rollout and a Slack channel', () => {
+  it('holds a staged, a manual-approval, a rollback and the walkthrough policy, a rollout, a Slack channel and a holiday freeze', () => {
     expect(examples.map(([file, object]) => `${file} ${object.kind}`).sort()).toEqual([
+      'holiday-freeze.yaml FleetFreeze',
       'imagerollout.yaml ImageRollout',
       'manual-approval-policy.yaml ImagePolicy',
       'nginx-demo-policy.yaml ImagePolicy',
