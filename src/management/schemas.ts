@@ -57,6 +57,7 @@ const PHASES: Record<RolloutPhase, true> = {
   WaitingForApproval: true,
   WaitingForWindow: true,
   Paused: true,
+  Frozen: true,
   RollingBack: true,
   RolledBack: true,
   Succeeded: true,

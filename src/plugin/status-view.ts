@@ -78,6 +78,8 @@ export function waitingFor(rollout: ImageRollout): string | undefined {
       return pausedByBudget(rollout)
         ? `an operator: the failure budget is spent (kubectl fleet retry ${name} accepts the failures, kubectl fleet abort ${name} rolls back)`
         : `kubectl fleet resume ${name}`;
+    case 'Frozen':
+      return `a FleetFreeze to lift: ${status.message ?? ''} (kubectl fleet get freezes)`;
     case 'RollingBack':
       return 'devices to report their previous images again';
     case 'Failed':

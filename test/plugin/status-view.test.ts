@@ -171,6 +171,11 @@ describe('waitingFor', () => {
     ],
     ['a user pause', { phase: 'Paused' }, 'kubectl fleet resume web-1-29'],
     [
+      'a freeze',
+      { phase: 'Frozen', message: 'Frozen by FleetFreeze incident (INC-42): batch 2/3 waits' },
+      'a FleetFreeze to lift: Frozen by FleetFreeze incident (INC-42): batch 2/3 waits (kubectl fleet get freezes)',
+    ],
+    [
       'the failure budget',
       { phase: 'Paused', conditions: [budget] },
       'an operator: the failure budget is spent (kubectl fleet retry web-1-29 accepts the failures, kubectl fleet abort web-1-29 rolls back)',
