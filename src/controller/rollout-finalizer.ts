@@ -52,6 +52,7 @@ export async function finalizeRollout(
           rollout: uid,
           namespace,
           name,
+          policy: rollout.spec.policyRef.name,
           state: target.state,
           folded: folded?.devices ?? 0,
         },

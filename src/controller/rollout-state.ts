@@ -167,7 +167,7 @@ async function joinNewcomers(
     {
       type: 'image.devices_joined',
       subject: `${namespace}/${name}`,
-      payload: { rollout: uid, namespace, name, devices },
+      payload: { rollout: uid, namespace, name, policy: rollout.spec.policyRef.name, devices },
     },
   ]);
   if (staged === 0) return;

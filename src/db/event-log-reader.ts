@@ -73,9 +73,9 @@ function conditions(query: EventQuery): SQL[] {
     where.push(sql`e.subject = ${`${query.rollout.namespace}/${query.rollout.name}`}`);
   }
   if (query.policy) {
-    // `payload ? 'policy'` lets the partial index events_policy_created_idx serve it.
-    where.push(sql`e.payload ? 'policy' and e.payload->>'policy' = ${query.policy.name}
-      and split_part(e.subject, '/', 1) = ${query.policy.namespace}`);
+    // Written as events_policy_idx is (partial on `payload ? 'policy'`), so it serves the page.
+    where.push(sql`e.payload ? 'policy' and split_part(e.subject, '/', 1) = ${query.policy.namespace}
+      and (e.payload->>'policy') = ${query.policy.name}`);
   }
   if (query.device !== undefined) where.push(deviceCondition(query.device));
   if (query.type !== undefined) where.push(sql`e.type = ${query.type}`);
@@ -92,13 +92,18 @@ function conditions(query: EventQuery): SQL[] {
 /**
  * A device's own entries (`device.*`, subject its uuid) and, for each rollout it is a member of,
  * the `image.device_scheduled` entry that started its batch: batches start cumulatively, so it is
- * the rollout's first such entry whose batch is at least the device's.
+ * the rollout's first such entry whose batch is at least the device's. A handful of ids, each
+ * found through events_subject_created_idx.
  */
 function deviceCondition(uuid: string): SQL {
-  return sql`(e.subject = ${uuid} or (e.type = 'image.device_scheduled' and e.id in (
+  return sql`e.id in (
+    select d.id from events d where d.subject = ${uuid}
+    union all
     select (select s.id from events s
-            where s.type = 'image.device_scheduled' and s.payload->>'rollout' = m.rollout_uid::text
+            where s.subject = r.namespace || '/' || r.name and s.type = 'image.device_scheduled'
+              and s.payload->>'rollout' = m.rollout_uid::text
               and (s.payload->>'batch')::int >= m.batch
             order by s.created_at, s.id limit 1)
-    from rollout_members m where m.device_uuid = ${uuid}::uuid)))`;
+    from rollout_members m join rollout_targets r on r.uid = m.rollout_uid
+    where m.device_uuid = ${uuid}::uuid)`;
 }

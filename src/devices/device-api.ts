@@ -6,6 +6,7 @@ import { adminRoutes } from './admin-routes.js';
 import { DeviceCacheSync } from './cache-sync.js';
 import { DeviceCache } from './device-cache.js';
 import { deviceRoutes } from './device-routes.js';
+import { eventLogRoutes } from './event-log-routes.js';
 import { registerFleetMetrics } from './fleet-metrics.js';
 import { Heartbeat } from './heartbeat.js';
 import { createDeviceMetrics } from './metrics.js';
@@ -56,6 +57,7 @@ export function createDeviceApi(deps: DeviceApiDeps): DeviceApi {
     app.addHook('preClose', async () => cache.releaseAll());
     await app.register(routes);
     await app.register(admin);
+    await app.register(eventLogRoutes(deps));
   };
   return {
     plugin,

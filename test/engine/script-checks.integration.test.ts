@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ImageRollout } from '../../src/api/types.js';
 import type { TargetApps } from '../../src/devices/target-document.js';
 import { databaseBackends } from '../support/database.js';
+import { ADMIN } from '../support/device-api.js';
 import { type Engine, startEngine } from '../support/engine.js';
 
 const NGINX = 'docker.io/library/nginx';
@@ -77,6 +78,21 @@ describe.each(databaseBackends)('script health checks on %s', (backend) => {
     for (const uuid of uuids.slice(3)) {
       expect(nginx(uuid)).toEqual({ image: NEW, status: 'running', health: 'healthy' });
     }
+    // The event log tells it by policy and by device, through the admin API.
+    const read = async (query: string) => {
+      const answer = await engine.deviceApi.app.inject({
+        url: `/api/v1/events?${query}`,
+        headers: ADMIN,
+      });
+      expect(answer.statusCode).toBe(200);
+      return (answer.json().items as Array<{ type: string }>).map((entry) => entry.type);
+    };
+    const byPolicy = await read('policy=default/scripted');
+    expect(byPolicy).toEqual(
+      expect.arrayContaining(['image.rollout_started', 'image.device_scheduled']),
+    );
+    expect(byPolicy.at(-1)).toBe('image.rollout_paused');
+    expect(await read(`device=${a}`)).toEqual(['image.device_scheduled']);
   });
 
   it('lets a rollout whose script passes everywhere succeed', async () => {

@@ -1,0 +1,2 @@
+DROP INDEX "events_policy_created_idx";--> statement-breakpoint
+CREATE INDEX "events_policy_idx" ON "events" USING btree (split_part("subject", '/', 1),("payload"->>'policy'),"created_at","id") WHERE "events"."payload" ? 'policy';
