@@ -8,8 +8,8 @@ import {
   readEvents,
 } from '../db/event-log-reader.js';
 import { HttpProblem } from '../http/problem.js';
+import { jsonResponse, problemResponses } from '../http/responses.js';
 import type { HttpPlugin } from '../http/server.js';
-import { problems } from '../management/schemas.js';
 import { bearerToken } from './credentials.js';
 import { unauthorized } from './problems.js';
 import { UUID_PATTERN } from './schemas.js';
@@ -100,11 +100,15 @@ export function eventLogRoutes(deps: EventLogRoutesDeps): HttpPlugin {
       '/api/v1/events',
       {
         schema: {
-          tags: ['admin: event log'],
           summary:
             'Read the event log, oldest first; filter by rollout, policy, device, type, time',
+          tags: ['admin'],
+          security: [{ adminToken: [] }],
           querystring: querySchema,
-          response: { 200: pageSchema, ...problems(400, 401, 503) },
+          response: {
+            200: jsonResponse('a page of entries, by time then id', pageSchema),
+            ...problemResponses(400, 401, 503),
+          },
         },
       },
       async (request: FastifyRequest) => {
@@ -132,9 +136,12 @@ function parseQuery(query: EventsQuery): EventQuery {
   const time = (field: 'since' | 'until'): Date | undefined => {
     const value = query[field];
     if (value === undefined) return undefined;
-    const ms = RFC3339.test(value) ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(ms)) return fail(field, `must be an RFC 3339 time, got "${value}"`);
-    return new Date(ms);
+    const date = new Date(RFC3339.test(value) ? value : Number.NaN);
+    // Postgres has no year 0; later than 9999 cannot be written in RFC 3339.
+    if (!(date.getUTCFullYear() >= 1)) {
+      return fail(field, `must be an RFC 3339 time from year 1, got "${value}"`);
+    }
+    return date;
   };
   const parsed: EventQuery = {
     rollout: named('rollout'),
@@ -166,11 +173,18 @@ function decodeCursor(
 ): EventCursor | undefined {
   try {
     const [time, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (typeof time === 'string' && RFC3339.test(time) && Number.isSafeInteger(id) && id > 0) {
+    if (typeof time === 'string' && isCursorTime(time) && Number.isSafeInteger(id) && id > 0) {
       return { time, id };
     }
   } catch {
     // Not JSON: answered below like any other token this server did not issue.
   }
   return fail('continue', 'is not a continue token of this API; start again without it');
+}
+
+/** A time as readEvents writes cursors (`2026-03-01T10:00:00.123456Z`), and a real one. */
+function isCursorTime(time: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(time)) return false;
+  const date = new Date(`${time.slice(0, 23)}Z`);
+  return date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 23) === time.slice(0, 23);
 }
