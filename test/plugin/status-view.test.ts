@@ -197,8 +197,8 @@ describe('waitingFor', () => {
     ['nothing once finished', { phase: 'Succeeded' }, undefined],
     [
       "a phase it does not know: the controller's message",
-      { phase: 'Frozen' as never, message: 'Held by FleetFreeze default/holiday' },
-      'Held by FleetFreeze default/holiday',
+      { phase: 'Hibernating' as never, message: 'Held by something new' },
+      'Held by something new',
     ],
   ])('%s', (_, status, expected) => {
     expect(waitingFor(rollout(status))).toBe(expected);
