@@ -11,7 +11,6 @@ import type { Database } from '../db/client.js';
 import { isConnectionError } from '../db/connection-errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { VERSION } from '../telemetry/metrics.js';
-import { trackRouteMethods } from './allowed-methods.js';
 import { answerClientError } from './client-errors.js';
 import { limitJsonBodies } from './json-body.js';
 import { collectRoutes, OPENAPI_PATH } from './openapi.js';
@@ -25,6 +24,7 @@ import {
   limitBodyIdle,
   nodeServerTimeouts,
 } from './timeouts.js';
+import { answerUnmatched } from './unmatched.js';
 
 /**
  * What a role mounts on the shared server: a fastify plugin, registered in its own encapsulated
@@ -98,7 +98,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
   const log = deps.logger.child({ component: 'http' });
   const document = collectRoutes(app, DOCUMENT_INFO);
-  const allowedMethods = trackRouteMethods(app);
   // Response schemas document and are checked (by the schemathesis test) but never reshape an
   // answer: fast-json-stringify would drop undeclared fields and coerce types, hiding a handler
   // that disagrees with its schema.
@@ -117,24 +116,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     }
     return sendProblem(reply, problem);
   });
-  // A known path asked with a method it does not have: 405 with Allow, before any body is read.
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!request.is404) return done();
-    const started = performance.now();
-    const allowed = allowedMethods(pathOf(request));
-    if (allowed.length === 0) return done();
-    const detail = `${pathOf(request)} answers ${allowed.join(', ')}`;
-    const headers = { allow: allowed.join(', ') };
-    sendProblem(reply, new HttpProblem(405, 'Method Not Allowed', detail, undefined, headers));
-    timeUnmatched(request.method, 405, started);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const started = performance.now();
-    const detail = `no route for ${request.method} ${pathOf(request)}`;
-    sendProblem(reply, new HttpProblem(404, 'Not Found', detail));
-    timeUnmatched(request.method, 404, started);
-    return reply;
-  });
+  await answerUnmatched(app, timeUnmatched);
   registerOperationalRoutes(app, deps);
   for (const plugin of deps.plugins) await app.register(plugin);
   let served: string | undefined;
@@ -228,11 +210,4 @@ function routerProblem(error: FastifyError): HttpProblem {
 
 function routeOf(request: FastifyRequest): string | undefined {
   return request.routeOptions.url;
-}
-
-/** The request path without its query, bounded for error messages. */
-function pathOf(request: FastifyRequest): string {
-  const url = request.url;
-  const query = url.indexOf('?');
-  return (query < 0 ? url : url.slice(0, query)).slice(0, 200);
 }

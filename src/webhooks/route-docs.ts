@@ -14,6 +14,7 @@ const REGISTRY = {
   type: 'string',
   enum: [...REGISTRY_KINDS, AUTO_DETECT],
   description: `the registry that sends the delivery; \`${AUTO_DETECT}\` tells it from the delivery itself`,
+  examples: ['generic'],
 } as const;
 
 /** Path tokens are the secrets of registries that can send no header (Docker Hub, Quay). */
@@ -93,7 +94,11 @@ export function deliverySchema(withToken: boolean) {
     requestBody: {
       required: true,
       content: {
-        'application/json': { schema: ANY_JSON },
+        'application/json': {
+          schema: ANY_JSON,
+          // The generic format (README): what a CI pipeline sends after pushing.
+          example: { image: 'ghcr.io/acme/app', tag: '1.2.3' },
+        },
         'application/x-www-form-urlencoded': {
           schema: {
             type: 'object',
