@@ -28,6 +28,8 @@ export interface Config {
     pollIntervalSeconds: number;
     /** Upper bound for `?wait=` long polls, in seconds. */
     maxLongPollSeconds: number;
+    /** Device requests get 503 + Retry-After while the event loop is this many ms late; 0: never. */
+    shedLagMs: number;
   };
   webhooks: WebhookConfig;
   kube: KubeSettings;
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
       adminToken: secret(env, 'FLEET_ROLLOUT_ADMIN_TOKEN', 16),
       pollIntervalSeconds: integer(env, 'FLEET_ROLLOUT_POLL_INTERVAL_SECONDS', 60, 1, 86400),
       maxLongPollSeconds: integer(env, 'FLEET_ROLLOUT_MAX_LONG_POLL_SECONDS', 300, 0, 3600),
+      shedLagMs: integer(env, 'FLEET_ROLLOUT_DEVICE_SHED_LAG_MS', 1000, 0, 600_000),
     },
     webhooks: webhookConfig(env),
     kube: loadKubeSettings(env),

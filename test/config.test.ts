@@ -10,6 +10,7 @@ describe('device API configuration', () => {
       adminToken: undefined,
       pollIntervalSeconds: 60,
       maxLongPollSeconds: 300,
+      shedLagMs: 1000,
     });
   });
 

@@ -20,6 +20,8 @@ export interface DeviceApiDeps {
   adminToken: string;
   pollIntervalSeconds: number;
   maxLongPollSeconds: number;
+  /** Device requests are shed (503 + Retry-After) while the event loop is this many ms late. */
+  shedLagMs?: number;
   /** How long report progress collects before one notification announces it (default 250). */
   progressWindowMs?: number;
   /** Time between this replica's heartbeats in Postgres (default 2000; see heartbeat.ts). */

@@ -9,6 +9,8 @@ export interface DeviceMetrics {
   reloads: Counter;
   recomputed: Counter;
   batchStarts: Counter<'source'>;
+  /** Device requests refused with 503 because the event loop ran late (load shedding). */
+  shed: Counter<'route'>;
 }
 
 /** Registers the device API's metrics on `registry`. */
@@ -63,6 +65,12 @@ export function createDeviceMetrics(registry: Registry, cache: DeviceCache): Dev
       name: 'fleet_rollout_device_cache_batch_starts_total',
       help: 'Started batches applied to the device cache, by where their members came from: memory (prepared ahead) or the database.',
       labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: 'fleet_rollout_device_requests_shed_total',
+      help: 'Device requests answered 503 with Retry-After because the event loop ran later than FLEET_ROLLOUT_DEVICE_SHED_LAG_MS, by route.',
+      labelNames: ['route'] as const,
       registers: [registry],
     }),
   };

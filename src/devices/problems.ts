@@ -16,3 +16,14 @@ export function forbidden(uuid: string): HttpProblem {
 export function unknownDevice(uuid: string): HttpProblem {
   return new HttpProblem(404, 'Not Found', `no device ${uuid.slice(0, 64)} is registered`);
 }
+
+/** 503: this process is too far behind to take the request now; come back after `retryAfter` s. */
+export function overloaded(retryAfterSeconds: number): HttpProblem {
+  return new HttpProblem(
+    503,
+    'Service Unavailable',
+    'the device API is overloaded; retry later',
+    undefined,
+    { 'retry-after': String(retryAfterSeconds) },
+  );
+}

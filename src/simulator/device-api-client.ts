@@ -9,6 +9,8 @@ export class DeviceApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's `Retry-After` (in seconds) on a 429 or 503, as milliseconds. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -256,5 +258,10 @@ function failure(answer: Answer, action: string): DeviceApiError {
   } catch {
     detail = answer.text.slice(0, 200);
   }
-  return new DeviceApiError(answer.status, `${action}: HTTP ${answer.status} ${detail}`.trim());
+  const retryAfter = Number(answer.headers['retry-after']);
+  return new DeviceApiError(
+    answer.status,
+    `${action}: HTTP ${answer.status} ${detail}`.trim(),
+    retryAfter > 0 ? retryAfter * 1000 : undefined,
+  );
 }

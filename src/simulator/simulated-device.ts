@@ -162,7 +162,7 @@ export class SimulatedDevice {
     } catch (error) {
       if (this.stopped) return;
       this.failed(error);
-      delay = this.retryDelay(this.intervalMs());
+      delay = this.retryDelay(this.intervalMs(), error);
     }
     this.schedule('poll', delay, () => this.poll());
   }
@@ -188,10 +188,15 @@ export class SimulatedDevice {
     return jittered(this.intervalMs(), jitter, this.random);
   }
 
-  /** Exponential backoff from 0.5 s, at most `ceilingMs`, with jitter. */
-  private retryDelay(ceilingMs: number): number {
+  /**
+   * Exponential backoff from 0.5 s, at most `ceilingMs`, with jitter; never sooner than the
+   * server's Retry-After, as a real agent must honour it.
+   */
+  private retryDelay(ceilingMs: number, error: unknown): number {
     this.failures = Math.min(this.failures + 1, 20);
-    return jittered(Math.min(ceilingMs, 500 * 2 ** (this.failures - 1)), 0.5, this.random);
+    const backoff = jittered(Math.min(ceilingMs, 500 * 2 ** (this.failures - 1)), 0.5, this.random);
+    const asked = error instanceof DeviceApiError ? (error.retryAfterMs ?? 0) : 0;
+    return Math.max(backoff, asked);
   }
 
   private failed(error: unknown): void {
@@ -288,7 +293,7 @@ export class SimulatedDevice {
       } catch (error) {
         if (this.stopped) return;
         this.failed(error);
-        next = this.retryDelay(options.reportIntervalMs);
+        next = this.retryDelay(options.reportIntervalMs, error);
       }
     } while (sent !== this.reportsWanted && !this.stopped);
     this.reporting = false;

@@ -29,6 +29,7 @@ export async function startDeviceApi(
     listen?: boolean;
     progressWindowMs?: number;
     heartbeatIntervalMs?: number;
+    shedLagMs?: number;
     /** With `listen`: the port to bind (default any free one), e.g. a stopped replica's. */
     port?: number;
     logger?: Logger;
@@ -45,6 +46,7 @@ export async function startDeviceApi(
     maxLongPollSeconds: options.maxLongPollSeconds ?? 10,
     progressWindowMs: options.progressWindowMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    shedLagMs: options.shedLagMs,
   });
   await api.start();
   const app = await createHttpServer({
