@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { problemResponses } from '../http/responses.js';
 import {
   type FreezeSummary,
   freeze,
@@ -8,19 +9,15 @@ import {
   unfreezeAll,
 } from '../operations/freeze.js';
 import { allowedNamespace, handled, listNamespace, type ManagementDeps } from './context.js';
+import { type FreezeCreateBody, freezeCreateSchema, freezeSchema } from './freeze-schemas.js';
 import { pageOf } from './pages.js';
+import { type PolicyListQuery, policyListQuerySchema } from './policy-schemas.js';
 import { operated } from './refusals.js';
 import {
-  type FreezeCreateBody,
-  freezeCreateSchema,
-  freezeSchema,
   namespaceParamsSchema,
   type ObjectParams,
   objectParamsSchema,
-  type PolicyListQuery,
   pageSchema,
-  policyListQuerySchema,
-  problems,
 } from './schemas.js';
 
 const TAGS = ['management: freeze'];
@@ -40,7 +37,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'List fleet freezes with their state now and the rollouts they hold; paginated',
         querystring: policyListQuerySchema,
-        response: { 200: pageSchema(freezeSchema), ...problems(400, 401, 403, 503) },
+        response: { 200: pageSchema(freezeSchema), ...problemResponses(400, 401, 403, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -58,7 +55,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
         summary:
           'Freeze: hold every rollout of a namespace (or of a scope), optionally in a window',
         body: freezeCreateSchema,
-        response: { 201: freezeSchema, ...problems(400, 401, 403, 404, 409, 503) },
+        response: { 201: freezeSchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     handled(async (request: FastifyRequest, reply: FastifyReply) => {
@@ -84,7 +81,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'Lift one freeze (delete it): what it held resumes, unless paused by hand',
         params: objectParamsSchema,
-        response: { 200: freezeSchema, ...problems(400, 401, 403, 404, 503) },
+        response: { 200: freezeSchema, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -108,7 +105,7 @@ export function registerFreezeRoutes(app: FastifyInstance, deps: ManagementDeps)
             required: ['items'],
             properties: { items: { type: 'array', items: freezeSchema } },
           },
-          ...problems(400, 401, 403, 503),
+          ...problemResponses(400, 401, 403, 503),
         },
       },
     },

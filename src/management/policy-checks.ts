@@ -1,19 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { problemResponses } from '../http/responses.js';
 import { matchImage } from '../operations/match.js';
 import { previewRollout } from '../operations/preview.js';
 import { allowedNamespace, handled, listNamespace, type ManagementDeps } from './context.js';
-import { operated } from './refusals.js';
 import {
   type MatchQuery,
   matchQuerySchema,
   matchReportSchema,
-  type ObjectParams,
-  objectParamsSchema,
   type PreviewBody,
   previewBodySchema,
   previewSchema,
-  problems,
-} from './schemas.js';
+} from './policy-schemas.js';
+import { operated } from './refusals.js';
+import { type ObjectParams, objectParamsSchema } from './schemas.js';
 
 const TAGS = ['management: policies'];
 
@@ -31,7 +30,7 @@ export function registerPolicyChecks(app: FastifyInstance, deps: ManagementDeps)
         summary:
           'Test matching: which policies a push of IMAGE[:TAG] triggers, and why not the others',
         querystring: matchQuerySchema,
-        response: { 200: matchReportSchema, ...problems(400, 401, 403, 503) },
+        response: { 200: matchReportSchema, ...problemResponses(400, 401, 403, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -49,7 +48,7 @@ export function registerPolicyChecks(app: FastifyInstance, deps: ManagementDeps)
           'Preview: the devices a push of TAG would select, batch by batch, the next maintenance window and the first step; writes nothing',
         params: objectParamsSchema,
         body: previewBodySchema,
-        response: { 200: previewSchema, ...problems(400, 401, 403, 404, 503) },
+        response: { 200: previewSchema, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {

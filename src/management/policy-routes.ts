@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSION, type ImagePolicySpec } from '../api/types.js';
 import { HttpProblem } from '../http/problem.js';
+import { problemResponses } from '../http/responses.js';
 import {
   allowedNamespace,
   handled,
@@ -10,18 +11,15 @@ import {
 } from './context.js';
 import { objectKey, pageOf } from './pages.js';
 import {
-  type ObjectParams,
-  objectParamsSchema,
   type PolicyCreateBody,
   type PolicyListQuery,
   type PolicyReplaceBody,
-  pageSchema,
   policyCreateSchema,
   policyListQuerySchema,
   policyReplaceSchema,
   policySchema,
-  problems,
-} from './schemas.js';
+} from './policy-schemas.js';
+import { type ObjectParams, objectParamsSchema, pageSchema } from './schemas.js';
 
 const TAGS = ['management: policies'];
 const DEFAULT_NAMESPACE = 'default';
@@ -42,7 +40,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'List ImagePolicies; paginated',
         querystring: policyListQuerySchema,
-        response: { 200: pageSchema(policySchema), ...problems(400, 401, 403, 503) },
+        response: { 200: pageSchema(policySchema), ...problemResponses(400, 401, 403, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -58,7 +56,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'Create an ImagePolicy (the object kubectl would apply)',
         body: policyCreateSchema,
-        response: { 201: policySchema, ...problems(400, 401, 403, 404, 409, 503) },
+        response: { 201: policySchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     handled(async (request: FastifyRequest, reply: FastifyReply) => {
@@ -87,7 +85,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
       schema: {
         ...one,
         summary: 'One ImagePolicy with its status',
-        response: { 200: policySchema, ...problems(400, 401, 403, 404, 503) },
+        response: { 200: policySchema, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -103,7 +101,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
         ...one,
         summary: 'Replace the spec (and labels, annotations) of an ImagePolicy',
         body: policyReplaceSchema,
-        response: { 200: policySchema, ...problems(400, 401, 403, 404, 409, 503) },
+        response: { 200: policySchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -133,7 +131,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
       schema: {
         ...one,
         summary: 'Delete an ImagePolicy',
-        response: { 204: { type: 'null' }, ...problems(400, 401, 403, 404, 503) },
+        response: { 204: { type: 'null' }, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     handled(async (request: FastifyRequest, reply: FastifyReply) => {
@@ -156,7 +154,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ManagementDeps)
           summary: suspend
             ? 'Disable an ImagePolicy (spec.suspend: true): pushes create no rollouts; running ones continue'
             : 'Enable an ImagePolicy (spec.suspend: false): pushes create rollouts again',
-          response: { 200: policySchema, ...problems(400, 401, 403, 404, 503) },
+          response: { 200: policySchema, ...problemResponses(400, 401, 403, 404, 503) },
         },
       },
       handled(async (request: FastifyRequest) => {

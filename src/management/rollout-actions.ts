@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ImageRollout } from '../api/types.js';
+import { problemResponses } from '../http/responses.js';
 import {
   abortRollout,
   approveRollout,
@@ -9,14 +10,9 @@ import {
 } from '../operations/rollout-actions.js';
 import { allowedNamespace, handled, type ManagementDeps } from './context.js';
 import { operated } from './refusals.js';
+import { approveBodySchema, rolloutDetailSchema } from './rollout-schemas.js';
 import { rolloutDetail } from './rollout-view.js';
-import {
-  approveBodySchema,
-  type ObjectParams,
-  objectParamsSchema,
-  problems,
-  rolloutDetailSchema,
-} from './schemas.js';
+import { type ObjectParams, objectParamsSchema } from './schemas.js';
 
 const TAGS = ['management: rollouts'];
 
@@ -73,7 +69,7 @@ export function registerRolloutActions(app: FastifyInstance, deps: ManagementDep
           summary: action.summary,
           params: objectParamsSchema,
           ...(action.path === 'approve' ? { body: approveBodySchema } : {}),
-          response: { 200: rolloutDetailSchema, ...problems(400, 401, 403, 404, 409, 503) },
+          response: { 200: rolloutDetailSchema, ...problemResponses(400, 401, 403, 404, 409, 503) },
         },
       },
       handled(async (request: FastifyRequest) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidImageReference, parseImageReference } from '../api/image-reference.js';
 import type { ImageRollout } from '../api/types.js';
 import { HttpProblem } from '../http/problem.js';
+import { problemResponses } from '../http/responses.js';
 import {
   allowedNamespace,
   handled,
@@ -10,17 +11,14 @@ import {
   notFound,
 } from './context.js';
 import { objectKey, pageOf } from './pages.js';
-import { rolloutDetail, rolloutSummary } from './rollout-view.js';
 import {
-  type ObjectParams,
-  objectParamsSchema,
-  pageSchema,
-  problems,
   type RolloutListQuery,
   rolloutDetailSchema,
   rolloutListQuerySchema,
   rolloutSummarySchema,
-} from './schemas.js';
+} from './rollout-schemas.js';
+import { rolloutDetail, rolloutSummary } from './rollout-view.js';
+import { type ObjectParams, objectParamsSchema, pageSchema } from './schemas.js';
 
 const TAGS = ['management: rollouts'];
 
@@ -34,7 +32,10 @@ export function registerRolloutReads(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'List rollouts, filtered by namespace, policy, phase and image; paginated',
         querystring: rolloutListQuerySchema,
-        response: { 200: pageSchema(rolloutSummarySchema), ...problems(400, 401, 403, 503) },
+        response: {
+          200: pageSchema(rolloutSummarySchema),
+          ...problemResponses(400, 401, 403, 503),
+        },
       },
     },
     handled(async (request: FastifyRequest) => {
@@ -57,7 +58,7 @@ export function registerRolloutReads(app: FastifyInstance, deps: ManagementDeps)
         tags: TAGS,
         summary: 'One rollout with its per-batch progress, rollback and conditions',
         params: objectParamsSchema,
-        response: { 200: rolloutDetailSchema, ...problems(400, 401, 403, 404, 503) },
+        response: { 200: rolloutDetailSchema, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
     handled(async (request: FastifyRequest) => {
