@@ -10,8 +10,8 @@ import { ADMIN, ADMIN_TOKEN } from '../support/management.js';
 
 /**
  * A dashboard's day with a running controller and simulated devices, through the management API
- * alone: create a policy, test matching, preview, approve batch by batch, pause, resume, roll
- * everything back — each answer checked against the resources kubectl reads.
+ * alone: create a policy, test matching, preview, approve batch by batch, pause, resume, freeze
+ * and lift it, roll everything back — each answer checked against the resources kubectl reads.
  */
 describe('management API driving a rollout with the controller running', () => {
   let engine: Engine;
@@ -45,7 +45,7 @@ describe('management API driving a rollout with the controller running', () => {
     await engine?.stop();
   });
 
-  const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
     app.inject({ method, url, headers: ADMIN, ...(payload ? { payload } : {}) });
   /** The rollout the push creates: its name is the webhook's, which match tells. */
   let name = '';
@@ -53,7 +53,7 @@ describe('management API driving a rollout with the controller running', () => {
   const act = (action: string) => call('POST', `/api/v1/rollouts/default/${name}/${action}`);
   const stored = async (): Promise<ImageRollout> => engine.get(name);
 
-  it('creates, matches, previews, approves, pauses, resumes and rolls back', {
+  it('creates, matches, previews, approves, pauses, resumes, freezes and rolls back', {
     timeout: 120_000,
   }, async () => {
     const created = await call('POST', '/api/v1/policies', {
@@ -140,6 +140,26 @@ describe('management API driving a rollout with the controller running', () => {
     expect((await rollout()).json()).toMatchObject({ phase: 'Paused', paused: true });
     expect((await act('resume')).statusCode).toBe(200);
     expect((await stored()).spec.paused).toBe(false);
+    await engine.until(name, (r) => expect(r.status?.phase).toBe('WaitingForApproval'));
+
+    // Stop the line: a freeze holds it (phase Frozen, spec.paused untouched); lifting it resumes.
+    const frozen = await call('POST', '/api/v1/freezes', { name: 'incident', reason: 'reboots' });
+    expect(frozen.statusCode).toBe(201);
+    await engine.until(name, (r) => expect(r.status?.phase).toBe('Frozen'));
+    const held = await call('GET', '/api/v1/rollouts?phase=Frozen');
+    expect(held.json().items.map((r: { name: string }) => r.name)).toEqual([name]);
+    await vi.waitFor(
+      async () => {
+        const freezes = (await call('GET', '/api/v1/freezes')).json();
+        expect(freezes.items).toMatchObject([
+          { name: 'incident', state: 'Active', heldCount: 1, heldRollouts: [name] },
+        ]);
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    expect((await stored()).spec.paused).toBe(false);
+    expect((await call('DELETE', '/api/v1/freezes/default/incident')).statusCode).toBe(200);
+    expect(await engine.kube.fleetFreezes.list('default')).toEqual([]);
     await engine.until(name, (r) => expect(r.status?.phase).toBe('WaitingForApproval'));
 
     // A retry is refused: the failure budget did not pause it.
