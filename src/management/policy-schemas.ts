@@ -142,6 +142,11 @@ export const matchReportSchema = {
           reason: { type: 'string', description: 'why not, as the webhook receiver says it' },
           rollout: { type: 'string', description: 'the ImageRollout the push creates' },
           exists: { type: 'boolean', description: 'that rollout exists: a repeat creates nothing' },
+          heldBy: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'the active FleetFreezes that would hold that rollout (created, waiting)',
+          },
         },
       },
     },

@@ -1,6 +1,7 @@
 import { InvalidImageReference, parseImageReference } from '../api/image-reference.js';
 import type { KubePort } from '../kube/port.js';
-import { rolloutName } from '../webhooks/build-rollout.js';
+import { rolloutFreeze } from '../planner/freeze.js';
+import { buildRollout } from '../webhooks/build-rollout.js';
 import { policyVerdict } from '../webhooks/match.js';
 import { OperationError } from './errors.js';
 
@@ -16,6 +17,8 @@ export interface PolicyMatch {
   rollout?: string;
   /** That rollout exists already: a repeat of the push creates nothing. */
   exists?: boolean;
+  /** The active FleetFreezes that would hold that rollout (it is created, and waits). */
+  heldBy?: string[];
 }
 
 /** Which policies a push of an image would trigger, and why the others would not. */
@@ -31,12 +34,15 @@ export interface MatchReport {
 /**
  * Answers "which ImagePolicies would a push of IMAGE[:TAG][@DIGEST] trigger?" with the webhook
  * receiver's own rule (policyVerdict: image glob, tag pattern and semver range, suspend,
- * deletion) over the policies of `namespace` (every namespace when undefined). Writes nothing.
+ * deletion) over the policies of `namespace` (every namespace when undefined), with the active
+ * FleetFreezes that would hold each rollout it creates (the planner's rolloutFreeze at `now`).
+ * Writes nothing.
  */
 export async function matchImage(
-  kube: Pick<KubePort, 'imagePolicies' | 'imageRollouts'>,
+  kube: Pick<KubePort, 'imagePolicies' | 'imageRollouts' | 'fleetFreezes'>,
   reference: string,
   namespace?: string,
+  now: Date = new Date(),
 ): Promise<MatchReport> {
   let parsed: ReturnType<typeof parseImageReference>;
   try {
@@ -50,9 +56,10 @@ export async function matchImage(
     tag: parsed.tag ?? 'latest',
     digest: parsed.digest,
   };
-  const [policies, rollouts] = await Promise.all([
+  const [policies, rollouts, freezes] = await Promise.all([
     kube.imagePolicies.list(namespace),
     kube.imageRollouts.list(namespace),
+    kube.fleetFreezes.list(namespace),
   ]);
   const existing = new Set(
     rollouts.map((rollout) => `${rollout.metadata.namespace}/${rollout.metadata.name}`),
@@ -61,12 +68,17 @@ export async function matchImage(
     const ref = { namespace: policy.metadata.namespace ?? '', name: policy.metadata.name ?? '' };
     const verdict = policyVerdict(policy, push);
     if (!verdict.matched) return { ...ref, matched: false, reason: verdict.reason };
-    const name = rolloutName(policy, push);
+    // The rollout the receiver would create, judged for freezes as the planner judges it.
+    const image = { ...push, registry: '', pushedAt: undefined, deliveryId: 'match' };
+    const rollout = buildRollout(policy, image, 'generic');
+    const name = rollout.metadata.name ?? '';
+    const held = rolloutFreeze(rollout, freezes, now).holding;
     return {
       ...ref,
       matched: true,
       rollout: name,
       exists: existing.has(`${ref.namespace}/${name}`),
+      ...(held.length > 0 ? { heldBy: held.map((freeze) => freeze.metadata.name ?? '') } : {}),
     };
   });
   verdicts.sort(

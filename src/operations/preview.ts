@@ -8,7 +8,7 @@ import { EMPTY_PROGRESS } from '../planner/batch-view.js';
 import { batchEnds, membershipSeed, planBatches } from '../planner/membership.js';
 import { planRollout } from '../planner/plan-rollout.js';
 import { resolveRolloutSettings } from '../planner/settings.js';
-import type { BatchProgress, RolloutPlan } from '../planner/types.js';
+import type { BatchProgress, PlanRolloutInput, RolloutPlan } from '../planner/types.js';
 import { windowOpenAt } from '../planner/windows.js';
 import { buildRollout } from '../webhooks/build-rollout.js';
 import { type MatchResult, policyVerdict } from '../webhooks/match.js';
@@ -58,9 +58,9 @@ export interface RolloutPreview {
   firstStep: { phase: RolloutPhase | undefined; message: string | undefined };
 }
 
-/** What a preview reads: the policy and the rollouts through the port, devices from Postgres. */
+/** What a preview reads: policy, rollouts and freezes through the port, devices from Postgres. */
 export interface PreviewDeps {
-  kube: Pick<KubePort, 'imagePolicies' | 'imageRollouts'>;
+  kube: Pick<KubePort, 'imagePolicies' | 'imageRollouts' | 'fleetFreezes'>;
   db: DbOrTx;
   now?: Date;
 }
@@ -87,7 +87,10 @@ export async function previewRollout(
   const rolloutName = rollout.metadata.name ?? '';
   const seed = membershipSeed(namespace, rolloutName);
   const ranked = await rankedSelection(deps.db, seed, settings.selector);
-  const siblings = await deps.kube.imageRollouts.list(namespace);
+  const [siblings, freezes] = await Promise.all([
+    deps.kube.imageRollouts.list(namespace),
+    deps.kube.fleetFreezes.list(namespace),
+  ]);
   const existing = siblings.find((other) => other.metadata.name === rolloutName);
   const windows = settings.maintenanceWindows;
   const opens = windows.length > 0 ? windowOpenAt(windows, now) : undefined;
@@ -107,7 +110,11 @@ export async function previewRollout(
           : opens.getTime() === now.getTime()
             ? 'now'
             : opens.toISOString(),
-    firstStep: firstStep(rollout, policy, siblings, ranked.length, settings.batches, now),
+    firstStep: firstStep(
+      { rollout, policy, siblings, freezes, now },
+      ranked.length,
+      settings.batches,
+    ),
   };
 }
 
@@ -162,23 +169,23 @@ function layout(ranked: readonly string[], percentages: readonly number[]): Prev
 
 /**
  * The planner's first two passes over the rollout: before membership (queued behind an older
- * rollout, or selecting devices), then with the membership created and no batch started
- * (waiting for approval, a window, or starting batch 1). No effect is applied.
+ * rollout, held by a FleetFreeze, or selecting devices), then with the membership created and no
+ * batch started (waiting for approval, a window, or starting batch 1). No effect is applied.
  */
 function firstStep(
-  rollout: ImageRollout,
-  policy: ImagePolicy,
-  siblings: ImageRollout[],
+  world: Pick<PlanRolloutInput, 'rollout' | 'policy' | 'freezes' | 'now'> & {
+    siblings: ImageRollout[];
+  },
   devices: number,
   percentages: readonly number[],
-  now: Date,
 ): RolloutPreview['firstStep'] {
-  const others = siblings.filter(
+  const { rollout, policy } = world;
+  const siblings = world.siblings.filter(
     (other) =>
       other.metadata.name !== rollout.metadata.name &&
-      other.spec.policyRef?.name === policy.metadata.name,
+      other.spec.policyRef?.name === policy?.metadata.name,
   );
-  const input = { rollout, policy, siblings: others, now };
+  const input = { ...world, siblings };
   let plan: RolloutPlan = planRollout({ ...input, progress: [] });
   if (plan.effect?.type === 'CreateMembership') {
     const progress: BatchProgress[] = batchEnds(devices, percentages).map((end, i, ends) => {

@@ -55,9 +55,14 @@ export function renderMatch(report: MatchReport, namespaces: boolean): string {
     policy.name,
     policy.matched ? 'yes' : 'no',
     policy.matched
-      ? `${policy.exists ? 'exists already: ' : 'creates '}ImageRollout ${policy.rollout}`
+      ? `${policy.exists ? 'exists already: ' : 'creates '}ImageRollout ${policy.rollout}${heldText(policy.heldBy)}`
       : (policy.reason ?? ''),
   ]);
   const header = [...(namespaces ? ['NAMESPACE'] : []), 'POLICY', 'TRIGGERS', 'ROLLOUT OR WHY NOT'];
   return `${image}: ${matched} of ${report.policies.length} policies would roll it out\n\n${table([header, ...rows])}\n`;
+}
+
+function heldText(heldBy: string[] | undefined): string {
+  if (!heldBy || heldBy.length === 0) return '';
+  return `, held by FleetFreeze ${heldBy.join(', ')} until it lifts`;
 }

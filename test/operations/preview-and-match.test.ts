@@ -149,6 +149,26 @@ describe('preview and match', () => {
     expect(repeat.policies.find((policy) => policy.name === 'nightly')?.reason).toBe(
       'tag is not a semantic version',
     );
+    // An active freeze of the policy: the push still creates the rollout, which then waits.
+    await engine.kube.fleetFreezes.create({
+      apiVersion: 'fleet.iotistic.io/v1alpha1',
+      kind: 'FleetFreeze',
+      metadata: { name: 'holiday', namespace: 'default' },
+      spec: { reason: 'Holiday change freeze', scope: { policies: ['nightly'] } },
+    });
+    const frozen = await matchImage(engine.kube, 'nginx:1.30.0', 'default');
+    expect(frozen.policies.find((policy) => policy.name === 'nightly')).toMatchObject({
+      matched: true,
+      heldBy: ['holiday'],
+    });
+    expect(frozen.policies.find((policy) => policy.name === 'field')?.heldBy).toBeUndefined();
+    const preview = await previewRollout(
+      { kube: engine.kube, db: engine.database.db },
+      { policy: { namespace: 'default', name: 'nightly' }, tag: '1.30.0' },
+    );
+    expect(preview.firstStep.phase).toBe('Frozen');
+    expect(preview.firstStep.message).toContain('FleetFreeze holiday (Holiday change freeze)');
+    await engine.kube.fleetFreezes.delete('default', 'holiday');
     const invalid = await matchImage(engine.kube, 'UPPER/case').catch((error: unknown) => error);
     expect((invalid as OperationError).reason).toBe('Invalid');
   });

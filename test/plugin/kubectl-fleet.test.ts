@@ -256,6 +256,9 @@ describe('kubectl fleet', () => {
       reason: 'change freeze',
       scope: { policies: ['web'] },
     });
+    expect((await fleet('match', 'nginx:1.30')).out).toMatch(
+      /web\s+yes\s+creates ImageRollout web-\w+, held by FleetFreeze holiday until it lifts/,
+    );
     expect((await fleet('get', 'freezes')).out).toMatch(
       /holiday\s+Active\s+-\s+-\s+\d+\s+change freeze/,
     );
