@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
@@ -272,5 +272,66 @@ describe('deploy/kustomization.yaml', () => {
       'FROM node:24-bookworm-slim',
       'FROM node:24-bookworm-slim',
     ]);
+  });
+});
+
+describe('deploy/components/management-api', () => {
+  const overlay = mkdtempSync(join(tmpdir(), 'fleet-rollout-management-'));
+  afterAll(() => rmSync(overlay, { recursive: true, force: true }));
+  writeFileSync(
+    join(overlay, 'kustomization.yaml'),
+    `namespace: ${NAMESPACE}\nresources:\n  - ${relative(overlay, resolve('deploy'))}\ncomponents:\n  - ${relative(overlay, resolve('deploy/components/management-api'))}\n`,
+  );
+  const built = kustomize(overlay);
+  const deviceApi = built.find(
+    (d) => d.kind === 'Deployment' && d.metadata.name === 'fleet-rollout-device-api',
+  );
+  const pod = deviceApi.spec.template.spec;
+
+  it('turns the management API on in device-api, with a token to reach Kubernetes', () => {
+    const env = envOf(pod.containers[0], 'x'.repeat(32));
+    expect(env.FLEET_ROLLOUT_MANAGEMENT_API).toBe('true');
+    expect(loadConfig(env).management.enabled).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    const account = built.find(
+      (d) => d.kind === 'ServiceAccount' && d.metadata.name === 'fleet-rollout-device-api',
+    );
+    expect(account.automountServiceAccountToken).toBe(true);
+    expect(restrictedViolations(pod)).toEqual([]);
+  });
+
+  it('grants the device-api account what the management API does to the resources, only that', () => {
+    const role = built.find(
+      (d) => d.kind === 'ClusterRole' && d.metadata.name === 'fleet-rollout-management-api',
+    );
+    expect(role.rules as Rule[]).toEqual([
+      {
+        apiGroups: ['fleet.iotistic.io'],
+        resources: ['imagerollouts'],
+        verbs: ['get', 'list', 'patch'],
+      },
+      {
+        apiGroups: ['fleet.iotistic.io'],
+        resources: ['imagepolicies'],
+        verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
+      },
+      {
+        apiGroups: ['fleet.iotistic.io'],
+        resources: ['fleetfreezes'],
+        verbs: ['get', 'list', 'create', 'delete'],
+      },
+    ]);
+    const binding = built.find(
+      (d) => d.kind === 'ClusterRoleBinding' && d.metadata.name === 'fleet-rollout-management-api',
+    );
+    expect(binding.roleRef.name).toBe('fleet-rollout-management-api');
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'fleet-rollout-device-api', namespace: NAMESPACE },
+    ]);
+  });
+
+  it('leaves deploy/ itself without it', () => {
+    const plain = kustomize('deploy/');
+    expect(plain.some((d) => d.metadata.name === 'fleet-rollout-management-api')).toBe(false);
   });
 });
