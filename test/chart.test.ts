@@ -533,3 +533,45 @@ describe('bad values', () => {
     expect(stderr).not.toContain('hunter2');
   });
 });
+
+describe('deviceApi.managementApi', () => {
+  it('renders what deploy/components/management-api adds to deploy/: the variable, the token, the role', async () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'fleet-rollout-management-api-'));
+    try {
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `namespace: fleet-rollout\nresources:\n  - ${relative(overlay, resolve('deploy'))}\ncomponents:\n  - ${relative(overlay, resolve('deploy/components/management-api'))}\n`,
+      );
+      const [chart, plain, kustomized] = await Promise.all([
+        renderChart({ deviceApi: { managementApi: true } }),
+        renderChart(),
+        kustomize(overlay),
+      ]);
+      const role = 'fleet-rollout-management-api';
+      for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
+        const rendered = find(chart, kind, role);
+        const component = find(kustomized, kind, role);
+        if (kind === 'ClusterRole') expect(rendered.rules).toEqual(component.rules);
+        else expect(rendered.subjects).toEqual(component.subjects);
+      }
+      const name = 'fleet-rollout-device-api';
+      const [pod, componentPod] = [podOf(chart, name), podOf(kustomized, name)];
+      expect(pod.automountServiceAccountToken).toBe(true);
+      expect(componentPod.automountServiceAccountToken).toBe(true);
+      expect(find(chart, 'ServiceAccount', name).automountServiceAccountToken).toBe(true);
+      const env = (spec: Manifest) =>
+        spec.containers[0].env.find(
+          (e: { name: string }) => e.name === 'FLEET_ROLLOUT_MANAGEMENT_API',
+        );
+      expect(env(pod)).toEqual({ name: 'FLEET_ROLLOUT_MANAGEMENT_API', value: 'true' });
+      expect(env(componentPod)).toEqual(env(pod));
+      expect(restrictedViolations(pod)).toEqual([]);
+      // Off by default, as deploy/ is.
+      expect(plain.some((o) => o.metadata.name === role)).toBe(false);
+      expect(podOf(plain, name).automountServiceAccountToken).toBe(false);
+      expect(env(podOf(plain, name))).toBeUndefined();
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
+  });
+});
