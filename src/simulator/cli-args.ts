@@ -31,6 +31,8 @@ Runs simulated devices against a device API until interrupted (or for --duration
   --failure-mode MODE      unhealthy | exited | stuck (never healthy) | mixed (default unhealthy)
   --fail-image GLOB        failing devices fail only on images matching GLOB; repeatable
   --offline F              fraction of the devices that never poll nor report (default 0)
+  --script-checks MODE     run (Script health checks of the targets run here as child processes)
+                           | pass (they count as passed without running) (default run)
   --seed TEXT              seed of the fates and the jitter (default fleet-rollout)
   --concurrency N          requests in flight at most, long polls aside (default 64)
   --summary-interval DUR   print a summary line this often (default 10s)
@@ -69,6 +71,7 @@ const FLAGS = {
   'failure-mode': { type: 'string' },
   'fail-image': { type: 'string', multiple: true },
   offline: { type: 'string' },
+  'script-checks': { type: 'string' },
   seed: { type: 'string' },
   concurrency: { type: 'string' },
   'summary-interval': { type: 'string' },
@@ -109,6 +112,7 @@ export function parseSimulateArgs(argv: string[], defaultApiUrl: string): Simula
       failureMode: optional('failure-mode', parseFailureMode),
       failingImages: values['fail-image'],
       offlineFraction: optional('offline', parseFraction),
+      scriptChecks: optional('script-checks', parseScriptChecks),
       concurrency: optional('concurrency', parseCount),
     },
     register: {
@@ -124,6 +128,11 @@ export function parseSimulateArgs(argv: string[], defaultApiUrl: string): Simula
     durationMs: optional('duration', parseDuration),
     help: values.help ?? false,
   };
+}
+
+function parseScriptChecks(text: string, name: string): 'run' | 'pass' {
+  if (text === 'run' || text === 'pass') return text;
+  throw new ConfigError(`${name} must be run or pass, got "${text}"`);
 }
 
 function parseFlags(argv: string[]) {

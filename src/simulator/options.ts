@@ -55,6 +55,11 @@ export interface SimulatorOptions {
   failingImages?: readonly string[];
   /** Fraction of the devices that never poll nor report; default 0. */
   offlineFraction?: number;
+  /**
+   * `run`: Script health checks in the targets run on this machine as child processes, their
+   * exit code the verdict; `pass`: they count as passed without running. Default `run`.
+   */
+  scriptChecks?: 'run' | 'pass';
   /** Relative spread of poll and heartbeat periods (0.1 = ±10 %); default 0.1. */
   jitter?: number;
   /** The first polls are spread over this window; default 1 s. */
@@ -91,6 +96,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     failureMode: options.failureMode ?? 'unhealthy',
     failingImages: options.failingImages ?? [],
     offlineFraction: options.offlineFraction ?? 0,
+    scriptChecks: options.scriptChecks ?? 'run',
     jitter: options.jitter ?? 0.1,
     startSpreadMs: options.startSpreadMs ?? 1_000,
     concurrency: options.concurrency ?? 64,
@@ -122,6 +128,9 @@ function validate(options: ResolvedOptions): void {
     throw new ConfigError('failureRate and offlineFraction add up to more than 1');
   }
   requireFraction('jitter', options.jitter);
+  if (options.scriptChecks !== 'run' && options.scriptChecks !== 'pass') {
+    throw new ConfigError('scriptChecks must be run or pass');
+  }
   if (!['unhealthy', 'exited', 'stuck', 'mixed'].includes(options.failureMode)) {
     throw new ConfigError(`failureMode must be unhealthy, exited, stuck or mixed`);
   }

@@ -133,6 +133,24 @@ describe('validatePolicySpec', () => {
       /required for HTTP/,
     ],
     [
+      'Script check without command',
+      { health: { checks: [{ type: 'Script' }] } },
+      'spec.health.checks[0].command',
+      /need a command whose first item, the program, is not empty/,
+    ],
+    [
+      'Script check with an empty program',
+      { health: { checks: [{ type: 'Script', command: [''] }] } },
+      'spec.health.checks[0].command',
+      /the program, is not empty/,
+    ],
+    [
+      'Script timeout longer than the default period',
+      { health: { checks: [{ type: 'Script', command: ['true'], timeoutSeconds: 11 }] } },
+      'spec.health.checks[0].timeoutSeconds',
+      /^must not be longer than periodSeconds \(10\)$/,
+    ],
+    [
       'failure percent above 100',
       { failurePolicy: { maxFailurePercent: 150 } },
       'spec.failurePolicy.maxFailurePercent',

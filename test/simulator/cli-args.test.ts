@@ -28,6 +28,7 @@ describe('parseSimulateArgs', () => {
         ...['--poll-interval', '200ms', '--long-poll', '30s', '--report-interval', '1m'],
         ...['--pull-delay', '1.5s', '--healthy-after', '0', '--failure-rate', '0.1'],
         ...['--failure-mode', 'mixed', '--fail-image', '*:2.*', '--offline', '0.05'],
+        ...['--script-checks', 'pass'],
         ...['--seed', 'x', '--concurrency', '16', '--summary-interval', '5s', '--duration', '1h'],
       ],
       URL,
@@ -45,6 +46,7 @@ describe('parseSimulateArgs', () => {
         failureMode: 'mixed',
         failingImages: ['*:2.*'],
         offlineFraction: 0.05,
+        scriptChecks: 'pass',
         concurrency: 16,
       },
       register: {
@@ -71,6 +73,7 @@ describe('parseSimulateArgs', () => {
     [['--failure-rate', '1.5'], '--failure-rate must be a fraction from 0 to 1'],
     [['--offline', ''], '--offline must be a fraction'],
     [['--failure-mode', 'flaky'], '--failure-mode must be unhealthy, exited, stuck or mixed'],
+    [['--script-checks', 'skip'], '--script-checks must be run or pass'],
     [['--poll-interval', '5'], '--poll-interval must be a duration like 200ms'],
     [['--long-poll', '1500ms'], '--long-poll must be whole seconds'],
     [['--label', 'site'], '--label must look like key=value1,value2'],

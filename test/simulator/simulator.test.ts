@@ -199,6 +199,44 @@ describe.each(databaseBackends)('simulated devices against the device API on %s'
   });
 
   it.each([
+    ['run', { health: 'unhealthy', healthReason: 'exited with code 4' }],
+    ['pass', { health: 'healthy' }],
+  ] as const)(
+    'with scriptChecks %s, judges a Script check of the target',
+    async (mode, verdict) => {
+      const simulator = await simulate(`script-${mode}`, 2, { scriptChecks: mode });
+      const uuids = uuidsOf(simulator);
+      await vi.waitFor(() => expect(simulator.summary().phases.running).toBe(2), {
+        timeout: 10_000,
+      });
+      const check = {
+        type: 'Script',
+        periodSeconds: 10,
+        command: ['sh', '-c', 'exit 4'],
+        timeoutSeconds: 5,
+      };
+      await api.setTargets(uuids, {
+        web: {
+          services: { nginx: { image: NEW, healthChecks: [check] }, agent: { image: AGENT } },
+        },
+      });
+      await vi.waitFor(
+        () => {
+          for (const device of simulator.devices()) {
+            expect(device.services['web/nginx']).toEqual({
+              image: NEW,
+              status: 'running',
+              ...verdict,
+            });
+            expect(device.services['web/agent']).toEqual(healthy(AGENT));
+          }
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+    },
+  );
+
+  it.each([
     ['periodic polls', { pollIntervalMs: 30_000 }],
     ['long polls', { longPollSeconds: 5 }],
   ])('leaves no timer and no connection behind after stop(), with %s', async (_, polling) => {
