@@ -144,13 +144,16 @@ describe('a split deployment under faults, mid-batch of a running rollout', () =
     expect(recovery.leading).toBeDefined();
     expect(recovery.progressing).toBeDefined();
 
-    // Answers during the outage: only 503 with Retry-After from the product, never a 500.
+    // Answers during the outage: only 503 with Retry-After from the product, never a 500: 5 s
+    // while the database is away, 5–10 s while a replica sheds load (its event loop runs late,
+    // as a restarted replica's does while it loads its cache on a busy machine).
     const odd = deployment.gateway.odd.slice(oddBefore);
     const fromProduct = odd.filter((answer) => answer.source === 'backend');
-    expect(fromProduct.filter((a) => a.status !== 503 || a.retryAfter !== '5')).toEqual([]);
+    expect(fromProduct.filter((a) => a.status !== 503 || !isRetryAfter(a.retryAfter))).toEqual([]);
     const outageAnswers: Record<string, number> = {};
     for (const answer of odd) {
-      const key = `${answer.status}${answer.retryAfter ? ` Retry-After ${answer.retryAfter}` : ''} (${answer.source === 'gateway' ? 'no replica' : answer.kind})`;
+      const retryAfter = answer.retryAfter === '5' ? '5' : answer.retryAfter && '6–10';
+      const key = `${answer.status}${retryAfter ? ` Retry-After ${retryAfter}` : ''} (${answer.source === 'gateway' ? 'no replica' : answer.kind})`;
       outageAnswers[key] = (outageAnswers[key] ?? 0) + 1;
     }
 
@@ -357,4 +360,10 @@ function table(rows: Measured[]): string {
     '|---|---|---|---|',
     ...lines,
   ].join('\n');
+}
+
+/** A Retry-After the product sends: 5 s (database unavailable) or 5–10 s (load shed). */
+function isRetryAfter(value: string | undefined): boolean {
+  const seconds = Number(value);
+  return Number.isInteger(seconds) && seconds >= 5 && seconds <= 10;
 }
