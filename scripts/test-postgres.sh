@@ -40,7 +40,7 @@ if ! grep -qxF "$trust" "$hba"; then
 fi
 
 # The suite creates and drops hundreds of databases while other test files write: durability is
-# not what it tests (the fault suite runs a cluster of its own, fsync on), and a forced checkpoint
+# not what it tests (the fault suite runs a cluster of its own), and a forced checkpoint
 # of each DROP DATABASE on a slow shared disk only makes clean-ups slow.
 tuning="/etc/postgresql/$version/main/conf.d/fleet-rollout-tests.conf"
 wanted=$'fsync = off\nsynchronous_commit = off\nfull_page_writes = off'
