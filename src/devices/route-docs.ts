@@ -79,12 +79,7 @@ const TARGET_DOCUMENT = {
   minProperties: 1,
   maxProperties: 1,
   propertyNames: { pattern: UUID_PATTERN },
-  additionalProperties: {
-    type: 'object',
-    required: ['apps'],
-    additionalProperties: false,
-    properties: { apps: targetAppsSchema },
-  },
+  additionalProperties: targetBodySchema,
 } as const;
 
 /** `GET /api/v1/device/:uuid/state`. */
