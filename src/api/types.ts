@@ -208,6 +208,24 @@ export type RolloutPhase =
   | 'Superseded'
   | 'Failed';
 
+/** Every phase of `RolloutPhase`, keyed so that a new phase fails to compile until it is listed. */
+const PHASE_SET: Record<RolloutPhase, true> = {
+  Pending: true,
+  Progressing: true,
+  WaitingForApproval: true,
+  WaitingForWindow: true,
+  Paused: true,
+  Frozen: true,
+  RollingBack: true,
+  RolledBack: true,
+  Succeeded: true,
+  Superseded: true,
+  Failed: true,
+};
+
+/** The phases a rollout can be in, as `status.phase` names them, in lifecycle order. */
+export const ROLLOUT_PHASES = Object.keys(PHASE_SET) as readonly RolloutPhase[];
+
 /** Device counts of one batch. */
 export interface BatchStatus {
   /** 1-based batch number. */

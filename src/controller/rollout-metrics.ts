@@ -4,26 +4,12 @@ import {
   ConditionTypes,
   type ImagePolicy,
   type ImageRollout,
+  ROLLOUT_PHASES,
   type RolloutPhase,
 } from '../api/types.js';
 import { findCondition } from '../planner/conditions.js';
 import { resolveRolloutSettings } from '../planner/settings.js';
 import { METRIC_PREFIX } from '../telemetry/metrics.js';
-
-/** Every phase a rollout can show; the `phase` gauge has one series per phase, kube-state style. */
-export const ROLLOUT_PHASES: readonly RolloutPhase[] = [
-  'Pending',
-  'Progressing',
-  'WaitingForApproval',
-  'WaitingForWindow',
-  'Paused',
-  'Frozen',
-  'RollingBack',
-  'RolledBack',
-  'Succeeded',
-  'Superseded',
-  'Failed',
-];
 
 /** The `reason` of a Progressing rollout whose current batch has run past its deadline. */
 export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';

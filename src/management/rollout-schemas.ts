@@ -1,25 +1,7 @@
-import type { RolloutPhase } from '../api/types.js';
+import { ROLLOUT_PHASES } from '../api/types.js';
 import { NAME, NAMESPACE, pagingProperties } from './schemas.js';
 
 /* JSON schemas of the rollout routes of the management API. */
-
-/** Every phase of `RolloutPhase`: a new phase there fails to compile here until it is added. */
-const PHASES: Record<RolloutPhase, true> = {
-  Pending: true,
-  Progressing: true,
-  WaitingForApproval: true,
-  WaitingForWindow: true,
-  Paused: true,
-  Frozen: true,
-  RollingBack: true,
-  RolledBack: true,
-  Succeeded: true,
-  Superseded: true,
-  Failed: true,
-};
-
-/** The phases a rollout can be in, as `status.phase` names them. */
-export const ROLLOUT_PHASES = Object.keys(PHASES) as RolloutPhase[];
 
 /** `GET /api/v1/rollouts` filters. */
 export const rolloutListQuerySchema = {
