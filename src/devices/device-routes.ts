@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.js';
 import { type ReportedApps, saveReport } from '../db/report-store.js';
@@ -99,12 +99,11 @@ function overloadGuard(deps: DeviceRoutesDeps) {
   const limitMs = deps.shedLagMs ?? 0;
   const lag = new EventLoopLag();
   if (limitMs > 0) lag.start();
-  return {
-    onRequest: async (request: FastifyRequest) => {
-      if (limitMs === 0 || lag.lateMs() <= limitMs) return;
-      deps.metrics.shed.inc({ route: request.routeOptions.url ?? '' });
-      throw overloaded(shedRetryAfterSeconds());
-    },
-    stop: () => lag.stop(),
+  // A callback hook, not an async one: the poll path creates no promise for it.
+  const onRequest: onRequestHookHandler = (request, _reply, done) => {
+    if (limitMs === 0 || lag.lateMs() <= limitMs) return done();
+    deps.metrics.shed.inc({ route: request.routeOptions.url ?? '' });
+    done(overloaded(shedRetryAfterSeconds()));
   };
+  return { onRequest, stop: () => lag.stop() };
 }
