@@ -161,8 +161,9 @@ describe('a device API whose database is unreachable', () => {
   afterAll(() =>
     closeInOrder([
       ['server.close()', server && (() => server.close())],
-      ['database.close()', database && (() => database.close())],
+      // the proxy first: no pool waits on a connection the cut left half-open
       ['proxy.stop()', proxy && (() => proxy.stop())],
+      ['database.close()', database && (() => database.close())],
       ['test.drop()', test && (() => test.drop())],
     ]),
   );
@@ -239,8 +240,9 @@ describe('a webhook receiver whose database is unreachable', () => {
   });
   afterAll(() =>
     closeInOrder([
-      ['database.close()', database && (() => database.close())],
+      // the proxy first: no pool waits on a connection the cut left half-open
       ['proxy.stop()', proxy && (() => proxy.stop())],
+      ['database.close()', database && (() => database.close())],
       ['test.drop()', test && (() => test.drop())],
     ]),
   );
@@ -290,8 +292,9 @@ describe('a local API server whose database is unreachable', () => {
   afterAll(() =>
     closeInOrder([
       ['server.close()', server && (() => server.close())],
-      ['database.close()', database && (() => database.close())],
+      // the proxy first: no pool waits on a connection the cut left half-open
       ['proxy.stop()', proxy && (() => proxy.stop())],
+      ['database.close()', database && (() => database.close())],
       ['test.drop()', test && (() => test.drop())],
     ]),
   );
